@@ -1,0 +1,1 @@
+"""crmcli: the after-sales callback desk of a car dealership."""
