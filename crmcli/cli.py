@@ -1,0 +1,340 @@
+"""The command line: parse arguments, call one core function, render. Nothing else.
+
+Heavy modules (the importer, workbook readers) are imported inside the
+commands that need them, so ``crmcli --help`` and ``crmcli today`` stay fast.
+Errors from the core (``errors.CrmError``) are turned into one line on stderr
+and an exit code in one place: ``handle_errors``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sqlite3
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from .errors import CrmError, DatabaseError, UsageError
+
+app = typer.Typer(
+    help="crmcli: the after-sales callback desk of a car dealership, on one SQLite file.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals hold customers' phone numbers
+    rich_markup_mode=None,
+)
+import_app = typer.Typer(help="Import DMS exports (Excel .xlsx/.xls or CSV) into the customer file.",
+                         no_args_is_help=True)
+customer_app = typer.Typer(help="Look up, list and edit the customer file.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(customer_app, name="customer")
+
+
+class State:
+    def __init__(self, db_path: Optional[Path], settings_path: Optional[Path]):
+        self.db_path = db_path
+        self.settings_path = settings_path
+        self._db = None
+        self._settings = None
+
+    @property
+    def db(self):
+        if self._db is None:
+            from . import db
+
+            self._db = db.connect(self.db_path)
+        return self._db
+
+    @property
+    def settings(self) -> dict:
+        if self._settings is None:
+            from . import settings
+
+            self._settings = settings.load(self.settings_path)
+        return self._settings
+
+
+def out() -> Console:
+    return Console()
+
+
+def err() -> Console:
+    return Console(stderr=True)
+
+
+def handle_errors(fn):
+    """The one boundary where core errors become a message on stderr and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CrmError as exc:
+            err().print(f"crmcli: {exc.message}", markup=False, highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except sqlite3.OperationalError as exc:
+            err().print(f"crmcli: database error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(DatabaseError.exit_code) from None
+
+    return wrapper
+
+
+def parse_day(value: Optional[str]) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-26") from None
+
+
+DateOpt = Annotated[
+    Optional[str],
+    typer.Option("--date", help="Act as if today were this day (YYYY-MM-DD); default: today."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        Optional[Path],
+        typer.Option("--db", help="The database file; default $CRMCLI_DB, else crmcli.db in the "
+                     "user's data folder.", show_default=False),
+    ] = None,
+    settings: Annotated[
+        Optional[Path],
+        typer.Option("--settings", help="The dealer's settings file (TOML); default "
+                     "$CRMCLI_SETTINGS, else settings.toml beside the default database.",
+                     show_default=False),
+    ] = None,
+) -> None:
+    """crmcli: the after-sales callback desk of a car dealership, on one SQLite file."""
+    ctx.obj = State(db, settings)
+
+
+# --------------------------------------------------------------------------- import
+
+
+def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool, force: bool,
+                rejects: Optional[Path], as_json: bool, day: Optional[str]) -> None:
+    from . import importer
+    from .errors import FileRefused
+
+    state: State = ctx.obj
+    today = parse_day(day) or date.today()
+    if rejects is not None and rejects.suffix.lower() != ".xlsx":
+        raise UsageError("--rejects must name an .xlsx file, e.g. --rejects rejects.xlsx")
+    aliases = state.settings["import"]["aliases"]
+    console, errc = out(), err()
+    summaries, worst, reject_sheets = [], 0, {}
+    for path in files:
+        try:
+            result = _import_with_progress(importer, state, path, kind, today, aliases, dry_run,
+                                           force, errc)
+        except FileRefused as exc:
+            if not dry_run:
+                importer.record_refusal(state.db, path, kind, exc.message)
+            errc.print(f"crmcli: {exc.message}", markup=False, highlight=False)
+            summaries.append({"file": str(path), "kind": kind, "status": "refused",
+                              "message": exc.message, "exit_code": 2})
+            worst = max(worst, 2)
+            continue
+        summary = result.summary()
+        summaries.append(summary)
+        worst = max(worst, result.exit_code)
+        if rejects is not None and result.problems:
+            reject_sheets[Path(path).stem] = importer.rejects_sheet(result)
+        if not as_json:
+            _render_import(console, result, summary, dry_run)
+    if rejects is not None:
+        from .excel import write_rows_xlsx
+
+        write_rows_xlsx(rejects, reject_sheets or {"rejects": [["no rejected or flagged rows"]]})
+        if not as_json:
+            console.print(f"Rejected and flagged rows written to {rejects}", markup=False)
+    if as_json:
+        console.print_json(json.dumps(summaries if len(summaries) > 1 else summaries[0],
+                                      ensure_ascii=False, default=str))
+    raise typer.Exit(worst)
+
+
+def _import_with_progress(importer, state, path, kind, today, aliases, dry_run, force, errc):
+    if not errc.is_terminal:
+        return importer.import_file(state.db, path, kind, today=today, aliases=aliases,
+                                    dry_run=dry_run, force=force)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
+                  TimeElapsedColumn(), console=errc, transient=True) as bar:
+        task = bar.add_task(f"Importing {Path(path).name}", total=None)
+        return importer.import_file(state.db, path, kind, today=today, aliases=aliases,
+                                    dry_run=dry_run, force=force,
+                                    progress=lambda n: bar.update(task, completed=n))
+
+
+def _render_import(console: Console, result, summary: dict, dry_run: bool) -> None:
+    from . import render
+
+    if dry_run:
+        console.print(render.mapping_table(result.mapping, result.ignored_columns,
+                                           result.header_row, result.sheet))
+        console.print(render.verdicts_table(result.verdicts))
+    elif result.problems:
+        console.print(render.problems_table(result.problems))
+    console.print(render.import_summary_line(summary), markup=False, highlight=False)
+
+
+FilesArg = Annotated[list[Path], typer.Argument(help="One or more .xlsx, .xls or .csv files; "
+                                                     "each is imported as one transaction.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the column mapping and each "
+                                         "row's verdict; write nothing.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Process a file even if the same "
+                                        "content was imported before (it still changes nothing "
+                                        "that is already stored).")]
+RejectsOpt = Annotated[Optional[Path], typer.Option("--rejects", help="Write rejected and flagged "
+                                                    "rows, as in the file plus a reason column, "
+                                                    "to this .xlsx to fix and re-import.",
+                                                    show_default=False)]
+
+
+@import_app.command("orders")
+@handle_errors
+def import_orders(ctx: typer.Context, files: FilesArg, dry_run: DryRunOpt = False,
+                  force: ForceOpt = False, rejects: RejectsOpt = None, as_json: JsonOpt = False,
+                  day: DateOpt = None) -> None:
+    """Import repair orders (维修工单) from DMS exports.
+
+    Exit 0 when every row was taken, 1 when some rows were rejected, 2 when a
+    file or the arguments were refused.
+    """
+    _run_import(ctx, "orders", files, dry_run, force, rejects, as_json, day)
+
+
+@import_app.command("vehicles")
+@handle_errors
+def import_vehicles(ctx: typer.Context, files: FilesArg, dry_run: DryRunOpt = False,
+                    force: ForceOpt = False, rejects: RejectsOpt = None, as_json: JsonOpt = False,
+                    day: DateOpt = None) -> None:
+    """Import the sales department's delivery list (customers and their vehicles).
+
+    Exit codes as for `import orders`.
+    """
+    _run_import(ctx, "vehicles", files, dry_run, force, rejects, as_json, day)
+
+
+# --------------------------------------------------------------------------- customers
+
+
+@customer_app.command("show")
+@handle_errors
+def customer_show(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="A phone number, plate, VIN, name, or #id.")],
+    show_id: Annotated[bool, typer.Option("--show-id", help="Show the ID number unmasked.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one customer's file: details, vehicles, order history with totals, flagged fields."""
+    from . import customers, render
+
+    state: State = ctx.obj
+    c = customers.get_one(state.db, query)
+    f = customers.customer_file(state.db, c["id"])
+    if as_json:
+        if not show_id and f["customer"]["id_number"]:
+            from .normalize import mask_id_number
+
+            f["customer"]["id_number"] = mask_id_number(f["customer"]["id_number"])
+        out().print_json(json.dumps(f, ensure_ascii=False, default=str))
+        return
+    console = out()
+    for part in render.customer_panel(f, show_id):
+        console.print(part)
+
+
+@customer_app.command("list")
+@handle_errors
+def customer_list(
+    ctx: typer.Context,
+    name: Annotated[Optional[str], typer.Option(help="Part of the name.")] = None,
+    phone: Annotated[Optional[str], typer.Option(help="Part of a phone number.")] = None,
+    plate: Annotated[Optional[str], typer.Option(help="Part of a plate.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Part of a vehicle model.")] = None,
+    no_consent: Annotated[bool, typer.Option("--no-consent", help="Only customers who refused "
+                                             "callbacks.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many rows first (for paging).")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List customers with their plates, visits, last visit and spend."""
+    from . import customers, render
+
+    rows = customers.list_customers(ctx.obj.db, name=name, phone=phone, plate=plate, model=model,
+                                    no_consent=no_consent, limit=limit, offset=offset)
+    if as_json:
+        out().print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    out().print(render.customers_table(rows))
+
+
+@customer_app.command("edit")
+@handle_errors
+def customer_edit(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="The customer: phone, plate, VIN, name, or #id.")],
+    birthday: Annotated[Optional[str], typer.Option(help="Solar birthday, e.g. 1985-03-05.")] = None,
+    lunar_birthday: Annotated[Optional[str], typer.Option(
+        "--lunar-birthday", help="Lunar birthday month-day, e.g. 3-5, or 闰4-30 for a leap month.")] = None,
+    gender: Annotated[Optional[str], typer.Option(help="男/女 or M/F (for the greeting).")] = None,
+    mobile: Annotated[Optional[str], typer.Option(help="Correct the mobile number.")] = None,
+    call_time: Annotated[Optional[str], typer.Option(
+        "--call-time", help="When the customer prefers calls, e.g. '工作日 18:00后'.")] = None,
+    call_phone: Annotated[Optional[str], typer.Option(
+        "--call-phone", help="The number the customer wants to be called on.")] = None,
+    consent: Annotated[Optional[bool], typer.Option(
+        "--consent/--no-consent", help="Whether the customer accepts callbacks.",
+        show_default=False)] = None,
+    occupation: Annotated[Optional[str], typer.Option(help="Occupation, e.g. 教师.")] = None,
+    note: Annotated[Optional[str], typer.Option(help="Replace the notes with this text.")] = None,
+) -> None:
+    """Edit what exports never carry: birthdays, call time and number, consent, notes."""
+    from . import customers
+
+    changes = {k: v for k, v in {
+        "birthday": birthday, "lunar_birthday": lunar_birthday, "gender": gender,
+        "mobile": mobile, "preferred_call_time": call_time, "preferred_phone": call_phone,
+        "callback_consent": consent, "occupation": occupation, "notes": note,
+    }.items() if v is not None}
+    if not changes:
+        raise UsageError("nothing to change; see crmcli customer edit --help")
+    state: State = ctx.obj
+    c = customers.get_one(state.db, query)
+    user = os.environ.get("CRMCLI_USER") or _login()
+    changed = customers.edit(state.db, c["id"], changes, by=user)
+    msg = f"#{c['id']} {c['name'] or ''}: " + (
+        ("changed " + ", ".join(changed)) if changed else "nothing changed")
+    out().print(msg, markup=False, highlight=False)
+
+
+def _login() -> str:
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""The customer file: finding a customer, reading their whole file, editing what exports lack.
+
+Plain functions over the store; they return dicts and lists and never print.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import sqlite_utils
+
+from . import normalize as nz
+from .db import write_transaction
+from .errors import NotFound, UsageError
+
+EDITABLE = {
+    "name", "gender", "mobile", "birthday", "lunar_birthday", "occupation", "address", "employer",
+    "preferred_call_time", "preferred_phone", "callback_consent", "notes",
+}
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params=()) -> list[dict]:
+    cur = db.conn.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def find(db: sqlite_utils.Database, query: str) -> list[dict]:
+    """Customers matching a phone, plate, VIN, name or id (``#12`` or ``12``), best first."""
+    q = (query or "").strip()
+    if not q:
+        raise UsageError("say whom to look for: a phone, plate, VIN, name or customer id")
+    if re.fullmatch(r"#?\d{1,9}", q):
+        hit = _rows(db, "SELECT * FROM customers WHERE id = ?", (int(q.lstrip("#")),))
+        if hit:
+            return hit
+    try:
+        phone = nz.parse_phone(q)
+    except ValueError:
+        phone = None
+    if phone:
+        hit = _rows(db, "SELECT * FROM customers WHERE mobile = ? OR preferred_phone = ?"
+                        " OR other_phones LIKE ? ORDER BY id", (phone[0], phone[0], f"%{phone[0]}%"))
+        if hit:
+            return hit
+    cleaned = nz.halfwidth(q).upper().replace(" ", "").replace("·", "")
+    if len(cleaned) == 17:
+        hit = _rows(db, "SELECT c.* FROM customers c JOIN vehicles v ON v.customer_id = c.id"
+                        " WHERE v.vin = ?", (cleaned,))
+        if hit:
+            return hit
+    hit = _rows(db, "SELECT DISTINCT c.* FROM customers c JOIN vehicles v ON v.customer_id = c.id"
+                    " WHERE v.plate = ? ORDER BY c.id", (cleaned,))
+    if hit:
+        return hit
+    hit = _rows(db, "SELECT * FROM customers WHERE name = ? ORDER BY id", (q,))
+    if hit:
+        return hit
+    return _rows(db, "SELECT * FROM customers WHERE name LIKE ? ORDER BY name, id LIMIT 50",
+                 (f"%{q}%",))
+
+
+def get_one(db: sqlite_utils.Database, query: str) -> dict:
+    hits = find(db, query)
+    if not hits:
+        raise NotFound(f"no customer matches {query!r}; try a phone number, plate, VIN or name")
+    if len(hits) > 1:
+        names = ", ".join(f"#{h['id']} {h['name'] or '?'} {h['mobile'] or ''}".strip()
+                          for h in hits[:8])
+        raise UsageError(f"{len(hits)} customers match {query!r}: {names}; say which by #id")
+    return hits[0]
+
+
+def customer_file(db: sqlite_utils.Database, customer_id: int) -> dict:
+    """Everything on file for one customer: the record, vehicles, orders with totals, flags."""
+    cust = _rows(db, "SELECT * FROM customers WHERE id = ?", (customer_id,))
+    if not cust:
+        raise NotFound(f"no customer #{customer_id}")
+    customer = cust[0]
+    vehicles = _rows(
+        db,
+        "SELECT v.*, 1 AS current_owner FROM vehicles v WHERE v.customer_id = :id"
+        " UNION ALL SELECT v.*, 0 FROM vehicles v JOIN vehicle_owners o ON o.vehicle_id = v.id"
+        " WHERE o.customer_id = :id AND o.until IS NOT NULL AND v.customer_id IS NOT :id"
+        " ORDER BY current_owner DESC, id",
+        {"id": customer_id},
+    )
+    vehicle_ids = [v["id"] for v in vehicles]
+    marks = ",".join("?" * len(vehicle_ids)) or "NULL"
+    orders = _rows(
+        db,
+        f"SELECT o.*, v.plate FROM repair_orders o LEFT JOIN vehicles v ON v.id = o.vehicle_id"
+        f" WHERE o.customer_id = ? OR o.vehicle_id IN ({marks})"
+        f" ORDER BY o.order_date DESC, o.order_no DESC",
+        (customer_id, *vehicle_ids),
+    )
+    flags = _rows(
+        db,
+        f"SELECT p.row_no, p.field, p.column_name, p.value, p.reason, p.order_no, i.file_name,"
+        f" i.started_at FROM row_problems p JOIN imports i ON i.id = p.import_id"
+        f" WHERE p.severity = 'flagged' AND (p.customer_id = ? OR p.vehicle_id IN ({marks}))"
+        f" ORDER BY p.id DESC LIMIT 50",
+        (customer_id, *vehicle_ids),
+    )
+    total = sum(o["total_fen"] or 0 for o in orders)
+    return {
+        "customer": customer,
+        "greeting": nz.greeting(customer["name"], customer["gender"]),
+        "vehicles": vehicles,
+        "orders": orders,
+        "orders_total_fen": total,
+        "visits": len(orders),
+        "last_visit": orders[0]["order_date"] if orders else None,
+        "flags": flags,
+    }
+
+
+def list_customers(
+    db: sqlite_utils.Database,
+    *,
+    name: str | None = None,
+    phone: str | None = None,
+    plate: str | None = None,
+    model: str | None = None,
+    no_consent: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict]:
+    """Customers with their vehicle count, last visit and spend, filtered, by name."""
+    where, params = [], []
+    if name:
+        where.append("c.name LIKE ?")
+        params.append(f"%{name}%")
+    if phone:
+        where.append("(c.mobile LIKE ? OR c.other_phones LIKE ?)")
+        params += [f"%{phone}%", f"%{phone}%"]
+    if plate:
+        where.append("c.id IN (SELECT customer_id FROM vehicles WHERE plate LIKE ?)")
+        params.append(f"%{nz.halfwidth(plate).upper()}%")
+    if model:
+        where.append("c.id IN (SELECT customer_id FROM vehicles WHERE model LIKE ?)")
+        params.append(f"%{model}%")
+    if no_consent:
+        where.append("c.callback_consent = 0")
+    sql = (
+        "SELECT c.id, c.name, c.gender, c.mobile, c.callback_consent,"
+        " (SELECT group_concat(plate, ' ') FROM vehicles WHERE customer_id = c.id) AS plates,"
+        " (SELECT max(order_date) FROM repair_orders WHERE customer_id = c.id) AS last_visit,"
+        " (SELECT count(*) FROM repair_orders WHERE customer_id = c.id) AS visits,"
+        " (SELECT coalesce(sum(total_fen), 0) FROM repair_orders WHERE customer_id = c.id)"
+        " AS spend_fen FROM customers c"
+    )
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY c.name, c.id LIMIT ? OFFSET ?"
+    return _rows(db, sql, (*params, limit, offset))
+
+
+def edit(db: sqlite_utils.Database, customer_id: int, changes: dict, *, by: str) -> list[str]:
+    """Apply a clerk's edits; each field is validated and audited. Returns the fields changed."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise UsageError(f"cannot edit {', '.join(sorted(unknown))}")
+    values: dict = {}
+    for key, raw in changes.items():
+        values.update(_validate(key, raw))
+    now = datetime.now().isoformat(timespec="seconds")
+    with write_transaction(db):
+        rows = _rows(db, "SELECT * FROM customers WHERE id = ?", (customer_id,))
+        if not rows:
+            raise NotFound(f"no customer #{customer_id}")
+        current = rows[0]
+        changed = [k for k, v in values.items() if current.get(k) != v]
+        if not changed:
+            return []
+        sets = ",".join(f"{k} = ?" for k in changed)
+        db.conn.execute(f"UPDATE customers SET {sets}, updated_at = ? WHERE id = ?",
+                        (*[values[k] for k in changed], now, customer_id))
+        db.conn.executemany(
+            "INSERT INTO changes (import_id, entity, entity_id, field, old_value, new_value,"
+            " changed_at, by_user) VALUES (NULL, 'customer', ?, ?, ?, ?, ?, ?)",
+            [(customer_id, k, None if current.get(k) is None else str(current.get(k)),
+              None if values[k] is None else str(values[k]), now, by) for k in changed],
+        )
+    return [k for k in changed if not k.endswith("_source")]
+
+
+def _validate(key: str, raw) -> dict:
+    if raw is None:
+        return {key: None}
+    if key == "birthday":
+        try:
+            d = nz.parse_date(raw, today=date.max) if raw != "" else None
+        except ValueError as exc:
+            raise UsageError(f"birthday {raw!r}: {exc}") from None
+        return {"birthday": d.isoformat() if d else None, "birthday_source": "edit"}
+    if key == "lunar_birthday":
+        from .importer import parse_lunar_birthday
+
+        try:
+            return {"lunar_birthday": parse_lunar_birthday(raw)}
+        except ValueError as exc:
+            raise UsageError(f"lunar birthday {raw!r}: {exc}") from None
+    if key == "gender":
+        try:
+            return {"gender": nz.parse_gender(raw), "gender_source": "edit"}
+        except ValueError:
+            raise UsageError(f"gender {raw!r}: use 男/女 or M/F") from None
+    if key in ("mobile", "preferred_phone"):
+        try:
+            found = nz.parse_phone(raw)
+        except ValueError as exc:
+            raise UsageError(f"{raw!r}: {exc}") from None
+        out = {key: found[0] if found else None}
+        if key == "mobile" and found:
+            out["phone_kind"] = found[1]
+        return out
+    if key == "callback_consent":
+        return {"callback_consent": 1 if raw else 0}
+    return {key: nz.text(raw)}

@@ -1,0 +1,109 @@
+"""Where the database lives, and opening it.
+
+The path comes from ``--db`` if given, else the ``CRMCLI_DB`` environment
+variable, else ``crmcli.db`` in the user's data directory (``$XDG_DATA_HOME``
+or ``~/.local/share/crmcli`` on Linux). Opening creates the file owner-only
+(0600), turns on WAL and a busy timeout so the clerk's terminal and the cron
+job can use the file at the same time, and applies pending migrations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+from .errors import DatabaseError
+
+# Long enough for an import of a large file (one transaction of a few seconds)
+# to finish while a clerk logs a call; short enough that cron does not hang forever.
+BUSY_TIMEOUT_MS = 60_000
+
+
+def data_dir() -> Path:
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "crmcli"
+
+
+def default_path() -> Path:
+    env = os.environ.get("CRMCLI_DB")
+    return Path(env) if env else data_dir() / "crmcli.db"
+
+
+def _create_private(path: Path) -> None:
+    """Create the directory (0700) and an empty file (0600) before SQLite does.
+
+    SQLite gives its -wal and -shm files the permissions of the database file,
+    so creating the main file owner-only keeps all three private.
+    """
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process created it a moment ago
+    os.close(fd)
+
+
+def connect(path: Path | str | None = None, *, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) the database and bring its schema up to date."""
+    path = Path(path) if path is not None else default_path()
+    if str(path) != ":memory:":
+        try:
+            _create_private(path)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create the database at {path}: {exc.strerror}") from exc
+    try:
+        conn = sqlite3.connect(
+            str(path),
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,  # we open transactions ourselves, explicitly
+            check_same_thread=False,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path} is not a crmcli database ({exc})") from exc
+    db = sqlite_utils.Database(conn)
+    if migrate:
+        from .migrations import migrate as run_migrations
+
+        run_migrations(db)
+    return db
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction that takes the write lock at once (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads first and writes later fails with
+    "database is locked" without waiting when another process wrote in
+    between; taking the lock up front makes the busy timeout apply instead.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")

@@ -1,0 +1,1020 @@
+"""Rows of a DMS export -> normalised records -> the customer file, one transaction a file.
+
+The data flow of one import::
+
+    file --excel.open_sheets--> raw rows --find_header--> column mapping
+         --parse_rows--> ParsedRow (record + problems, or a rejection)
+         --Merger (inside BEGIN IMMEDIATE)--> inserts / updates / audit --> ImportResult
+
+Rules (the issue's and DOMAIN.md's "never lose a row"):
+
+* every data row is inserted, updated, unchanged, rejected, or skipped with a
+  reason (blank rows are not data; totals rows and repeated headers are skipped
+  and counted);
+* an order row without an order number or a valid order date (settled date,
+  else date in; not in the future) is rejected; an invalid phone, VIN or plate
+  is imported and the field flagged;
+* the same order number again updates the order; within one file the later row
+  wins; a column the file does not carry, or a blank cell, never erases what is
+  stored; a rejected row never touches the database;
+* the same file again (same checksum, same kind) changes nothing: it is
+  recorded and skipped unless ``force``; forced, it is processed and still
+  changes nothing because every write is a comparison first;
+* a file that cannot be read is refused before the database is touched.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from . import normalize as nz
+from .db import write_transaction
+from .errors import FileRefused, UsageError
+from .excel import MAX_CELL_CHARS, open_sheets
+from .fields import FIELDS_BY_KIND, alias_table, header_key
+
+HEADER_SCAN_ROWS = 30
+TOTALS_WORDS = ("合计", "总计", "小计", "total", "sum")
+CHUNK = 500  # SQLite's variable limit is far higher; 500 keeps each IN query quick
+
+
+@dataclass
+class Problem:
+    row_no: int
+    severity: str  # "rejected" | "flagged"
+    field: str | None
+    column: str | None
+    value: str | None
+    reason: str
+    order_no: str | None = None
+    customer_id: int | None = None
+    vehicle_id: int | None = None
+
+
+@dataclass
+class ParsedRow:
+    row_no: int
+    cells: list
+    record: dict
+    problems: list[Problem]
+    rejected: bool = False
+
+
+@dataclass
+class ImportResult:
+    file: str
+    kind: str
+    status: str = "done"  # done | same-file | dry-run | refused
+    message: str = ""
+    import_id: int | None = None
+    format: str = ""
+    sheet: str = ""
+    header_row: int = 0
+    checksum: str = ""
+    mapping: list[tuple[str, str]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    flagged: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    superseded: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    verdicts: list[tuple[int, str]] = field(default_factory=list)
+    header: list = field(default_factory=list)
+    problem_rows: dict[int, list] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        if self.status == "refused":
+            return 2
+        return 1 if self.rejected else 0
+
+    def summary(self) -> dict:
+        d = asdict(self)
+        for key in ("header", "problem_rows", "verdicts"):
+            d.pop(key)
+        d["mapping"] = [{"column": c, "field": f} for c, f in self.mapping]
+        d["exit_code"] = self.exit_code
+        return d
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def find_header(rows: Iterator[tuple[int, list]], aliases: dict[str, str], key_fields: tuple[str, ...]):
+    """Find the header among the first rows: the row matching the most known fields.
+
+    Returns (row_no, header cells, {column index: field}, rows consumed after the
+    header that were read while looking). DMS exports put a title and an export
+    time above the header, so the first row is not assumed.
+    """
+    seen: list[tuple[int, list]] = []
+    best = None
+    for row_no, cells in rows:
+        seen.append((row_no, cells))
+        mapping = _map_columns(cells, aliases)
+        fields = set(mapping.values())
+        if fields & set(key_fields) and len(fields) >= 2:
+            if best is None or len(fields) > len(set(best[2].values())):
+                best = (row_no, cells, mapping, len(seen))
+        if len(seen) >= HEADER_SCAN_ROWS:
+            break
+    if best is None:
+        return None
+    row_no, cells, mapping, used = best
+    return row_no, cells, mapping, seen[used:]
+
+
+def _map_columns(cells: list, aliases: dict[str, str]) -> dict[int, str]:
+    mapping: dict[int, str] = {}
+    taken: set[str] = set()
+    for i, cell in enumerate(cells):
+        if not isinstance(cell, str) or not cell:
+            continue
+        fld = aliases.get(header_key(cell))
+        if fld and fld not in taken:
+            mapping[i] = fld
+            taken.add(fld)
+    return mapping
+
+
+def _is_blank(cells: list) -> bool:
+    for c in cells:
+        if c is None or c == "":
+            continue
+        if isinstance(c, str) and not c.strip():
+            continue
+        return False
+    return True
+
+
+def _is_totals(cells: list) -> bool:
+    for c in cells[:4]:
+        if isinstance(c, str) and c.strip():
+            s = c.strip().lower().replace(" ", "")
+            return s.startswith(TOTALS_WORDS)
+    return False
+
+
+# Field kind -> (parser, severity when it fails). Parsers raise ValueError with the reason.
+def _p_text(v):
+    return nz.text(v)
+
+
+def _p_name(v):
+    return nz.parse_name(v)
+
+
+def _p_phone(v):
+    r = nz.parse_phone(v)
+    return r[0] if r else None
+
+
+def _p_vin(v):
+    return nz.parse_vin(v)
+
+
+# What a delivery list writes where a new car has no plate yet: not an error, no plate.
+NO_PLATE = {"未上牌", "未上", "无牌", "无", "临牌", "临时牌", "新车", "待上牌", "暂无"}
+
+
+def _p_plate(v):
+    if isinstance(v, str) and v.strip() in NO_PLATE:
+        return None
+    return nz.parse_plate(v)
+
+
+def _p_money(v):
+    return nz.parse_money(v)
+
+
+def _p_mileage(v):
+    return nz.parse_mileage(v)
+
+
+def _p_service(v):
+    return nz.parse_service_type(v)
+
+
+def _p_gender(v):
+    return nz.parse_gender(v)
+
+
+def _p_usage(v):
+    r = nz.parse_usage(v)
+    return r[0] if r else None
+
+
+def _p_lunar(v):
+    return parse_lunar_birthday(v)
+
+
+def _p_phones(v):
+    found = nz.parse_phones(v)
+    if not found and nz.text(v):
+        raise ValueError("not a mobile or landline number")
+    return ",".join(p for p, _k in found) or None
+
+
+def _p_id(v):
+    return nz.parse_id_number(v)
+
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+              "十": 10, "廿": 20, "卅": 30}
+_CN_MONTHS = {"正": 1, "冬": 11, "腊": 12}
+
+
+def _cn_number(s: str) -> int:
+    """'十五' -> 15, '廿三' -> 23, '初八' -> 8, '三十' -> 30, '12' -> 12."""
+    s = s.removeprefix("初")
+    if s.isdigit():
+        return int(s)
+    if not s or any(ch not in _CN_DIGITS for ch in s):
+        raise ValueError("not a lunar month-day")
+    if len(s) == 1:
+        return _CN_DIGITS[s]
+    if s[0] in "十廿卅" and len(s) == 2:
+        return _CN_DIGITS[s[0]] + _CN_DIGITS[s[1]]
+    if s[1] == "十" and len(s) in (2, 3):
+        return _CN_DIGITS[s[0]] * 10 + (_CN_DIGITS[s[2]] if len(s) == 3 else 0)
+    raise ValueError("not a lunar month-day")
+
+
+def parse_lunar_birthday(value) -> str | None:
+    """A lunar birthday as 'MM-DD', or 'LMM-DD' for a birth in a leap month.
+
+    Accepts '3-5', '03-05', '3月5日', '闰4月30', 'L4-30', and the written forms
+    DMS users type: '农历八月十五', '农历1983年正月初八', '腊月廿三', '闰四月初一'.
+    The year, when given, is dropped: the birthday recurs by month and day.
+    """
+    import re
+
+    s = nz.text(value)
+    if s is None:
+        return None
+    s = re.sub(r"^(农历|阴历|旧历)", "", s.replace(" ", ""))
+    s = re.sub(r"^\d{2,4}年", "", s)
+    leap = s.startswith(("闰", "L", "l"))
+    s = s.lstrip("闰Ll")
+    m = re.fullmatch(r"(\d{1,2})(?:月|-|/|\.)(\d{1,2})日?", s)
+    if m:
+        month, day = int(m.group(1)), int(m.group(2))
+    else:
+        m = re.fullmatch(r"([正冬腊一二三四五六七八九十]{1,2}|\d{1,2})月(初?[一二三四五六七八九十廿卅]{1,3}|\d{1,2})日?", s)
+        if not m:
+            raise ValueError("lunar birthday not in a form like 3-5, 闰4月30 or 八月十五")
+        mon = m.group(1)
+        month = _CN_MONTHS.get(mon) or _cn_number(mon)
+        day = _cn_number(m.group(2))
+    if not (1 <= month <= 12 and 1 <= day <= 30):
+        raise ValueError("lunar month must be 1-12 and day 1-30")
+    return f"{'L' if leap else ''}{month:02d}-{day:02d}"
+
+
+def _p_birthday(v):
+    """The 生日 column holds solar dates, or lunar ones written as '农历八月十五'."""
+    if isinstance(v, str) and v.strip().startswith(("农历", "阴历", "旧历", "闰")):
+        return ("lunar", parse_lunar_birthday(v))
+    try:
+        return nz.parse_date(v, min_year=1900)
+    except ValueError:
+        # '八月十五', '腊月廿三': written in Chinese numerals, a date only the lunar calendar has.
+        if isinstance(v, str) and any(ch in "正腊冬初廿十" for ch in v):
+            try:
+                return ("lunar", parse_lunar_birthday(v))
+            except ValueError:
+                pass
+        raise
+
+
+DATE_FIELDS = {
+    "date_in", "date_settled", "purchase_date", "delivery_date", "birthday",
+    "insurance_compulsory_expiry", "insurance_commercial_expiry", "inspection_due",
+    "warranty_end", "first_maintenance_date",
+}
+# Dates that lie ahead by nature: an expiry or a due date is not "in the future" by mistake.
+FUTURE_OK = {"insurance_compulsory_expiry", "insurance_commercial_expiry", "inspection_due",
+             "warranty_end"}
+
+PARSERS: dict[str, Callable] = {
+    "order_no": _p_text, "customer_name": _p_name, "mobile": _p_phone, "vin": _p_vin,
+    "plate": _p_plate, "labour": _p_money, "parts": _p_money, "total": _p_money,
+    "mileage": _p_mileage, "first_maintenance_km": _p_mileage, "service_type": _p_service,
+    "gender": _p_gender, "usage": _p_usage, "lunar_birthday": _p_lunar,
+    "other_phones": _p_phones, "id_number": _p_id, "birthday": _p_birthday,
+}
+
+# Keep a flagged VIN or plate in its cleaned form: it still identifies the vehicle
+# across imports, and the flag tells the clerk to check it.
+KEEP_CLEANED_ON_ERROR = {"vin", "plate"}
+
+
+def parse_rows(
+    kind: str,
+    rows: Iterable[tuple[int, list]],
+    mapping: dict[int, str],
+    header: list,
+    today: date,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[ParsedRow], list[tuple[int, str]], int]:
+    """Normalise each data row. Returns (parsed rows, skipped (row, reason), blank count)."""
+    columns = [(i, f, PARSERS.get(f), str(header[i]).strip()) for i, f in sorted(mapping.items())]
+    colnames = {f: name for _i, f, _p, name in columns}
+    header_keys = {header_key(h) for h in header if isinstance(h, str) and h}
+    key_col = next((i for i, f in mapping.items() if f == ("order_no" if kind == "orders" else "vin")), None)
+    out: list[ParsedRow] = []
+    skipped: list[tuple[int, str]] = []
+    blank = 0
+    n = 0
+    for row_no, cells in rows:
+        n += 1
+        if progress and n % 2000 == 0:
+            progress(n)
+        if _is_blank(cells):
+            blank += 1
+            continue
+        if _is_totals(cells):
+            skipped.append((row_no, "totals row"))
+            continue
+        if key_col is not None and key_col < len(cells) and isinstance(cells[key_col], str) \
+                and header_key(cells[key_col]) in header_keys and cells[key_col].strip():
+            skipped.append((row_no, "header repeated inside the data"))
+            continue
+        record: dict = {}
+        problems: list[Problem] = []
+        ncells = len(cells)
+        for i, fld, parser, colname in columns:
+            raw = cells[i] if i < ncells else None
+            if raw is None or raw == "":
+                continue
+            try:
+                if fld in DATE_FIELDS and parser is None:
+                    value = nz.parse_date(raw, today=None if fld in FUTURE_OK else today)
+                elif parser is None:
+                    value = nz.text(raw)
+                    if value is not None and len(value) > MAX_CELL_CHARS:
+                        problems.append(Problem(row_no, "flagged", fld, colname, value[:60] + "…",
+                                                f"longer than {MAX_CELL_CHARS} characters; cut"))
+                        value = value[:MAX_CELL_CHARS]
+                else:
+                    value = parser(raw)
+            except ValueError as exc:
+                shown = _shown(raw)
+                problems.append(Problem(row_no, "flagged", fld, colname, shown, str(exc)))
+                if fld in KEEP_CLEANED_ON_ERROR:
+                    cleaned = nz.halfwidth(str(shown)).upper().replace(" ", "").replace("·", "")
+                    value = cleaned[:40] or None
+                else:
+                    value = None
+            if type(value) is tuple and value[0] == "lunar":
+                fld, value = "lunar_birthday", value[1]
+            if value is not None:
+                record[fld] = value
+                if fld == "service_type":
+                    record["service_type_raw"] = nz.text(raw)
+        pr = ParsedRow(row_no, cells, record, problems)
+        _row_rules(kind, pr, colnames)
+        out.append(pr)
+    return out, skipped, blank
+
+
+def _shown(raw) -> str:
+    s = nz.text(raw) if not isinstance(raw, str) else raw
+    s = "" if s is None else str(s)
+    return s if len(s) <= 200 else s[:200] + "…"
+
+
+def _row_rules(kind: str, pr: ParsedRow, colnames: dict[str, str]) -> None:
+    """Decide rejection: the fields without which a row cannot be stored."""
+    rec = pr.record
+    flagged = {p.field: p for p in pr.problems}
+    if kind == "orders":
+        if not rec.get("order_no"):
+            _reject(pr, "order_no", "no order number", colnames=colnames)
+            return
+        if "date_settled" in flagged and "date_settled" not in rec:
+            # A settled date that is not a real date makes the row unusable even
+            # when a date in exists: which day the work ended is unknown.
+            p = flagged["date_settled"]
+            _reject(pr, "date_settled", f"order date: {p.reason}", p.value, colnames=colnames)
+            return
+        order_date = rec.get("date_settled") or rec.get("date_in")
+        if order_date is None:
+            if "date_in" in flagged:
+                p = flagged["date_in"]
+                _reject(pr, "date_in", f"order date: {p.reason}", p.value, colnames=colnames)
+            else:
+                _reject(pr, "date_settled", "no order date", colnames=colnames)
+            return
+        rec["order_date"] = order_date
+        if "total" not in rec and ("labour" in rec or "parts" in rec):
+            rec["total"] = rec.get("labour", 0) + rec.get("parts", 0)
+    else:
+        if not rec.get("vin") and not rec.get("plate"):
+            _reject(pr, "vin", "no VIN and no plate: the vehicle cannot be identified", colnames=colnames)
+            return
+    if rec.get("customer_name") and "usage" not in rec and kind == "vehicles":
+        guess = nz.guess_usage_from_owner(rec["customer_name"])
+        if guess:
+            rec["usage_guess"] = guess
+
+
+def _reject(pr: ParsedRow, fld: str, reason: str, value: str | None = None,
+            colnames: dict[str, str] | None = None) -> None:
+    pr.rejected = True
+    pr.problems = [p for p in pr.problems if p.field != fld]
+    pr.problems.insert(0, Problem(pr.row_no, "rejected", fld, (colnames or {}).get(fld), value, reason))
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def _now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+def _user() -> str:
+    try:
+        return os.environ.get("CRMCLI_USER") or getpass.getuser()
+    except Exception:  # no login name in some cron/container setups
+        return "unknown"
+
+
+def _iso(v):
+    return v.isoformat() if isinstance(v, date) else v
+
+
+def _chunks(items: list, n: int = CHUNK) -> Iterator[list]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+class Merger:
+    """Resolve parsed rows against the store and write them. Runs inside one transaction."""
+
+    ORDER_COLS = ("vehicle_id", "customer_id", "date_in", "date_settled", "order_date", "mileage",
+                  "service_type", "service_type_raw", "items", "labour_fen", "parts_fen",
+                  "total_fen", "advisor", "advice")
+    CUSTOMER_COLS = ("name", "gender", "gender_source", "mobile", "phone_kind", "other_phones",
+                     "id_number", "birthday", "birthday_source", "lunar_birthday", "occupation",
+                     "address", "employer")
+    VEHICLE_COLS = ("vin", "plate", "customer_id", "model", "engine_no", "gearbox_no", "colour",
+                    "purchase_date", "delivery_date", "usage", "usage_source",
+                    "first_maintenance_date", "first_maintenance_km", "warranty_end",
+                    "insurance_compulsory_expiry", "insurance_commercial_expiry", "inspection_due")
+
+    def __init__(self, db: sqlite_utils.Database, import_id: int, now: str, user: str):
+        self.db = db
+        self.conn = db.conn
+        self.import_id = import_id
+        self.now = now
+        self.user = user
+        self.customers: dict[str, dict] = {}  # merge_key -> row
+        self.cust_by_id: dict[int, dict] = {}
+        self.vehicles_by_vin: dict[str, dict] = {}
+        self.vehicles_by_plate: dict[str, dict] = {}
+        self.veh_by_id: dict[int, dict] = {}
+        self.orders: dict[str, dict] = {}
+        self.new_customers: list[dict] = []
+        self.new_vehicles: list[dict] = []
+        self.new_orders: list[dict] = []
+        self.dirty_customers: dict[int, dict] = {}
+        self.dirty_vehicles: dict[int, dict] = {}
+        self.dirty_orders: dict[int, dict] = {}
+        self.owner_changes: list[tuple] = []
+        self.changes: list[tuple] = []
+        self.next_id = {
+            t: (self.conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0] + 1)
+            for t in ("customers", "vehicles", "repair_orders")
+        }
+
+    # ---- loading only what this file can touch
+    def _load(self, table: str, column: str, keys: Iterable[str]) -> list[dict]:
+        keys = list({k for k in keys if k})
+        rows: list[dict] = []
+        cur = self.conn.cursor()
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            cur.execute(f"SELECT * FROM {table} WHERE {column} IN ({marks})", chunk)
+            names = [d[0] for d in cur.description]
+            rows.extend(dict(zip(names, r)) for r in cur.fetchall())
+        return rows
+
+    def preload(self, records: list[dict], kind: str) -> None:
+        vins = [r.get("vin") for r in records]
+        plates = [r.get("plate") for r in records]
+        for v in self._load("vehicles", "vin", vins) + self._load("vehicles", "plate", plates):
+            self._index_vehicle(v)
+        keys = [self.customer_key(r, None) for r in records]
+        owner_ids = [v["customer_id"] for v in self.veh_by_id.values() if v["customer_id"]]
+        for c in self._load("customers", "merge_key", keys) + self._load("customers", "id", owner_ids):
+            self._index_customer(c)
+        if kind == "orders":
+            for o in self._load("repair_orders", "order_no", [r["order_no"] for r in records]):
+                self.orders[o["order_no"]] = o
+        since = self._load("vehicle_owners", "vehicle_id", list(self.veh_by_id))
+        for row in since:
+            v = self.veh_by_id[row["vehicle_id"]]
+            if row["until"] is None and row["customer_id"] == v["customer_id"]:
+                v["_owner_since"] = row["since"]
+
+    def _index_vehicle(self, v: dict) -> None:
+        if v["id"] in self.veh_by_id:
+            return
+        self.veh_by_id[v["id"]] = v
+        if v.get("vin"):
+            self.vehicles_by_vin[v["vin"]] = v
+        if v.get("plate"):
+            cur = self.vehicles_by_plate.get(v["plate"])
+            if cur is None or (v["updated_at"] or "") >= (cur["updated_at"] or ""):
+                self.vehicles_by_plate[v["plate"]] = v
+
+    def _index_customer(self, c: dict) -> None:
+        self.customers[c["merge_key"]] = c
+        self.cust_by_id[c["id"]] = c
+
+    # ---- identity
+    @staticmethod
+    def customer_key(rec: dict, vehicle: dict | None) -> str | None:
+        name = rec.get("customer_name")
+        mobile = rec.get("mobile")
+        if mobile:
+            return f"m:{mobile}:{name or ''}"
+        if name:
+            vkey = rec.get("vin") or rec.get("plate") or (vehicle or {}).get("vin") or ""
+            return f"n:{name}:{vkey}"
+        return None
+
+    def find_vehicle(self, rec: dict) -> dict | None:
+        if rec.get("vin"):
+            v = self.vehicles_by_vin.get(rec["vin"])
+            if v is not None:
+                return v
+            # A vehicle first known by plate only gets its VIN now.
+            v = self.vehicles_by_plate.get(rec.get("plate") or "")
+            if v is not None and not v.get("vin"):
+                return v
+            return None
+        if rec.get("plate"):
+            return self.vehicles_by_plate.get(rec["plate"])
+        return None
+
+    def resolve_customer(self, rec: dict, vehicle: dict | None) -> dict | None:
+        name = rec.get("customer_name")
+        if not rec.get("mobile") and vehicle is not None and vehicle.get("customer_id"):
+            owner = self.cust_by_id.get(vehicle["customer_id"])
+            # Without a phone the row is the current owner's when the name agrees or is absent.
+            if owner is not None and (not name or owner.get("name") == name):
+                return owner
+        key = self.customer_key(rec, vehicle)
+        if key is None:
+            return None
+        c = self.customers.get(key)
+        if c is None:
+            c = {"id": self._take_id("customers"), "merge_key": key, "name": name,
+                 "callback_consent": 1, "created_at": self.now, "updated_at": self.now}
+            for col in self.CUSTOMER_COLS:
+                c.setdefault(col, None)
+            c["_new"] = True
+            self.new_customers.append(c)
+            self._index_customer(c)
+        return c
+
+    def _take_id(self, table: str) -> int:
+        n = self.next_id[table]
+        self.next_id[table] = n + 1
+        return n
+
+    # ---- field updates with an audit trail
+    def _set(self, entity: str, row: dict, col: str, value, dirty: dict) -> bool:
+        value = _iso(value)
+        old = row.get(col)
+        if value is None or old == value:
+            return False
+        row[col] = value
+        if not row.get("_new"):
+            dirty[row["id"]] = row
+            self.changes.append((self.import_id, entity, row["id"], col,
+                                 None if old is None else str(old), str(value), self.now, self.user))
+        return True
+
+    def update_customer(self, c: dict, rec: dict) -> bool:
+        d = self.dirty_customers
+        changed = False
+        if rec.get("mobile"):
+            changed |= self._set("customer", c, "mobile", rec["mobile"], d)
+            changed |= self._set("customer", c, "phone_kind", "landline" if rec["mobile"].startswith("0") else "mobile", d)
+        for col in ("occupation", "address", "employer", "other_phones"):
+            if col in rec:
+                changed |= self._set("customer", c, col, rec[col], d)
+        idinfo = rec.get("id_number")
+        if idinfo is not None:
+            changed |= self._set("customer", c, "id_number", idinfo.number, d)
+        # Precedence for gender and birthday: a clerk's edit > a column of the file > the ID number.
+        if rec.get("gender") and c.get("gender_source") != "edit":
+            changed |= self._set("customer", c, "gender", rec["gender"], d)
+            changed |= self._set("customer", c, "gender_source", "column", d)
+        elif idinfo is not None and c.get("gender_source") in (None, "id"):
+            changed |= self._set("customer", c, "gender", idinfo.gender, d)
+            changed |= self._set("customer", c, "gender_source", "id", d)
+        if rec.get("birthday") and c.get("birthday_source") != "edit":
+            changed |= self._set("customer", c, "birthday", rec["birthday"], d)
+            changed |= self._set("customer", c, "birthday_source", "column", d)
+        elif idinfo is not None and c.get("birthday_source") in (None, "id"):
+            changed |= self._set("customer", c, "birthday", idinfo.birthday, d)
+            changed |= self._set("customer", c, "birthday_source", "id", d)
+        if rec.get("lunar_birthday") and c.get("birthday_source") != "edit":
+            changed |= self._set("customer", c, "lunar_birthday", rec["lunar_birthday"], d)
+        return changed
+
+    def get_vehicle(self, rec: dict) -> tuple[dict | None, bool]:
+        v = self.find_vehicle(rec)
+        if v is None:
+            if not rec.get("vin") and not rec.get("plate"):
+                return None, False
+            v = {col: None for col in self.VEHICLE_COLS}
+            v.update({"id": self._take_id("vehicles"), "vin": rec.get("vin"),
+                      "plate": rec.get("plate"), "created_at": self.now,
+                      "updated_at": self.now, "_new": True})
+            self.new_vehicles.append(v)
+            self._index_vehicle(v)
+            return v, True
+        return v, False
+
+    def update_vehicle(self, v: dict, rec: dict, fields: Iterable[str]) -> bool:
+        d = self.dirty_vehicles
+        changed = False
+        if rec.get("vin") and v.get("vin") != rec["vin"] and not v.get("vin"):
+            changed |= self._set("vehicle", v, "vin", rec["vin"], d)
+            self.vehicles_by_vin[rec["vin"]] = v
+        if rec.get("plate") and v.get("plate") != rec["plate"]:
+            changed |= self._set("vehicle", v, "plate", rec["plate"], d)
+            self.vehicles_by_plate[rec["plate"]] = v
+        for col in fields:
+            if col in rec:
+                changed |= self._set("vehicle", v, col, rec[col], d)
+        if rec.get("usage") and v.get("usage_source") != "edit":
+            changed |= self._set("vehicle", v, "usage", rec["usage"], d)
+            changed |= self._set("vehicle", v, "usage_source", "import", d)
+        elif rec.get("usage_guess") and v.get("usage") is None:
+            changed |= self._set("vehicle", v, "usage", rec["usage_guess"], d)
+            changed |= self._set("vehicle", v, "usage_source", "guess", d)
+        return changed
+
+    def set_owner(self, v: dict, c: dict | None, since: str | None) -> bool:
+        """A newer row naming someone else as the customer moves the vehicle to them.
+
+        The previous ownership is closed, not deleted: a vehicle that changes
+        hands keeps its history, and its past orders stay with the old owner.
+        """
+        if c is None or v.get("customer_id") == c["id"]:
+            return False
+        current_since = v.get("_owner_since")
+        if v.get("customer_id") is not None and since and current_since and since < current_since:
+            return False  # an older row does not take the vehicle back
+        if v.get("customer_id") is not None:
+            self.owner_changes.append(("close", v["id"], v["customer_id"], since))
+        self.owner_changes.append(("open", v["id"], c["id"], since))
+        v["_owner_since"] = since
+        self._set("vehicle", v, "customer_id", c["id"], self.dirty_vehicles)
+        return True
+
+    # ---- per kind
+    def merge_order(self, rec: dict) -> str:
+        vehicle, _ = self.get_vehicle(rec)
+        customer = self.resolve_customer(rec, vehicle)
+        changed = False
+        if customer is not None:
+            changed |= self.update_customer(customer, rec)
+        if vehicle is not None:
+            changed |= self.update_vehicle(vehicle, rec, ("model",))
+            changed |= self.set_owner(vehicle, customer, _iso(rec["order_date"]))
+        values = {
+            "vehicle_id": vehicle["id"] if vehicle else None,
+            "customer_id": customer["id"] if customer else None,
+            "date_in": rec.get("date_in"), "date_settled": rec.get("date_settled"),
+            "order_date": rec["order_date"], "mileage": rec.get("mileage"),
+            "service_type": rec.get("service_type"),
+            "service_type_raw": rec.get("service_type_raw"),
+            "items": rec.get("items"), "labour_fen": rec.get("labour"),
+            "parts_fen": rec.get("parts"), "total_fen": rec.get("total"),
+            "advisor": rec.get("advisor"), "advice": rec.get("advice"),
+        }
+        existing = self.orders.get(rec["order_no"])
+        if existing is None:
+            row = {"id": self._take_id("repair_orders"), "order_no": rec["order_no"],
+                   "created_at": self.now, "updated_at": self.now, "_new": True}
+            row.update({k: _iso(v) for k, v in values.items()})
+            self.orders[rec["order_no"]] = row
+            self.new_orders.append(row)
+            return "inserted"
+        for col, val in values.items():
+            changed |= self._set("order", existing, col, val, self.dirty_orders)
+        if existing.get("_new"):
+            return "inserted"
+        return "updated" if changed else "unchanged"
+
+    def merge_vehicle_row(self, rec: dict) -> str:
+        vehicle, v_new = self.get_vehicle(rec)
+        customer = self.resolve_customer(rec, vehicle)
+        changed = False
+        if customer is not None:
+            changed |= self.update_customer(customer, rec)
+        fields = ("model", "engine_no", "gearbox_no", "colour", "purchase_date", "delivery_date",
+                  "first_maintenance_date", "first_maintenance_km", "warranty_end",
+                  "insurance_compulsory_expiry", "insurance_commercial_expiry", "inspection_due")
+        changed |= self.update_vehicle(vehicle, rec, fields)
+        since = _iso(rec.get("delivery_date") or rec.get("purchase_date"))
+        changed |= self.set_owner(vehicle, customer, since)
+        if v_new:
+            return "inserted"
+        return "updated" if changed else "unchanged"
+
+    # ---- writing
+    def flush(self) -> None:
+        conn = self.conn
+        now = self.now
+
+        def insert(table: str, cols: tuple, rows: list[dict]) -> None:
+            if not rows:
+                return
+            sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+            conn.executemany(sql, [tuple(r.get(c) for c in cols) for r in rows])
+
+        def update(table: str, cols: tuple, rows: Iterable[dict]) -> None:
+            rows = [r for r in rows if not r.get("_new")]
+            if not rows:
+                return
+            sets = ",".join(f"{c}=?" for c in cols)
+            conn.executemany(f"UPDATE {table} SET {sets}, updated_at=? WHERE id=?",
+                             [tuple(r.get(c) for c in cols) + (now, r["id"]) for r in rows])
+
+        insert("customers", ("id", "merge_key", "callback_consent", "created_at", "updated_at")
+               + self.CUSTOMER_COLS, self.new_customers)
+        insert("vehicles", ("id", "created_at", "updated_at") + self.VEHICLE_COLS, self.new_vehicles)
+        insert("repair_orders", ("id", "order_no", "created_at", "updated_at") + self.ORDER_COLS,
+               self.new_orders)
+        update("customers", self.CUSTOMER_COLS, self.dirty_customers.values())
+        update("vehicles", self.VEHICLE_COLS, self.dirty_vehicles.values())
+        update("repair_orders", self.ORDER_COLS, self.dirty_orders.values())
+        for op, vid, cid, since in self.owner_changes:
+            if op == "close":
+                conn.execute("UPDATE vehicle_owners SET until=? WHERE vehicle_id=? AND customer_id=?"
+                             " AND until IS NULL", (since, vid, cid))
+            else:
+                conn.execute("INSERT OR IGNORE INTO vehicle_owners (vehicle_id, customer_id, since)"
+                             " VALUES (?,?,?)", (vid, cid, since or ""))
+        if self.changes:
+            conn.executemany(
+                "INSERT INTO changes (import_id, entity, entity_id, field, old_value, new_value,"
+                " changed_at, by_user) VALUES (?,?,?,?,?,?,?,?)", self.changes)
+
+
+# --------------------------------------------------------------------------- one file
+
+
+class _DryRun(Exception):
+    pass
+
+
+def file_checksum(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def import_file(
+    db: sqlite_utils.Database,
+    path: Path | str,
+    kind: str,
+    *,
+    today: date,
+    aliases: dict[str, list[str]] | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Import one file of ``kind`` ("orders" or "vehicles") as one transaction.
+
+    Raises FileRefused (nothing written, not even the log line: a refused file
+    is reported by the caller) when the file cannot be read or has no header.
+    """
+    if kind not in FIELDS_BY_KIND:
+        raise UsageError(f"unknown import kind {kind!r}; use orders or vehicles")
+    path = Path(path)
+    result = ImportResult(file=str(path), kind=kind)
+    fmt, sheets = open_sheets(path)
+    result.format = fmt
+    result.checksum = file_checksum(path)
+    table = alias_table(kind, aliases)
+    key_fields = ("order_no",) if kind == "orders" else ("vin", "plate")
+    found = None
+    for sheet in sheets:
+        found = find_header(sheet.rows, table, key_fields)
+        if found:
+            result.sheet = sheet.name
+            break
+    if not found:
+        wanted = "an order number column (工单号/委托书号/RO Number)" if kind == "orders" \
+            else "a VIN or plate column (车架号/车牌号)"
+        raise FileRefused(
+            f"{path.name}: no header row with {wanted} in the first {HEADER_SCAN_ROWS} rows; "
+            "check it is a DMS export, or add the column names to [import.aliases] in the settings"
+        )
+    header_row, header, mapping, pending = found
+    result.header_row = header_row
+    result.header = list(header)
+    result.mapping = [(str(header[i]).strip(), f) for i, f in sorted(mapping.items())]
+    result.ignored_columns = [str(h).strip() for i, h in enumerate(header)
+                              if i not in mapping and isinstance(h, str) and h.strip()]
+
+    def all_rows():
+        yield from pending
+        yield from sheet.rows
+
+    try:
+        parsed, skipped, _blank = parse_rows(kind, all_rows(), mapping, header, today, progress)
+    except FileRefused:
+        raise
+    except Exception as exc:  # calamine can fail mid-sheet on a damaged file
+        raise FileRefused(f"{path.name}: the file could not be read to the end ({exc}); "
+                          "export it again") from None
+
+    result.skipped = len(skipped)
+    result.rows_read = len(parsed) + len(skipped)
+    for row_no, reason in skipped:
+        result.verdicts.append((row_no, f"skipped: {reason}"))
+    for pr in parsed:
+        result.problems.extend(pr.problems)
+        if pr.problems:
+            result.problem_rows[pr.row_no] = pr.cells
+
+    previous = None
+    if not force and not dry_run:
+        previous = db.conn.execute(
+            "SELECT id, finished_at FROM imports WHERE checksum=? AND kind=? AND status='done'"
+            " ORDER BY id DESC LIMIT 1", (result.checksum, kind)).fetchone()
+    if previous:
+        result.status = "same-file"
+        result.message = (f"same content as import #{previous[0]} of {previous[1]}: "
+                          "nothing to change (use --force to process it again)")
+        result.problems = []
+        result.problem_rows = {}
+        result.rows_read = 0
+        result.skipped = 0
+        with write_transaction(db):
+            result.import_id = _log_import(db, result, path, now=_now())
+        return result
+
+    now = _now()
+    try:
+        with write_transaction(db):
+            import_id = _log_import(db, result, path, now=now, status="running")
+            result.import_id = import_id
+            _merge(db, result, parsed, kind, import_id, now)
+            _store_problems(db, result, parsed, import_id)
+            _finish_import(db, result, import_id)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        result.status = "dry-run"
+        result.import_id = None
+    return result
+
+
+def _merge(db, result: ImportResult, parsed: list[ParsedRow], kind: str, import_id: int, now: str):
+    accepted = [pr for pr in parsed if not pr.rejected]
+    result.rejected = len(parsed) - len(accepted)
+    for pr in parsed:
+        if pr.rejected:
+            result.verdicts.append((pr.row_no, "rejected: " + pr.problems[0].reason))
+    # Within one file the later row of the same order (or vehicle) wins; earlier ones
+    # are superseded and said so, never silently dropped.
+    last: dict[str, ParsedRow] = {}
+    for pr in accepted:
+        rec = pr.record
+        key = rec["order_no"] if kind == "orders" else (rec.get("vin") or "p:" + rec["plate"])
+        prev = last.pop(key, None)
+        if prev is not None:
+            result.superseded += 1
+            what = "order number" if kind == "orders" else "vehicle"
+            result.verdicts.append((prev.row_no, f"superseded by row {pr.row_no} (same {what})"))
+        last[key] = pr
+    accepted = sorted(last.values(), key=lambda pr: pr.row_no)
+    merger = Merger(db, import_id, now, _user())
+    merger.preload([pr.record for pr in accepted], kind)
+    merge = merger.merge_order if kind == "orders" else merger.merge_vehicle_row
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    # Merge in an order that does not depend on how the DMS sorted its rows: by date,
+    # so ownership history is built forwards in time; rows with a usable phone before
+    # rows without one, so a phone-less row finds the customer its vehicle belongs to.
+    def merge_order_key(pr: ParsedRow):
+        rec = pr.record
+        when = rec.get("order_date") or rec.get("delivery_date") or rec.get("purchase_date")
+        return (rec.get("mobile") is None and rec.get("customer_name") is not None,
+                _iso(when) or "", pr.row_no)
+
+    for pr in sorted(accepted, key=merge_order_key):
+        verdict = merge(pr.record)
+        counts[verdict] += 1
+        if pr.problems:
+            result.flagged += 1
+        result.verdicts.append((pr.row_no, verdict + (" (flagged)" if pr.problems else "")))
+    merger.flush()
+    result.inserted, result.updated, result.unchanged = (
+        counts["inserted"], counts["updated"], counts["unchanged"])
+    result.verdicts.sort()
+    # Link flagged problems to the records they belong to, for `customer show`.
+    for pr in accepted:
+        rec = pr.record
+        v = merger.find_vehicle(rec)
+        for p in pr.problems:
+            p.vehicle_id = v["id"] if v else None
+            p.order_no = rec.get("order_no")
+            c = None
+            key = Merger.customer_key(rec, v)
+            if key:
+                c = merger.customers.get(key)
+            if c is None and v is not None:
+                c = merger.cust_by_id.get(v.get("customer_id"))
+            p.customer_id = c["id"] if c else None
+
+
+def _store_problems(db, result: ImportResult, parsed: list[ParsedRow], import_id: int) -> None:
+    rows = []
+    for pr in parsed:
+        for p in pr.problems:
+            rows.append((import_id, p.row_no, p.severity, p.field, p.column, p.value, p.reason,
+                         p.order_no or pr.record.get("order_no"), p.customer_id, p.vehicle_id))
+    if rows:
+        db.conn.executemany(
+            "INSERT INTO row_problems (import_id, row_no, severity, field, column_name, value,"
+            " reason, order_no, customer_id, vehicle_id) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+
+
+def _log_import(db, result: ImportResult, path: Path, *, now: str, status: str | None = None) -> int:
+    cur = db.conn.execute(
+        "INSERT INTO imports (kind, file_name, file_path, checksum, size, sheet, header_row, mapping,"
+        " started_at, finished_at, status, message, by_user) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (result.kind, path.name, str(path.resolve()), result.checksum, path.stat().st_size,
+         result.sheet, result.header_row, json.dumps(dict(result.mapping), ensure_ascii=False),
+         now, None if status == "running" else now, status or result.status, result.message,
+         _user()))
+    return cur.lastrowid
+
+
+def _finish_import(db, result: ImportResult, import_id: int) -> None:
+    db.conn.execute(
+        "UPDATE imports SET finished_at=?, status='done', rows_read=?, inserted=?, updated=?,"
+        " unchanged=?, flagged=?, rejected=?, skipped=?, superseded=? WHERE id=?",
+        (_now(), result.rows_read, result.inserted, result.updated, result.unchanged,
+         result.flagged, result.rejected, result.skipped, result.superseded, import_id))
+
+
+def record_refusal(db: sqlite_utils.Database, path: Path | str, kind: str, message: str) -> None:
+    """Log a refused file in its own small transaction (the data tables stay untouched)."""
+    path = Path(path)
+    try:
+        checksum = file_checksum(path) if path.is_file() else None
+        size = path.stat().st_size if path.is_file() else None
+    except OSError:
+        checksum = size = None
+    with write_transaction(db):
+        db.conn.execute(
+            "INSERT INTO imports (kind, file_name, file_path, checksum, size, started_at,"
+            " finished_at, status, message, by_user) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (kind, path.name, str(path), checksum, size, _now(), _now(), "refused", message,
+             _user()))
+
+
+def rejects_sheet(result: ImportResult) -> list[list]:
+    """The original rows of every rejected or flagged row, with the reasons in front.
+
+    Laid out so a clerk can fix the cells and import this file again: the header
+    is the file's own header, the added columns come first so they are seen.
+    """
+    by_row: dict[int, list[Problem]] = {}
+    for p in result.problems:
+        by_row.setdefault(p.row_no, []).append(p)
+    out = [["行号 Row", "处理 Verdict", "原因 Reason"] + list(result.header)]
+    for row_no in sorted(by_row):
+        probs = by_row[row_no]
+        verdict = "拒绝 rejected" if any(p.severity == "rejected" for p in probs) else "已导入待核 flagged"
+        reason = "; ".join(f"{p.column or p.field}: {p.reason}" for p in probs)
+        out.append([row_no, verdict, reason] + list(result.problem_rows.get(row_no, [])))
+    return out

@@ -1,0 +1,188 @@
+"""The only place the schema lives: numbered migrations, applied at open.
+
+Each migration is recorded in ``_sqlite_migrations`` (sqlite-utils'
+``Migrations``), so a database made by an older release is upgraded in place
+the next time any command opens it. Never edit a migration that has shipped;
+add the next number.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("crmcli")
+
+
+@MIGRATIONS()
+def m001_customer_file(db: sqlite_utils.Database) -> None:
+    """Customers, vehicles (with their owners over time) and repair orders."""
+    db.executescript(
+        """
+        CREATE TABLE customers (
+            id INTEGER PRIMARY KEY,
+            merge_key TEXT NOT NULL UNIQUE,
+            name TEXT,
+            gender TEXT CHECK (gender IN ('M', 'F')),
+            gender_source TEXT,
+            mobile TEXT,
+            phone_kind TEXT,
+            other_phones TEXT,
+            id_number TEXT,
+            birthday TEXT,
+            birthday_source TEXT,
+            lunar_birthday TEXT,
+            occupation TEXT,
+            address TEXT,
+            employer TEXT,
+            callback_consent INTEGER NOT NULL DEFAULT 1,
+            preferred_call_time TEXT,
+            preferred_phone TEXT,
+            notes TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX customers_mobile ON customers(mobile);
+        CREATE INDEX customers_name ON customers(name);
+
+        CREATE TABLE vehicles (
+            id INTEGER PRIMARY KEY,
+            vin TEXT UNIQUE,
+            plate TEXT,
+            customer_id INTEGER REFERENCES customers(id),
+            model TEXT,
+            engine_no TEXT,
+            gearbox_no TEXT,
+            colour TEXT,
+            purchase_date TEXT,
+            delivery_date TEXT,
+            usage TEXT CHECK (usage IN ('private', 'official', 'commercial')),
+            usage_source TEXT,
+            first_maintenance_date TEXT,
+            first_maintenance_km INTEGER,
+            warranty_end TEXT,
+            insurance_compulsory_expiry TEXT,
+            insurance_commercial_expiry TEXT,
+            inspection_due TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX vehicles_plate ON vehicles(plate);
+        CREATE INDEX vehicles_customer ON vehicles(customer_id);
+
+        -- Who owned a vehicle when: a vehicle that changes hands keeps its history.
+        CREATE TABLE vehicle_owners (
+            vehicle_id INTEGER NOT NULL REFERENCES vehicles(id),
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            since TEXT,
+            until TEXT,
+            PRIMARY KEY (vehicle_id, customer_id, since)
+        );
+        CREATE INDEX vehicle_owners_customer ON vehicle_owners(customer_id);
+
+        CREATE TABLE repair_orders (
+            id INTEGER PRIMARY KEY,
+            order_no TEXT NOT NULL UNIQUE,
+            vehicle_id INTEGER REFERENCES vehicles(id),
+            customer_id INTEGER REFERENCES customers(id),
+            date_in TEXT,
+            date_settled TEXT,
+            order_date TEXT NOT NULL,
+            mileage INTEGER,
+            service_type TEXT,
+            service_type_raw TEXT,
+            items TEXT,
+            labour_fen INTEGER,
+            parts_fen INTEGER,
+            total_fen INTEGER,
+            advisor TEXT,
+            advice TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX repair_orders_vehicle ON repair_orders(vehicle_id, order_date);
+        CREATE INDEX repair_orders_customer ON repair_orders(customer_id, order_date);
+        CREATE INDEX repair_orders_date ON repair_orders(order_date);
+        """
+    )
+
+
+@MIGRATIONS()
+def m002_import_audit(db: sqlite_utils.Database) -> None:
+    """The import log, every rejected or flagged row, and what each import changed."""
+    db.executescript(
+        """
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            file_path TEXT,
+            checksum TEXT,
+            size INTEGER,
+            sheet TEXT,
+            header_row INTEGER,
+            mapping TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            message TEXT,
+            rows_read INTEGER NOT NULL DEFAULT 0,
+            inserted INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            unchanged INTEGER NOT NULL DEFAULT 0,
+            flagged INTEGER NOT NULL DEFAULT 0,
+            rejected INTEGER NOT NULL DEFAULT 0,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            superseded INTEGER NOT NULL DEFAULT 0,
+            by_user TEXT
+        );
+        CREATE INDEX imports_checksum ON imports(checksum, kind);
+
+        CREATE TABLE row_problems (
+            id INTEGER PRIMARY KEY,
+            import_id INTEGER NOT NULL REFERENCES imports(id),
+            row_no INTEGER NOT NULL,
+            severity TEXT NOT NULL CHECK (severity IN ('rejected', 'flagged')),
+            field TEXT,
+            column_name TEXT,
+            value TEXT,
+            reason TEXT NOT NULL,
+            order_no TEXT,
+            customer_id INTEGER,
+            vehicle_id INTEGER
+        );
+        CREATE INDEX row_problems_import ON row_problems(import_id);
+        CREATE INDEX row_problems_customer ON row_problems(customer_id);
+        CREATE INDEX row_problems_vehicle ON row_problems(vehicle_id);
+
+        -- Field-level audit of updates made by imports and edits (inserts are
+        -- counted in imports, not itemised).
+        CREATE TABLE changes (
+            id INTEGER PRIMARY KEY,
+            import_id INTEGER REFERENCES imports(id),
+            entity TEXT NOT NULL,
+            entity_id INTEGER NOT NULL,
+            field TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT,
+            changed_at TEXT NOT NULL,
+            by_user TEXT
+        );
+        CREATE INDEX changes_entity ON changes(entity, entity_id);
+        """
+    )
+
+
+def migrate(db: sqlite_utils.Database, *, stop_before: str | None = None) -> None:
+    """Apply pending migrations in one write transaction.
+
+    Taking the write lock first means two processes opening a new file at the
+    same moment do not both try to create the tables: the second waits, then
+    finds nothing pending.
+    """
+    from .db import write_transaction
+
+    if not MIGRATIONS.pending(db):
+        return
+    with write_transaction(db):
+        MIGRATIONS.apply(db, stop_before=stop_before)

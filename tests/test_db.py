@@ -1,0 +1,89 @@
+import os
+import sqlite3
+import stat
+import threading
+
+import pytest
+
+from crmcli import db as dbmod
+from crmcli import migrations
+
+
+def test_default_path_prefers_env_then_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRMCLI_DB", str(tmp_path / "x.db"))
+    assert dbmod.default_path() == tmp_path / "x.db"
+    monkeypatch.delenv("CRMCLI_DB")
+    assert dbmod.default_path() == tmp_path / "data" / "crmcli" / "crmcli.db"
+
+
+def test_new_database_is_owner_only_wal_and_migrated(tmp_path):
+    path = tmp_path / "sub" / "new.db"
+    database = dbmod.connect(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+    assert database.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert database.conn.execute("PRAGMA busy_timeout").fetchone()[0] == dbmod.BUSY_TIMEOUT_MS
+    tables = set(database.table_names())
+    assert {"customers", "vehicles", "vehicle_owners", "repair_orders", "imports",
+            "row_problems", "changes"} <= tables
+    applied = [m.name for m in migrations.MIGRATIONS.applied(database)]
+    assert applied == [m.name for m in migrations.MIGRATIONS._migrations]
+
+
+def test_old_version_file_upgrades_in_place_without_losing_data(tmp_path):
+    path = tmp_path / "old.db"
+    old = dbmod.connect(path, migrate=False)
+    # A database as the first release left it: only the first migration applied.
+    with dbmod.write_transaction(old):
+        migrations.MIGRATIONS.apply(old, stop_before="m002_import_audit")
+    assert "imports" not in old.table_names()
+    old.conn.execute(
+        "INSERT INTO customers (id, merge_key, name, mobile, created_at, updated_at)"
+        " VALUES (1, 'm:13812345678:张三', '张三', '13812345678', '2025-01-01', '2025-01-01')")
+    old.conn.close()
+
+    upgraded = dbmod.connect(path)
+    assert "imports" in upgraded.table_names()
+    row = upgraded.conn.execute("SELECT name, mobile FROM customers WHERE id = 1").fetchone()
+    assert row == ("张三", "13812345678")
+    # Opening again applies nothing twice.
+    again = dbmod.connect(path)
+    names = [m.name for m in migrations.MIGRATIONS.applied(again)]
+    assert len(names) == len(set(names))
+
+
+def test_write_transaction_rolls_back_on_error(db):
+    with pytest.raises(RuntimeError):
+        with dbmod.write_transaction(db):
+            db.conn.execute(
+                "INSERT INTO customers (merge_key, created_at, updated_at) VALUES ('k', 'a', 'a')")
+            raise RuntimeError("boom")
+    assert db.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
+
+
+def test_two_connections_opening_a_new_file_at_once_both_succeed(tmp_path):
+    path = tmp_path / "race.db"
+    errors = []
+
+    def opener():
+        try:
+            dbmod.connect(path).conn.close()
+        except Exception as exc:  # pragma: no cover - the failure we guard against
+            errors.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    conn = sqlite3.connect(path)
+    n = conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+    assert n == len(migrations.MIGRATIONS._migrations)
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(dbmod.DatabaseError):
+        dbmod.connect(path)
