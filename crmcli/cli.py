@@ -68,6 +68,11 @@ def err() -> Console:
     return Console(stderr=True)
 
 
+def say_error(message: str) -> None:
+    """One line on stderr, never wrapped: cron logs and scripts read it whole."""
+    print(f"crmcli: {message}", file=sys.stderr, flush=True)
+
+
 def handle_errors(fn):
     """The one boundary where core errors become a message on stderr and an exit code."""
 
@@ -76,10 +81,10 @@ def handle_errors(fn):
         try:
             return fn(*args, **kwargs)
         except CrmError as exc:
-            err().print(f"crmcli: {exc.message}", markup=False, highlight=False)
+            say_error(exc.message)
             raise typer.Exit(exc.exit_code) from None
         except sqlite3.OperationalError as exc:
-            err().print(f"crmcli: database error: {exc}", markup=False, highlight=False)
+            say_error(f"database error: {exc}")
             raise typer.Exit(DatabaseError.exit_code) from None
 
     return wrapper
@@ -142,7 +147,7 @@ def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool,
         except FileRefused as exc:
             if not dry_run:
                 importer.record_refusal(state.db, path, kind, exc.message)
-            errc.print(f"crmcli: {exc.message}", markup=False, highlight=False)
+            say_error(exc.message)
             summaries.append({"file": str(path), "kind": kind, "status": "refused",
                               "message": exc.message, "exit_code": 2})
             worst = max(worst, 2)
@@ -184,12 +189,14 @@ def _render_import(console: Console, result, summary: dict, dry_run: bool) -> No
     from . import render
 
     if dry_run:
-        console.print(render.mapping_table(result.mapping, result.ignored_columns,
-                                           result.header_row, result.sheet))
+        console.print(f"{result.file}: sheet {result.sheet!r}, header on row {result.header_row}",
+                      markup=False, highlight=False, soft_wrap=True)
+        console.print(render.mapping_table(result.mapping, result.ignored_columns))
         console.print(render.verdicts_table(result.verdicts))
     elif result.problems:
         console.print(render.problems_table(result.problems))
-    console.print(render.import_summary_line(summary), markup=False, highlight=False)
+    console.print(render.import_summary_line(summary), markup=False, highlight=False,
+                  soft_wrap=True)
 
 
 FilesArg = Annotated[list[Path], typer.Argument(help="One or more .xlsx, .xls or .csv files; "

@@ -37,8 +37,8 @@ def import_summary_line(s: dict) -> str:
     return f"{s['file']}: {prefix}" + ", ".join(parts)
 
 
-def mapping_table(mapping: list[tuple[str, str]], ignored: list[str], header_row: int, sheet: str) -> Table:
-    t = Table(title=f"Columns (sheet {sheet!r}, header on row {header_row})", title_justify="left")
+def mapping_table(mapping: list[tuple[str, str]], ignored: list[str]) -> Table:
+    t = Table(title="Columns", title_justify="left")
     t.add_column("Column in file")
     t.add_column("Field")
     for column, field in mapping:
@@ -103,17 +103,27 @@ def customer_panel(f: dict, show_id: bool) -> list:
             head.add_row(k, v)
     out = [head]
     vt = Table(title="Vehicles", title_justify="left")
-    for col in ("Plate", "VIN", "Model", "Delivered", "Usage", "Insurance", "Inspection", "Owner"):
+    vt.add_column("Plate", no_wrap=True)
+    vt.add_column("VIN", no_wrap=True)
+    for col in ("Model", "Delivered", "Usage", "Owner"):
         vt.add_column(col)
+    dates = Table(title="Vehicle dates", title_justify="left")
+    for col in ("Plate", "交强险 expires", "商业险 expires", "Inspection due", "Warranty ends"):
+        dates.add_column(col, no_wrap=col == "Plate")
     for v in f["vehicles"]:
         usage = v["usage"] or ""
         if usage and v["usage_source"] == "guess":
             usage += " (guess)"
         vt.add_row(v["plate"] or "", v["vin"] or "", v["model"] or "",
                    v["delivery_date"] or v["purchase_date"] or "", usage,
-                   v["insurance_commercial_expiry"] or v["insurance_compulsory_expiry"] or "",
-                   v["inspection_due"] or "", "current" if v["current_owner"] else "past")
+                   "current" if v["current_owner"] else "past")
+        if v["current_owner"]:
+            dates.add_row(v["plate"] or v["vin"] or "", v["insurance_compulsory_expiry"] or "",
+                          v["insurance_commercial_expiry"] or "", v["inspection_due"] or "",
+                          v["warranty_end"] or "")
     out.append(vt)
+    if dates.row_count:
+        out.append(dates)
     ot = Table(title="Repair orders", title_justify="left")
     for col in ("Date", "Order", "Plate", "Type", "km", "Total", "Advisor"):
         ot.add_column(col, justify="right" if col in ("km", "Total") else "left")

@@ -1,0 +1,169 @@
+"""Every command once end to end through the CLI: exit code, stdout and stderr."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import messy
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from crmcli import db as dbmod
+from crmcli.cli import app
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_import_orders_json_summary_and_exit_codes(tmp_path):
+    good = messy.write_xlsx(tmp_path / "g.xlsx", messy.DEFAULT_ROWS)
+    r = invoke("import", "orders", good, "--json", "--date", "2026-11-26")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert (summary["inserted"], summary["rejected"], summary["exit_code"]) == (2, 0, 0)
+    assert {"column": "工单号", "field": "order_no"} in summary["mapping"]
+
+    bad = messy.write_xlsx(tmp_path / "b.xlsx", messy.DEFAULT_ROWS + [["", "粤B1", "", "", "",
+                                                                       "2025-01-01", 1]])
+    r = invoke("import", "orders", bad, "--json", "--date", "2026-11-26")
+    assert r.exit_code == 1
+    assert json.loads(r.stdout)["rejected"] == 1
+
+
+def test_import_writes_rejects_workbook_to_fix_and_reimport(tmp_path):
+    rows = messy.DEFAULT_ROWS + [["", "粤B12345", "", "张伟", "13812345678", "2025-01-01", 1]]
+    bad = messy.write_xlsx(tmp_path / "b.xlsx", rows)
+    rejects = tmp_path / "rejects.xlsx"
+    r = invoke("import", "orders", bad, "--rejects", rejects)
+    assert r.exit_code == 1
+    assert "1 rejected" in r.stdout and "no order number" in r.stdout
+    ws = openpyxl.load_workbook(rejects).active
+    got = [[c.value for c in row] for row in ws.iter_rows()]
+    assert got[0][:3] == ["行号 Row", "处理 Verdict", "原因 Reason"]
+    assert got[0][3:] == messy.DEFAULT_HEADER
+    assert got[1][0] == 4 and "no order number" in got[1][2] and got[1][4] == "粤B12345"
+    # The clerk fills in the order number and imports the fixed rows from that workbook.
+    ws.cell(row=2, column=4, value="RO-FIXED-1")
+    ws.parent.save(rejects)
+    r = invoke("import", "orders", rejects, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["inserted"] == 1
+
+
+def test_dry_run_shows_mapping_and_verdicts_and_writes_nothing(tmp_path):
+    good = messy.write_xlsx(tmp_path / "g.xlsx", messy.DEFAULT_ROWS, title_rows=[["某某4S店"]])
+    r = invoke("import", "orders", good, "--dry-run")
+    assert r.exit_code == 0
+    assert "header on row 2" in r.stdout and "order_no" in r.stdout and "inserted" in r.stdout
+    assert "dry run, nothing written" in r.stdout
+    database = dbmod.connect()
+    assert database.conn.execute("SELECT count(*) FROM repair_orders").fetchone()[0] == 0
+
+
+def test_sample_data_imports_in_every_shipped_format():
+    r = invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx", "--json")
+    assert r.exit_code == 0, r.stderr
+    first = invoke("import", "orders", SAMPLE / "dms_orders.xlsx", "--json")
+    manifest = json.loads((SAMPLE / "manifest.json").read_text(encoding="utf-8"))
+    s = json.loads(first.stdout)
+    assert first.exit_code == 1 and s["rejected"] == 2
+    assert s["inserted"] > 1000
+    for other in ("dms_orders.xls", "dms_orders_gbk.csv"):
+        r = invoke("import", "orders", SAMPLE / other, "--json")
+        again = json.loads(r.stdout)
+        assert (again["inserted"], again["updated"], again["rejected"]) == (0, 0, 2), other
+    assert manifest  # the generator's own record of what it put in
+
+
+def test_customer_show_list_edit(tmp_path):
+    invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx")
+    invoke("import", "orders", SAMPLE / "dms_orders.xlsx")
+    database = dbmod.connect()
+    cid, name, mobile, idn = database.conn.execute(
+        "SELECT c.id, c.name, c.mobile, c.id_number FROM customers c"
+        " WHERE id_number IS NOT NULL AND mobile IS NOT NULL"
+        " AND EXISTS (SELECT 1 FROM repair_orders o WHERE o.customer_id = c.id)"
+        " ORDER BY id LIMIT 1").fetchone()
+    r = invoke("customer", "show", mobile)
+    assert r.exit_code == 0, r.output
+    assert name in r.stdout and "Repair orders" in r.stdout
+    assert idn not in r.stdout and idn[:6] + "********" + idn[-4:] in r.stdout
+    assert idn in invoke("customer", "show", mobile, "--show-id").stdout
+    data = json.loads(invoke("customer", "show", f"#{cid}", "--json").stdout)
+    assert data["customer"]["id"] == cid and "*" in data["customer"]["id_number"]
+    assert data["orders_total_fen"] == sum(o["total_fen"] or 0 for o in data["orders"])
+
+    r = invoke("customer", "edit", f"#{cid}", "--lunar-birthday", "闰4-30", "--call-time",
+               "18:00后", "--no-consent")
+    assert r.exit_code == 0 and "changed" in r.stdout
+    row = database.conn.execute("SELECT lunar_birthday, preferred_call_time, callback_consent"
+                                " FROM customers WHERE id=?", (cid,)).fetchone()
+    assert row == ("L04-30", "18:00后", 0)
+    audit = database.conn.execute("SELECT field, by_user FROM changes WHERE entity_id=? AND"
+                                  " import_id IS NULL ORDER BY field", (cid,)).fetchall()
+    assert audit == [("callback_consent", "tester"), ("lunar_birthday", "tester"),
+                     ("preferred_call_time", "tester")]
+    listed = json.loads(invoke("customer", "list", "--no-consent", "--json").stdout)
+    assert [c["id"] for c in listed] == [cid]
+
+
+def test_customer_not_found_and_ambiguous_are_one_line_errors():
+    invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx")
+    r = invoke("customer", "show", "13000000000")
+    assert r.exit_code == 3 and r.stderr.startswith("crmcli: no customer matches")
+    r = invoke("customer", "show", "王")
+    assert r.exit_code == 2 and "customers match" in r.stderr and "#" in r.stderr
+    r = invoke("customer", "edit", "#1", "--birthday", "1990-02-30")
+    assert r.exit_code == 2 and "not a real date" in r.stderr
+
+
+def _commands(group, prefix=()):
+    import typer.main
+
+    cmd = typer.main.get_command(group)
+    out = []
+
+    def walk(c, path):
+        subs = getattr(c, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, path + (name,))
+        else:
+            out.append((path, c))
+
+    walk(cmd, prefix)
+    return out
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands(app)], ids=" ".join)
+def test_every_command_has_help(path):
+    r = invoke(*path, "--help")
+    assert r.exit_code == 0
+    cmd = dict(_commands(app))[path]
+    assert (cmd.help or "").strip(), f"{' '.join(path)} has no docstring"
+    for param in cmd.params:
+        if param.name not in ("help", "ctx") and hasattr(param, "help") and param.param_type_name == "option":
+            assert param.help, f"{' '.join(path)} option {param.name} has no help"
+
+
+def test_help_and_cli_import_do_not_load_workbook_libraries():
+    code = ("import sys, crmcli.cli; bad = [m for m in ('openpyxl', 'python_calamine', 'pandas',"
+            " 'crmcli.importer') if m in sys.modules]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_readme_commands_are_what_ci_runs():
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    for tag in ("# README-1", "# README-2"):
+        line = ci[ci.index(tag) + 1]
+        assert line in readme, f"{tag} in .ci/run is not in the README: {line}"
