@@ -122,6 +122,12 @@ def root(
     ] = None,
 ) -> None:
     """crmcli: the after-sales callback desk of a car dealership, on one SQLite file."""
+    import warnings
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        say_error(f"warning: {message}")
+
+    warnings.showwarning = one_line
     ctx.obj = State(db, settings)
 
 
@@ -328,6 +334,75 @@ def customer_edit(
     msg = f"#{c['id']} {c['name'] or ''}: " + (
         ("changed " + ", ".join(changed)) if changed else "nothing changed")
     out().print(msg, markup=False, highlight=False)
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@app.command("plan")
+@handle_errors
+def plan_cmd(
+    ctx: typer.Context,
+    day: DateOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Plan again even if nothing changed "
+                                        "since the last plan of that day.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan the day's care contacts and callbacks; safe to run again (nothing is duplicated)."""
+    from . import planner
+
+    state: State = ctx.obj
+    when = parse_day(day) or date.today()
+    result = planner.plan(state.db, when, state.settings, force=force)
+    if as_json:
+        out().print_json(json.dumps(result.as_dict()))
+        return
+    if result.skipped:
+        msg = f"{when}: already planned and nothing changed since (use --force to plan again)"
+    else:
+        msg = (f"{when}: {result.created} new, {result.updated} updated, {result.merged} merged,"
+               f" {result.withdrawn} withdrawn, {result.missed} missed; {result.open} open tasks")
+    out().print(msg, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("today")
+@handle_errors
+def today_cmd(
+    ctx: typer.Context,
+    day: DateOpt = None,
+    kind: Annotated[Optional[list[str]], typer.Option(
+        "--kind", help="Only this kind of task (repeat for more), e.g. post_repair.")] = None,
+    channel: Annotated[Optional[str], typer.Option(
+        "--channel", help="Only what is sent by 'sms' or done by 'call' today.")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many rows (the JSON has all).")] = 60,
+    as_json: JsonOpt = False,
+) -> None:
+    """Who to call or text today, most urgent first (plans the day first if needed)."""
+    from . import planner
+
+    state: State = ctx.obj
+    when = parse_day(day) or date.today()
+    if channel not in (None, "sms", "call"):
+        raise UsageError("--channel takes sms or call")
+    planner.plan(state.db, when, state.settings)
+    data = planner.today_list(state.db, when, state.settings, kinds=kind, channel=channel)
+    if as_json:
+        print(json.dumps(data["tasks"] + data["days_off_tasks"], ensure_ascii=False))
+        return
+    from . import render
+
+    console = out()
+    items = data["tasks"]
+    console.print(render.today_table(items[:limit], f"{when}: {len(items)} to do"))
+    if len(items) > limit:
+        console.print(f"... {len(items) - limit} more: use --limit, --kind or --json", markup=False)
+    console.print(render.kind_counts(items), markup=False, highlight=False)
+    if data["days_off"]:
+        ahead = data["days_off_tasks"]
+        off = f"{data['days_off'][0]} to {data['days_off'][-1]}"
+        console.print(render.today_table(ahead[:limit], f"Falling due on the days off ({off}): "
+                                                        f"{len(ahead)}"))
+        console.print(render.kind_counts(ahead), markup=False, highlight=False)
 
 
 def _login() -> str:

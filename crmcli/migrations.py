@@ -186,3 +186,62 @@ def migrate(db: sqlite_utils.Database, *, stop_before: str | None = None) -> Non
         return
     with write_transaction(db):
         MIGRATIONS.apply(db, stop_before=stop_before)
+
+
+@MIGRATIONS()
+def m003_tasks(db: sqlite_utils.Database) -> None:
+    """Care contacts and callbacks as tasks, the plan runs that made them, and opt-outs."""
+    db.executescript(
+        """
+        CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY,
+            -- kind:subject:occurrence; the same contact is never planned twice
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            customer_id INTEGER REFERENCES customers(id),
+            vehicle_id INTEGER REFERENCES vehicles(id),
+            order_id INTEGER REFERENCES repair_orders(id),
+            due_date TEXT NOT NULL,
+            expires_on TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('sms', 'call', 'sms_call')),
+            weight INTEGER NOT NULL DEFAULT 0,
+            reason TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'open' CHECK (state IN
+                ('open', 'done', 'missed', 'withdrawn', 'merged', 'unreachable', 'refused')),
+            state_reason TEXT,
+            merged_into INTEGER REFERENCES tasks(id),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_try TEXT,
+            call_at TEXT,
+            planned_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            closed_at TEXT
+        );
+        CREATE INDEX tasks_state_due ON tasks(state, due_date);
+        CREATE INDEX tasks_customer ON tasks(customer_id, due_date);
+        CREATE INDEX tasks_vehicle ON tasks(vehicle_id);
+
+        CREATE TABLE plan_runs (
+            id INTEGER PRIMARY KEY,
+            day TEXT NOT NULL,
+            data_mark TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            created INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            withdrawn INTEGER NOT NULL DEFAULT 0,
+            missed INTEGER NOT NULL DEFAULT 0,
+            merged INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX plan_runs_day ON plan_runs(day);
+
+        -- A customer who declines one kind of contact ('sms', 'call', or a task kind).
+        CREATE TABLE optouts (
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            what TEXT NOT NULL,
+            since TEXT NOT NULL,
+            reason TEXT,
+            PRIMARY KEY (customer_id, what)
+        );
+        """
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -154,3 +155,45 @@ def customers_table(rows: list[dict]) -> Table:
                   str(r["visits"]), r["last_visit"] or "", yuan(r["spend_fen"]),
                   "yes" if r["callback_consent"] else "refused")
     return t
+
+
+KIND_LABELS = {
+    "welcome_sms": "新车欢迎", "delivery_call": "交车3日", "delivery_questionnaire": "交车7日问卷",
+    "post_repair": "修后回访", "first_maintenance": "首保", "regular_maintenance": "定保",
+    "warranty_check": "超保检查", "insurance_compulsory": "交强险", "insurance_commercial": "商业险",
+    "inspection": "年检", "birthday": "生日", "holiday": "节日", "advice_followup": "建议跟进",
+    "recovery": "流失召回", "rescheduled": "预约回电", "complaint": "投诉跟进",
+}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
+def today_table(items: list[dict], title: str) -> Table:
+    t = Table(title=title, title_justify="left", show_lines=True, pad_edge=False, box=box.SQUARE)
+    t.add_column("#", justify="right", no_wrap=True)
+    t.add_column("Kind", no_wrap=True)
+    t.add_column("Customer", no_wrap=True)
+    t.add_column("Vehicle", no_wrap=True)
+    t.add_column("Why", min_width=24)
+    t.add_column("Due", no_wrap=True)
+    for i in items:
+        via = "SMS" if i["step"] == "sms" else "call"
+        due = i["due_date"][5:]
+        if i["overdue_days"]:
+            due = Text(f"{due} +{i['overdue_days']}d", style="bold red")
+        who = f"{i['customer']}\n{i['phone'] or '-'}"
+        if i["call_time"]:
+            who += f"\n{i['call_time']}"
+        vehicle = "\n".join(x for x in (i["plate"], i["model"]) if x)
+        t.add_row(str(i["id"]), f"{kind_label(i['kind'])}\n{via}", who, vehicle, i["reason"], due)
+    return t
+
+
+def kind_counts(items: list[dict]) -> str:
+    counts: dict[str, int] = {}
+    for i in items:
+        counts[i["kind"]] = counts.get(i["kind"], 0) + 1
+    parts = [f"{kind_label(k)} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    return f"{len(items)} tasks: " + ", ".join(parts) if parts else "nothing due"

@@ -20,9 +20,79 @@ from typing import Any
 
 from .errors import SettingsError
 
+def _kind(channel: str, weight: int, expires: int, script: str, **timing: Any) -> dict[str, Any]:
+    return {"enabled": True, "channel": channel, "weight": weight, "expires_after_days": expires,
+            "script": script, **timing}
+
+
+# Every care contact of DOMAIN.md with its default timing. Channels: "sms", "call",
+# or "sms_call" (an SMS the day before, then a call on the due day).
+CARE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "welcome_sms": _kind("sms", 70, 1, "欢迎{greeting}成为车主！服务热线{hotline}，救援电话{rescue}，"
+                         "地址{address}。首次保养请在{first_maintenance}前回厂。", days_after=0),
+    "delivery_call": _kind("call", 75, 7, "交车三日关爱：手续是否齐全？用车感受如何？提醒留意的警示灯。",
+                           days_after=3),
+    "delivery_questionnaire": _kind("call", 35, 14, "交车七日问卷：用车情况与对车辆的意见。",
+                                    days_after=7),
+    # Day 3 because the manuals call on the third day; kept open to day 15 as the
+    # best dealer CRMs do.
+    "post_repair": _kind("call", 80, 12, "修后三日回访：车辆运行如何？确认更换的零件，满意度，下次保养时间。",
+                         days_after=3, skip_types=["free_check"]),
+    "first_maintenance": _kind("sms_call", 60, 30, "首保提醒：请预约首次保养。",
+                               months=6, km=5000),
+    "regular_maintenance": _kind("sms_call", 50, 30, "定期保养提醒：请预约保养。",
+                                 months=6, km=7500),
+    "warranty_check": _kind("sms_call", 50, 30, "超保提醒：部分零件保修即将到期，请回厂免费检查。",
+                            lead_days=30, points=[[6, 10000], [12, 20000], [24, 60000],
+                                                  [36, 100000]]),
+    "insurance_compulsory": _kind("sms_call", 55, 30, "交强险即将到期，请及时续保。", lead_days=30),
+    "insurance_commercial": _kind("sms_call", 55, 30, "商业险即将到期，请及时续保。", lead_days=30),
+    "inspection": _kind("sms_call", 45, 30, "年检提醒：请带行驶证、交强险保单、身份证办理年检。",
+                        lead_days=15),
+    "birthday": _kind("sms", 20, 0, "祝{greeting}生日快乐！"),
+    "holiday": _kind("sms", 10, 0, "{holiday}快乐！{dealer}祝您出行平安。",
+                     holidays=["spring_festival", "qingming", "may_day", "mothers_day",
+                               "fathers_day", "dragon_boat", "mid_autumn", "national_day",
+                               "teachers_day"],
+                     teacher_words=["教师", "老师", "教授", "教练", "讲师", "teacher"]),
+    "advice_followup": _kind("call", 40, 14, "维修建议跟进：上次建议的项目是否需要预约？",
+                             days_after=30),
+    "recovery": _kind("call", 30, 30, "流失客户回访：了解未回厂原因，介绍优惠活动。",
+                      lost_after_days=365, every_days=90),
+}
+
 DEFAULTS: dict[str, Any] = {
     "import": {
         "aliases": {},
+    },
+    "dealer": {
+        "name": "本店",
+        "hotline": "",
+        "rescue": "",
+        "address": "",
+    },
+    "planning": {
+        # At most one contact per customer within this many days: closer ones merge.
+        "contact_window_days": 3,
+        # Predicted km/day when a vehicle has fewer than two visits with mileage.
+        "default_km_per_day": 40,
+        "call_retries": 3,
+        "weight_overdue_per_day": 2,
+        "weight_a_class": 30,
+        "weight_complaint": 100,
+    },
+    # Annual inspection rhythm by usage and vehicle age (years from delivery):
+    # [from_age, to_age, every_months]; the 2022 rules: private cars are exempt from
+    # on-site checks for 10 years but need the mark every 2 years.
+    "inspection_rules": {
+        "private": [[0, 10, 24], [10, 15, 12], [15, 99, 6]],
+        "official": [[0, 10, 24], [10, 15, 12], [15, 99, 6]],
+        "commercial": [[0, 5, 12], [5, 99, 6]],
+    },
+    "care": CARE_DEFAULTS,
+    "calendar": {
+        "extra_holidays": [],
+        "extra_workdays": [],
     },
 }
 
@@ -36,11 +106,30 @@ def default_path() -> Path:
     return data_dir() / "settings.toml"
 
 
-def _line_of(text: str, key: str) -> int | None:
-    for no, line in enumerate(text.splitlines(), start=1):
-        if line.strip().startswith(key):
+def _line_of(text: str, dotted: str) -> int | None:
+    """The line where a dotted key is set: inside its [table] when it has one."""
+    *parents, key = dotted.split(".")
+    section = ".".join(parents)
+    lines = text.splitlines()
+    in_section = not parents
+    for no, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            name = stripped.strip("[]").strip()
+            if name == dotted:
+                return no
+            in_section = name == section
+        elif in_section and stripped.split("=")[0].strip().strip('"') == key:
+            return no
+    for no, line in enumerate(lines, start=1):
+        if line.strip().split("=")[0].strip().strip('"') in (key, dotted):
             return no
     return None
+
+
+def _at(text: str, dotted: str) -> str:
+    line = _line_of(text, dotted)
+    return f" (line {line})" if line else ""
 
 
 def load(path: Path | str | None = None) -> dict[str, Any]:
@@ -59,6 +148,7 @@ def load(path: Path | str | None = None) -> dict[str, Any]:
         raise SettingsError(f"{path}: {exc}") from None
     _merge(settings, data, DEFAULTS, text, path, prefix="")
     _validate_aliases(settings["import"]["aliases"], text, path)
+    _validate_care(settings, text, path)
     return settings
 
 
@@ -66,9 +156,7 @@ def _merge(target: dict, data: dict, defaults: dict, text: str, path: Path, pref
     for key, value in data.items():
         where = f"{prefix}{key}"
         if key not in defaults:
-            line = _line_of(text, key)
-            at = f" (line {line})" if line else ""
-            raise SettingsError(f"{path}{at}: unknown setting {where!r}")
+            raise SettingsError(f"{path}{_at(text, where)}: unknown setting {where!r}")
         default = defaults[key]
         if isinstance(default, dict) and default:
             if not isinstance(value, dict):
@@ -77,10 +165,9 @@ def _merge(target: dict, data: dict, defaults: dict, text: str, path: Path, pref
         elif default is not None and not isinstance(value, type(default)) and not (
             isinstance(default, float) and isinstance(value, int)
         ):
-            line = _line_of(text, key)
-            at = f" (line {line})" if line else ""
             raise SettingsError(
-                f"{path}{at}: {where!r} must be {type(default).__name__}, not {type(value).__name__}"
+                f"{path}{_at(text, where)}: {where!r} must be {type(default).__name__},"
+                f" not {type(value).__name__}"
             )
         else:
             target[key] = value
@@ -91,8 +178,7 @@ def _validate_aliases(aliases: dict, text: str, path: Path) -> None:
 
     known = set().union(*FIELDS_BY_KIND.values())
     for field, names in aliases.items():
-        line = _line_of(text, field)
-        at = f" (line {line})" if line else ""
+        at = _at(text, f"import.aliases.{field}")
         if field not in known:
             raise SettingsError(
                 f"{path}{at}: [import.aliases] has unknown field {field!r}; "
@@ -100,3 +186,26 @@ def _validate_aliases(aliases: dict, text: str, path: Path) -> None:
             )
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise SettingsError(f"{path}{at}: aliases for {field!r} must be a list of strings")
+
+
+def _validate_care(settings: dict, text: str, path: Path) -> None:
+    from datetime import date
+
+    for kind, cfg in settings["care"].items():
+        if cfg["channel"] not in ("sms", "call", "sms_call"):
+            raise SettingsError(f"{path}{_at(text, f'care.{kind}.channel')}: care.{kind}.channel "
+                                f"must be \"sms\", \"call\" or \"sms_call\", not {cfg['channel']!r}")
+        for key in ("days_after", "expires_after_days", "lead_days", "months", "km",
+                    "lost_after_days", "every_days"):
+            if key in cfg and (not isinstance(cfg[key], int) or cfg[key] < 0):
+                raise SettingsError(f"{path}{_at(text, f'care.{kind}.{key}')}: care.{kind}.{key} "
+                                    "must be a whole number, 0 or more")
+    for key in ("extra_holidays", "extra_workdays"):
+        for value in settings["calendar"][key]:
+            if not isinstance(value, date):
+                raise SettingsError(f"{path}{_at(text, f'calendar.{key}')}: calendar.{key} must "
+                                    "list dates like 2027-02-05 (no quotes)")
+    window = settings["planning"]["contact_window_days"]
+    if not isinstance(window, int) or window < 0:
+        raise SettingsError(f"{path}{_at(text, 'planning.contact_window_days')}: "
+                            "planning.contact_window_days must be a whole number, 0 or more")

@@ -1,0 +1,450 @@
+"""Planning a day: facts from the store -> rules -> consent -> contact limits -> tasks, once.
+
+``plan(db, day, settings)`` is idempotent: tasks are keyed (kind:subject:
+occurrence), so planning again, or after importing the same files again,
+creates nothing new. What changed is applied:
+
+* a new candidate becomes an open task;
+* an open, never-attempted task whose candidate changed (a new predicted
+  date, a new reason) is updated;
+* an open, never-attempted task whose candidate is gone is **withdrawn** with
+  the reason (a car that came in for maintenance before its reminder);
+* an open task past its expiry is closed as **missed**;
+* candidates of one customer that fall within the contact window are
+  **merged** into the most important one (one call or SMS covering every
+  reason); the others stay on file as ``merged`` with a pointer, never lost.
+
+Greetings with a fixed day (welcome SMS, birthdays, holidays) merge only with
+contacts due the same day; they are not moved and do not push others away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlite_utils
+
+from . import calendar as cal
+from . import rules
+from .db import write_transaction
+from .rules import Candidate, CustomerFacts, OrderFacts, VehicleFacts, Visit
+
+FIXED_DAY_KINDS = {"welcome_sms", "birthday", "holiday"}
+# Tasks that the planner makes and may withdraw; others (rescheduled calls,
+# complaint follow-ups) are made by people and only closed by them.
+PLANNED_KINDS = {"welcome_sms", "delivery_call", "delivery_questionnaire", "post_repair",
+                 "first_maintenance", "regular_maintenance", "warranty_check",
+                 "insurance_compulsory", "insurance_commercial", "inspection", "birthday",
+                 "holiday", "advice_followup", "recovery"}
+CODE_VERSION = "plan-1"
+
+
+@dataclass
+class PlanResult:
+    day: str
+    created: int = 0
+    updated: int = 0
+    withdrawn: int = 0
+    missed: int = 0
+    merged: int = 0
+    open: int = 0
+    skipped: bool = False
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def work_calendar(settings: dict) -> cal.WorkCalendar:
+    c = settings["calendar"]
+    return cal.WorkCalendar(extra_holidays=c["extra_holidays"], extra_workdays=c["extra_workdays"])
+
+
+def horizon(day: date, wc: cal.WorkCalendar) -> date:
+    """Plan through the next working day, and over any days off that follow today.
+
+    An SMS goes the day before a call, so tomorrow's sms_call tasks are needed
+    today; on the last working day before a weekend or holiday the clerk also
+    sees what falls due on the days off.
+    """
+    off = wc.days_off_after(day) if wc.is_working_day(day) else []
+    return (off[-1] if off else day) + timedelta(days=1)
+
+
+def data_mark(db: sqlite_utils.Database, settings: dict) -> str:
+    """What the plan depends on: the last import, the last edit, the settings, this code."""
+    imp = db.conn.execute("SELECT coalesce(max(id), 0) FROM imports").fetchone()[0]
+    chg = db.conn.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
+    opt = db.conn.execute("SELECT count(*), coalesce(max(since), '') FROM optouts").fetchone()
+    digest = hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{CODE_VERSION}:{imp}:{chg}:{opt[0]}:{opt[1]}:{digest[:12]}"
+
+
+def is_planned(db: sqlite_utils.Database, day: date, settings: dict) -> bool:
+    row = db.conn.execute(
+        "SELECT data_mark FROM plan_runs WHERE day = ? AND finished_at IS NOT NULL"
+        " ORDER BY id DESC LIMIT 1", (day.isoformat(),)).fetchone()
+    return row is not None and row[0] == data_mark(db, settings)
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def _d(s: str | None) -> date | None:
+    return date.fromisoformat(s[:10]) if s else None
+
+
+def load_vehicles(db: sqlite_utils.Database) -> list[VehicleFacts]:
+    """Every owned vehicle with its last maintenance, last visit and mileage span (one pass)."""
+    conn = db.conn
+    maint = {}
+    # SQLite returns the bare columns of the row holding max(): the last maintenance.
+    for vid, day, km, oid, ono in conn.execute(
+            "SELECT vehicle_id, max(order_date), mileage, id, order_no FROM repair_orders"
+            " WHERE service_type IN ('maintenance', 'first_maintenance') AND vehicle_id IS NOT NULL"
+            " GROUP BY vehicle_id"):
+        maint[vid] = Visit(_d(day), km, oid, ono)
+    spans = {}
+    for vid, last_visit, d0, d1, k0, k1 in conn.execute(
+            "SELECT vehicle_id, max(order_date),"
+            " min(CASE WHEN mileage IS NOT NULL THEN order_date END),"
+            " max(CASE WHEN mileage IS NOT NULL THEN order_date END), min(mileage), max(mileage)"
+            " FROM repair_orders WHERE vehicle_id IS NOT NULL GROUP BY vehicle_id"):
+        spans[vid] = (_d(last_visit), (_d(d0), k0) if d0 else None, (_d(d1), k1) if d1 else None)
+    out = []
+    for row in conn.execute(
+            "SELECT id, customer_id, plate, coalesce(delivery_date, purchase_date), usage,"
+            " insurance_compulsory_expiry, insurance_commercial_expiry, inspection_due"
+            " FROM vehicles WHERE customer_id IS NOT NULL"):
+        vid = row[0]
+        last_visit, k0, k1 = spans.get(vid, (None, None, None))
+        out.append(VehicleFacts(vid, row[1], row[2], _d(row[3]), row[4], _d(row[5]), _d(row[6]),
+                                _d(row[7]), maint.get(vid), last_visit, k0, k1))
+    return out
+
+
+def load_orders(db: sqlite_utils.Database, start: date, end: date,
+                last_visit: dict[int, date | None]) -> list[OrderFacts]:
+    rows = db.conn.execute(
+        "SELECT id, order_no, vehicle_id, customer_id, order_date, service_type, advice"
+        " FROM repair_orders WHERE order_date BETWEEN ? AND ? AND customer_id IS NOT NULL",
+        (start.isoformat(), end.isoformat()))
+    return [OrderFacts(r[0], r[1], r[2], r[3], _d(r[4]), r[5], r[6], last_visit.get(r[2]))
+            for r in rows]
+
+
+def load_customers(db: sqlite_utils.Database, where: str = "", params=()) -> list[CustomerFacts]:
+    rows = db.conn.execute(
+        "SELECT c.id, c.birthday, c.lunar_birthday, c.occupation,"
+        " (SELECT max(order_date) FROM repair_orders o WHERE o.customer_id = c.id)"
+        f" FROM customers c {where}", params)
+    return [CustomerFacts(r[0], _d(r[1]), r[2], r[3], _d(r[4])) for r in rows]
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+def candidates(db: sqlite_utils.Database, day: date, settings: dict,
+               wc: cal.WorkCalendar) -> tuple[list[Candidate], dict[int, VehicleFacts]]:
+    care = settings["care"]
+    planning = settings["planning"]
+    end = horizon(day, wc)
+    kmpd = planning["default_km_per_day"]
+    out: list[Candidate] = []
+    vehicles = load_vehicles(db)
+    by_id = {v.id: v for v in vehicles}
+    for v in vehicles:
+        out += rules.delivery_contacts(v, care)
+        out += rules.first_maintenance(v, care, kmpd)
+        out += rules.regular_maintenance(v, care, kmpd)
+        out += rules.warranty_checks(v, care, kmpd)
+        out += rules.insurance(v, care)
+        out += rules.inspection(v, care, settings["inspection_rules"], day, end)
+    last_visit = {v.id: v.last_visit for v in vehicles}
+    longest = max(care["post_repair"]["days_after"] + care["post_repair"]["expires_after_days"],
+                  care["advice_followup"]["days_after"]
+                  + care["advice_followup"]["expires_after_days"])
+    for o in load_orders(db, day - timedelta(days=longest), end, last_visit):
+        out += rules.post_repair(o, care)
+        out += rules.advice_followup(o, care)
+    out += _customer_candidates(db, day, end, care, vehicles)
+    keep = [c for c in out if c.due <= end and c.expires >= day]
+    return keep, by_id
+
+
+def _customer_candidates(db, day: date, end: date, care: dict,
+                         vehicles: list[VehicleFacts]) -> list[Candidate]:
+    out: list[Candidate] = []
+    # Birthdays: only customers whose solar month-day falls in the window, plus every
+    # customer with a lunar birthday (few, and their solar date moves each year).
+    mmdd = sorted({(day + timedelta(days=i)).strftime("%m-%d")
+                   for i in range((end - day).days + 1)}
+                  | ({"02-29"} if any((day + timedelta(days=i)).strftime("%m-%d") == "02-28"
+                                      for i in range((end - day).days + 1)) else set()))
+    marks = ",".join("?" * len(mmdd))
+    for c in load_customers(db, f"WHERE substr(c.birthday, 6, 5) IN ({marks})"
+                                " OR c.lunar_birthday IS NOT NULL", mmdd):
+        out += rules.birthdays(c, care, day, end)
+    hols = rules.holidays_between(day, end, care["holiday"]["holidays"])
+    if hols and care["holiday"]["enabled"]:
+        for c in db.conn.execute("SELECT id, occupation FROM customers WHERE mobile IS NOT NULL"):
+            out += rules.holiday_greetings(CustomerFacts(c[0], None, None, c[1], None), care, hols)
+    # Recovery: a customer's last visit over all the vehicles they own.
+    last: dict[int, date] = {}
+    for v in vehicles:
+        if v.last_visit and (v.customer_id not in last or v.last_visit > last[v.customer_id]):
+            last[v.customer_id] = v.last_visit
+    cfg = care["recovery"]
+    if cfg["enabled"]:
+        cutoff = day - timedelta(days=cfg["lost_after_days"] - cfg["every_days"])
+        for cid, lv in last.items():
+            if lv <= cutoff:
+                out += rules.recovery(CustomerFacts(cid, None, None, None, lv), care, day)
+    return out
+
+
+def apply_consent(cands: list[Candidate], no_calls: set[int], optouts: dict[int, set[str]]
+                  ) -> list[Candidate]:
+    """Nothing goes to a customer who refused that kind of contact.
+
+    A customer who refused callbacks gets no calls; an ``sms_call`` task then
+    keeps only its SMS. An opt-out names 'sms', 'call' or a task kind.
+    """
+    out = []
+    for c in cands:
+        outs = optouts.get(c.customer_id, set())
+        if c.kind in outs:
+            continue
+        calls_ok = c.customer_id not in no_calls and "call" not in outs
+        sms_ok = "sms" not in outs
+        channel = c.channel
+        if channel == "sms_call":
+            channel = "sms_call" if calls_ok and sms_ok else ("sms" if sms_ok else
+                                                              ("call" if calls_ok else None))
+        elif channel == "call" and not calls_ok:
+            channel = None
+        elif channel == "sms" and not sms_ok:
+            channel = None
+        if channel:
+            c.channel = channel
+            out.append(c)
+    return out
+
+
+def merge_close(cands: list[Candidate], window_days: int) -> dict[str, str]:
+    """Merge one customer's contacts that fall within ``window_days`` of a more important one.
+
+    Returns {merged key: lead key}. The lead is the heaviest (then earliest);
+    every other contact of the customer due within the window of it is merged
+    into it, except fixed-day greetings, which merge only with a lead on their
+    own day. A lead that is SMS-only takes a call channel when a merged
+    contact needs a call, so nothing asked of the call is lost.
+    """
+    merged: dict[str, str] = {}
+    if window_days <= 0:
+        return merged
+    by_customer: dict[int, list[Candidate]] = {}
+    for c in cands:
+        by_customer.setdefault(c.customer_id, []).append(c)
+    for group in by_customer.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda c: (-c.weight, c.due, c.key))
+        leads: list[Candidate] = []
+        for c in group:
+            lead = next((lead for lead in leads if _mergeable(lead, c, window_days)), None)
+            if lead is None:
+                leads.append(c)
+                continue
+            merged[c.key] = lead.key
+            lead.reason += f"; also: {c.reason}"
+            if c.channel != "sms" and lead.channel == "sms":
+                lead.channel = c.channel
+    return merged
+
+
+def _mergeable(lead: Candidate, c: Candidate, window: int) -> bool:
+    if lead.kind in FIXED_DAY_KINDS or c.kind in FIXED_DAY_KINDS:
+        return lead.due == c.due
+    return abs((lead.due - c.due).days) < window
+
+
+# --------------------------------------------------------------------------- storing
+
+
+def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = False) -> PlanResult:
+    """Plan ``day``: store new tasks once, update, withdraw, merge and expire."""
+    result = PlanResult(day=day.isoformat())
+    if not force and is_planned(db, day, settings):
+        result.skipped = True
+        return result
+    wc = work_calendar(settings)
+    cands, vehicles = candidates(db, day, settings, wc)
+    no_calls = {r[0] for r in db.conn.execute("SELECT id FROM customers WHERE callback_consent = 0")}
+    optouts: dict[int, set[str]] = {}
+    for cid, what in db.conn.execute("SELECT customer_id, what FROM optouts"):
+        optouts.setdefault(cid, set()).add(what)
+    cands = apply_consent(cands, no_calls, optouts)
+    merges = merge_close(cands, settings["planning"]["contact_window_days"])
+    now = datetime.now().isoformat(timespec="seconds")
+    mark = data_mark(db, settings)
+    end = horizon(day, wc)
+    with write_transaction(db):
+        run_id = db.conn.execute("INSERT INTO plan_runs (day, data_mark, started_at) VALUES (?,?,?)",
+                                 (day.isoformat(), mark, now)).lastrowid
+        _store(db, day, end, cands, merges, vehicles, now, result)
+        db.conn.execute(
+            "UPDATE plan_runs SET finished_at=?, created=?, updated=?, withdrawn=?, missed=?,"
+            " merged=? WHERE id=?", (datetime.now().isoformat(timespec="seconds"), result.created,
+                                     result.updated, result.withdrawn, result.missed,
+                                     result.merged, run_id))
+    result.open = db.conn.execute("SELECT count(*) FROM tasks WHERE state='open'").fetchone()[0]
+    return result
+
+
+def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, str],
+           vehicles: dict[int, VehicleFacts], now: str, result: PlanResult) -> None:
+    conn = db.conn
+    keys = [c.key for c in cands]
+    existing: dict[str, tuple] = {}
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        for row in conn.execute(
+                f"SELECT key, id, state, attempts, due_date, reason, channel, merged_into FROM tasks"
+                f" WHERE key IN ({','.join('?' * len(chunk))})", chunk):
+            existing[row[0]] = row[1:]
+    inserts, updates = [], []
+    for c in cands:
+        state = "merged" if c.key in merges else "open"
+        row = existing.get(c.key)
+        if row is None:
+            inserts.append((c.key, c.kind, c.customer_id, c.vehicle_id, c.order_id,
+                            c.due.isoformat(), c.expires.isoformat(), c.channel, c.weight,
+                            c.reason, state, now, now))
+        elif row[1] in ("open", "merged") and row[2] == 0:
+            if (row[1], row[3], row[4], row[5]) != (state, c.due.isoformat(), c.reason, c.channel):
+                updates.append((c.due.isoformat(), c.expires.isoformat(), c.reason, c.channel,
+                                state, now, row[0]))
+    conn.executemany(
+        "INSERT INTO tasks (key, kind, customer_id, vehicle_id, order_id, due_date, expires_on,"
+        " channel, weight, reason, state, planned_at, updated_at) VALUES"
+        " (?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+    conn.executemany("UPDATE tasks SET due_date=?, expires_on=?, reason=?, channel=?, state=?,"
+                     " merged_into=NULL, updated_at=? WHERE id=?", updates)
+    result.created, result.updated = len(inserts), len(updates)
+    # Point merged tasks at their lead (ids are known only now).
+    if merges:
+        ids = dict(conn.execute(
+            "SELECT key, id FROM tasks WHERE key IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(set(merges) | set(merges.values()))),)).fetchall())
+        conn.executemany("UPDATE tasks SET merged_into=?, state_reason=? WHERE id=? AND state='merged'",
+                         [(ids[lead], f"merged into task {ids[lead]}", ids[k])
+                          for k, lead in merges.items() if k in ids and lead in ids])
+        result.merged = len(merges)
+    # Withdraw open, never-tried planned tasks in the window that no longer apply.
+    live = set(keys)
+    stale = [r for r in conn.execute(
+        "SELECT id, key, kind, vehicle_id, customer_id, due_date FROM tasks"
+        " WHERE state IN ('open', 'merged') AND attempts = 0 AND due_date <= ?"
+        " AND expires_on >= ?", (end.isoformat(), day.isoformat()))
+        if r[1] not in live and r[2] in PLANNED_KINDS]
+    conn.executemany(
+        "UPDATE tasks SET state='withdrawn', state_reason=?, closed_at=?, updated_at=? WHERE id=?",
+        [(_withdraw_reason(db, r, vehicles), now, now, r[0]) for r in stale])
+    result.withdrawn = len(stale)
+    # Close what expired unworked.
+    cur = conn.execute(
+        "UPDATE tasks SET state='missed', state_reason='not done by ' || expires_on, closed_at=?,"
+        " updated_at=? WHERE state='open' AND expires_on < ?", (now, now, day.isoformat()))
+    result.missed = cur.rowcount
+
+
+def _withdraw_reason(db, row, vehicles: dict[int, VehicleFacts]) -> str:
+    _id, key, kind, vehicle_id, customer_id, _due = row
+    consent = db.conn.execute("SELECT callback_consent FROM customers WHERE id=?",
+                              (customer_id,)).fetchone()
+    v = vehicles.get(vehicle_id) if vehicle_id else None
+    if vehicle_id and v is None:
+        return "the vehicle has no owner on file any more"
+    if v is not None and v.customer_id != customer_id:
+        return f"the vehicle now belongs to customer #{v.customer_id}"
+    if kind in ("first_maintenance", "regular_maintenance", "warranty_check", "advice_followup") \
+            and v is not None and v.last_maintenance:
+        lm = v.last_maintenance
+        return f"came in for maintenance on {lm.day} ({lm.order_no}) before the reminder"
+    if kind in ("insurance_compulsory", "insurance_commercial") and v is not None:
+        new = v.insurance_compulsory if kind == "insurance_compulsory" else v.insurance_commercial
+        return f"the expiry date on file is now {new}" if new else "no expiry date on file"
+    if kind == "inspection" and v is not None:
+        return f"the inspection date on file is now {v.inspection_due}"
+    if consent is not None and consent[0] == 0:
+        return "the customer refused callbacks"
+    if kind == "recovery":
+        return "the customer came back"
+    return "no longer applies after the latest data"
+
+
+# --------------------------------------------------------------------------- today
+
+
+def today_list(db: sqlite_utils.Database, day: date, settings: dict, *, kinds=None,
+               channel: str | None = None, include_days_off: bool = True) -> dict:
+    """The day's work: open tasks due (or whose SMS goes) by ``day``, most urgent first.
+
+    Overdue first, then by urgency: the kind's weight, plus a bonus per day
+    overdue. ``step`` is 'sms' or 'call': an sms_call task shows as its SMS the
+    day before it is due, and as its call on the day.
+    """
+    wc = work_calendar(settings)
+    per_day = settings["planning"]["weight_overdue_per_day"]
+    tomorrow = (day + timedelta(days=1)).isoformat()
+    rows = _task_rows(db, "t.state = 'open' AND (coalesce(t.next_try, t.due_date) <= ?"
+                          " OR (t.channel = 'sms_call' AND t.due_date = ? AND t.attempts = 0))",
+                      (day.isoformat(), tomorrow))
+    items = [_item(r, day, per_day) for r in rows]
+    items = [i for i in items if _wanted(i, kinds, channel)]
+    items.sort(key=lambda i: (not i["overdue_days"] > 0, -i["urgency"], i["due_date"], i["id"]))
+    ahead: list[dict] = []
+    off = wc.days_off_after(day) if include_days_off and wc.is_working_day(day) else []
+    if off:
+        rows = _task_rows(db, "t.state = 'open' AND t.due_date BETWEEN ? AND ?",
+                          (off[0].isoformat(), off[-1].isoformat()))
+        ahead = [i for i in (_item(r, off[0], per_day) for r in rows) if _wanted(i, kinds, channel)]
+        ahead.sort(key=lambda i: (i["due_date"], -i["urgency"], i["id"]))
+    return {"day": day.isoformat(), "tasks": items, "days_off": [d.isoformat() for d in off],
+            "days_off_tasks": ahead}
+
+
+def _wanted(item: dict, kinds, channel) -> bool:
+    if kinds and item["kind"] not in kinds:
+        return False
+    if channel and item["step"] != channel:
+        return False
+    return True
+
+
+def _task_rows(db, where: str, params) -> list[tuple]:
+    return db.conn.execute(
+        "SELECT t.id, t.kind, t.channel, t.due_date, t.expires_on, t.weight, t.reason, t.attempts,"
+        " t.next_try, t.call_at, c.id, c.name, c.gender, coalesce(c.preferred_phone, c.mobile),"
+        " c.preferred_call_time, v.plate, v.model"
+        " FROM tasks t LEFT JOIN customers c ON c.id = t.customer_id"
+        " LEFT JOIN vehicles v ON v.id = t.vehicle_id"
+        f" WHERE {where}", params).fetchall()
+
+
+def _item(r: tuple, day: date, per_day: int) -> dict:
+    from .normalize import greeting
+
+    due = date.fromisoformat(r[3])
+    step = "sms" if r[2] == "sms" or (r[2] == "sms_call" and due > day) else "call"
+    overdue = max(0, (day - due).days)
+    return {
+        "id": r[0], "kind": r[1], "channel": r[2], "step": step, "due_date": r[3],
+        "expires_on": r[4], "overdue_days": overdue, "urgency": r[5] + overdue * per_day,
+        "reason": r[6], "attempts": r[7], "next_try": r[8], "call_at": r[9],
+        "customer_id": r[10], "customer": greeting(r[11], r[12]) if r[11] else "",
+        "name": r[11], "phone": r[13], "call_time": r[14], "plate": r[15], "model": r[16],
+    }

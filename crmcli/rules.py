@@ -1,0 +1,367 @@
+"""Care-contact rules: (facts, settings, day) -> candidate tasks. Pure: no I/O, no clock.
+
+One small function per care contact of DOMAIN.md. Each returns the
+occurrences it knows of; the planner keeps those whose window
+[due, expires] reaches the planning day and stores them once, by key.
+
+A worked example (the defaults): a vehicle delivered 2026-11-20 gets
+``welcome_sms`` due 2026-11-20, ``delivery_call`` due 2026-11-23 (day 3),
+``delivery_questionnaire`` due 2026-11-27 (day 7), ``first_maintenance``
+due 2027-04-19 (5,000 km at the default 40 km/day come on day 125, before
+six months) and ``warranty_check`` 30 days before each warranty point.
+A repair order settled 2026-11-23 gets ``post_repair`` due 2026-11-26, open
+until 2026-12-08 (day 15).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from . import calendar as cal
+
+MAINTENANCE_TYPES = ("maintenance", "first_maintenance")
+
+
+@dataclass(frozen=True)
+class Visit:
+    day: date
+    km: int | None
+    order_id: int
+    order_no: str
+
+
+@dataclass(frozen=True)
+class VehicleFacts:
+    id: int
+    customer_id: int
+    plate: str | None
+    delivery: date | None
+    usage: str | None
+    insurance_compulsory: date | None
+    insurance_commercial: date | None
+    inspection_due: date | None
+    last_maintenance: Visit | None
+    last_visit: date | None
+    # Mileage span over the recorded visits, for km/day.
+    first_km: tuple[date, int] | None
+    last_km: tuple[date, int] | None
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    id: int
+    order_no: str
+    vehicle_id: int | None
+    customer_id: int
+    day: date
+    service_type: str | None
+    advice: str | None
+    vehicle_last_visit: date | None
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    id: int
+    birthday: date | None
+    lunar_birthday: str | None  # 'MM-DD' or 'LMM-DD'
+    occupation: str | None
+    last_visit: date | None
+
+
+@dataclass
+class Candidate:
+    kind: str
+    key: str
+    customer_id: int
+    vehicle_id: int | None
+    order_id: int | None
+    due: date
+    expires: date
+    channel: str
+    weight: int
+    reason: str
+
+
+def _cand(kind: str, key: str, cfg: dict, due: date, reason: str, *, customer_id: int,
+          vehicle_id: int | None = None, order_id: int | None = None) -> Candidate:
+    return Candidate(kind, key, customer_id, vehicle_id, order_id, due,
+                     due + timedelta(days=cfg["expires_after_days"]), cfg["channel"],
+                     cfg["weight"], reason)
+
+
+def km_per_day(v: VehicleFacts, default: float) -> tuple[float, bool]:
+    """The vehicle's own km/day between its first and last visit with mileage.
+
+    Needs two readings at least 30 days apart, else the default (and False).
+    ``(2026-01-01, 10,000 km) .. (2026-07-20, 18,000 km)`` -> 8,000 / 200 = 40.0.
+    """
+    if v.first_km and v.last_km:
+        days = (v.last_km[0] - v.first_km[0]).days
+        km = v.last_km[1] - v.first_km[1]
+        if days >= 30 and km > 0:
+            return km / days, True
+    return float(default), False
+
+
+def _by_km(start: date, km: int, per_day: float) -> date:
+    return start + timedelta(days=math.ceil(km / per_day))
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+def delivery_contacts(v: VehicleFacts, care: dict) -> list[Candidate]:
+    """Welcome SMS on delivery day, care call on day 3, questionnaire on day 7."""
+    if v.delivery is None:
+        return []
+    out = []
+    for kind, label in (("welcome_sms", "new-car welcome"), ("delivery_call", "delivery day-3 call"),
+                        ("delivery_questionnaire", "delivery day-7 questionnaire")):
+        cfg = care[kind]
+        if not cfg["enabled"]:
+            continue
+        due = v.delivery + timedelta(days=cfg["days_after"])
+        out.append(_cand(kind, f"{kind}:v{v.id}:{v.delivery}", cfg, due,
+                         f"{label}: delivered {v.delivery}", customer_id=v.customer_id,
+                         vehicle_id=v.id))
+    return out
+
+
+def post_repair(o: OrderFacts, care: dict) -> list[Candidate]:
+    """The callback on day 3 after a settled order, open until day 15 by default."""
+    cfg = care["post_repair"]
+    if not cfg["enabled"] or (o.service_type in cfg["skip_types"]):
+        return []
+    due = o.day + timedelta(days=cfg["days_after"])
+    return [_cand("post_repair", f"post_repair:o{o.id}", cfg, due,
+                  f"post-repair callback: {o.order_no} settled {o.day}"
+                  + (f" ({o.service_type})" if o.service_type else ""),
+                  customer_id=o.customer_id, vehicle_id=o.vehicle_id, order_id=o.id)]
+
+
+def advice_followup(o: OrderFacts, care: dict) -> list[Candidate]:
+    """Follow up repair advice the customer declined, unless the car came back since."""
+    cfg = care["advice_followup"]
+    if not cfg["enabled"] or not o.advice:
+        return []
+    if o.vehicle_last_visit and o.vehicle_last_visit > o.day:
+        return []
+    due = o.day + timedelta(days=cfg["days_after"])
+    return [_cand("advice_followup", f"advice_followup:o{o.id}", cfg, due,
+                  f"declined advice on {o.order_no} ({o.day}): {o.advice[:60]}",
+                  customer_id=o.customer_id, vehicle_id=o.vehicle_id, order_id=o.id)]
+
+
+# --------------------------------------------------------------------------- maintenance
+
+
+def first_maintenance(v: VehicleFacts, care: dict, default_kmpd: float) -> list[Candidate]:
+    """First maintenance by time or mileage from delivery, whichever comes first.
+
+    Only while no maintenance has been done since delivery.
+    """
+    cfg = care["first_maintenance"]
+    if not cfg["enabled"] or v.delivery is None:
+        return []
+    if v.last_maintenance and v.last_maintenance.day >= v.delivery:
+        return []
+    per_day, own = km_per_day(v, default_kmpd)
+    by_time = v.delivery + relativedelta(months=cfg["months"])
+    by_km = _by_km(v.delivery, cfg["km"], per_day)
+    due = min(by_time, by_km)
+    basis = "its own" if own else "default"
+    reason = (f"first maintenance: delivered {v.delivery}, ~{per_day:.0f} km/day ({basis}), "
+              f"{cfg['km']:,} km predicted on {by_km}; interval {cfg['months']} months / "
+              f"{cfg['km']:,} km")
+    return [_cand("first_maintenance", f"first_maintenance:v{v.id}:{v.delivery}", cfg, due,
+                  reason, customer_id=v.customer_id, vehicle_id=v.id)]
+
+
+def regular_maintenance(v: VehicleFacts, care: dict, default_kmpd: float) -> list[Candidate]:
+    """Next maintenance by time OR mileage from the last one actually done, whichever first.
+
+    Mileage is predicted from the vehicle's own km/day between visits. The
+    next reminder counts from the maintenance done, not from the reminder: a
+    new maintenance order gives a new key, and the old task is withdrawn.
+    """
+    cfg = care["regular_maintenance"]
+    last = v.last_maintenance
+    if not cfg["enabled"] or last is None:
+        return []
+    per_day, own = km_per_day(v, default_kmpd)
+    by_time = last.day + relativedelta(months=cfg["months"])
+    if last.km is not None:
+        by_km = _by_km(last.day, cfg["km"], per_day)
+        due = min(by_time, by_km)
+        predicted = last.km + round(per_day * (due - last.day).days)
+        reason = (f"regular maintenance: last {last.day} at {last.km:,} km, ~{per_day:.0f} km/day"
+                  f"{'' if own else ' (default)'}, predicted {predicted:,} km on {due}; "
+                  f"interval {cfg['months']} months / {cfg['km']:,} km")
+    else:
+        due = by_time
+        reason = (f"regular maintenance: last {last.day} (no mileage recorded); "
+                  f"interval {cfg['months']} months")
+    return [_cand("regular_maintenance", f"regular_maintenance:v{v.id}:o{last.order_id}", cfg,
+                  due, reason, customer_id=v.customer_id, vehicle_id=v.id)]
+
+
+def warranty_checks(v: VehicleFacts, care: dict, default_kmpd: float) -> list[Candidate]:
+    """A check before each warranty point (months / km from delivery), whichever comes first."""
+    cfg = care["warranty_check"]
+    if not cfg["enabled"] or v.delivery is None:
+        return []
+    per_day, _own = km_per_day(v, default_kmpd)
+    out = []
+    for months, km in cfg["points"]:
+        by_time = v.delivery + relativedelta(months=months)
+        by_km = _by_km(v.delivery, km, per_day)
+        point = min(by_time, by_km)
+        due = point - timedelta(days=cfg["lead_days"])
+        out.append(_cand("warranty_check", f"warranty_check:v{v.id}:{months}m", cfg, due,
+                         f"warranty point {months} months / {km:,} km reached about {point} "
+                         f"(~{per_day:.0f} km/day): come for a check before it ends",
+                         customer_id=v.customer_id, vehicle_id=v.id))
+    return out
+
+
+# --------------------------------------------------------------------------- expiries
+
+
+def insurance(v: VehicleFacts, care: dict) -> list[Candidate]:
+    """Renewal before the compulsory (交强险) and commercial (商业险) expiry, separately."""
+    out = []
+    for kind, expiry, label in (("insurance_compulsory", v.insurance_compulsory, "交强险"),
+                                ("insurance_commercial", v.insurance_commercial, "商业险")):
+        cfg = care[kind]
+        if not cfg["enabled"] or expiry is None:
+            continue
+        due = expiry - timedelta(days=cfg["lead_days"])
+        out.append(_cand(kind, f"{kind}:v{v.id}:{expiry}", cfg, due,
+                         f"{label} expires {expiry}", customer_id=v.customer_id, vehicle_id=v.id))
+    return out
+
+
+def inspection_dates(v: VehicleFacts, rules: dict, until: date) -> list[date]:
+    """The inspection due dates up to ``until``, from the imported date or by the rule table.
+
+    The rhythm depends on usage and the vehicle's age at each due date: with the
+    default table a private car delivered 2020-03-01 is due 2022-03-01,
+    2024-03-01, 2026-03-01, 2028-03-01, 2030-03-01 (every 24 months while under
+    10 years), then yearly.
+    """
+    table = rules.get(v.usage or "private") or rules["private"]
+    if v.inspection_due is not None:
+        start, dates = v.inspection_due, [v.inspection_due]
+    elif v.delivery is not None:
+        start, dates = v.delivery, []
+    else:
+        return []
+    t = start
+    origin = v.delivery or start
+    for _ in range(200):
+        age = (t - origin).days / 365.25
+        months = next((m for lo, hi, m in table if lo <= age < hi), table[-1][2])
+        t = t + relativedelta(months=months)
+        if t > until:
+            break
+        dates.append(t)
+    return dates
+
+
+def inspection(v: VehicleFacts, care: dict, rules: dict, day: date, until: date) -> list[Candidate]:
+    """Annual inspection (年检) reminder ahead of each due date."""
+    cfg = care["inspection"]
+    if not cfg["enabled"]:
+        return []
+    lead = timedelta(days=cfg["lead_days"])
+    out = []
+    for due_date in inspection_dates(v, rules, until + lead):
+        due = due_date - lead
+        if due + timedelta(days=cfg["expires_after_days"]) < day:
+            continue
+        out.append(_cand("inspection", f"inspection:v{v.id}:{due_date}", cfg, due,
+                         f"annual inspection due {due_date}", customer_id=v.customer_id,
+                         vehicle_id=v.id))
+    return out
+
+
+# --------------------------------------------------------------------------- customer dates
+
+
+def birthdays(c: CustomerFacts, care: dict, start: date, end: date) -> list[Candidate]:
+    """Birthday SMS on the solar and the lunar birthday, both when both are known.
+
+    The key is the date, so a solar and lunar birthday on one day make one SMS.
+    29 February and lunar 30ths and leap months follow calendar.py's rules.
+    """
+    cfg = care["birthday"]
+    if not cfg["enabled"]:
+        return []
+    days: dict[date, str] = {}
+    if c.birthday is not None:
+        for year in range(start.year, end.year + 1):
+            d = cal.solar_birthday_in(year, c.birthday.month, c.birthday.day)
+            if start <= d <= end:
+                days[d] = f"birthday (born {c.birthday})"
+    if c.lunar_birthday:
+        leap = c.lunar_birthday.startswith("L")
+        month, dd = (int(x) for x in c.lunar_birthday.lstrip("L").split("-"))
+        try:
+            found = cal.lunar_birthdays_between(start, end, month, dd, leap)
+        except ValueError:
+            found = []
+        for d in found:
+            label = f"lunar birthday ({'闰' if leap else ''}{month}月{dd}日)"
+            days[d] = days[d] + " and " + label if d in days else label
+    return [_cand("birthday", f"birthday:c{c.id}:{d}", cfg, d, r, customer_id=c.id)
+            for d, r in sorted(days.items())]
+
+
+def holidays_between(start: date, end: date, enabled: list[str]) -> list[cal.Holiday]:
+    out = []
+    for year in range(start.year, end.year + 1):
+        out.extend(h for h in cal.greeting_holidays(year)
+                   if h.key in enabled and start <= h.date <= end)
+    return out
+
+
+def holiday_greetings(c: CustomerFacts, care: dict, hols: list[cal.Holiday]) -> list[Candidate]:
+    """A greeting SMS on each holiday; Teachers' Day only for customers who teach."""
+    cfg = care["holiday"]
+    if not cfg["enabled"]:
+        return []
+    teacher = bool(c.occupation) and any(w in c.occupation for w in cfg["teacher_words"])
+    out = []
+    for h in hols:
+        if h.key == "teachers_day" and not teacher:
+            continue
+        out.append(_cand("holiday", f"holiday:{h.key}:{h.date}:c{c.id}", cfg, h.date,
+                         f"{h.name_zh} greeting", customer_id=c.id))
+    return out
+
+
+def recovery(c: CustomerFacts, care: dict, day: date) -> list[Candidate]:
+    """Recovery calls for a lost customer (no visit for ``lost_after_days``), every ``every_days``.
+
+    Last visit 2025-06-01, lost after 365 days: first call 2026-06-01, then
+    2026-08-30, 2026-11-28, ... (every 90 days) until they come back.
+    """
+    cfg = care["recovery"]
+    if not cfg["enabled"] or c.last_visit is None:
+        return []
+    first = c.last_visit + timedelta(days=cfg["lost_after_days"])
+    if day < first - timedelta(days=cfg["every_days"]):
+        return []
+    k = max(0, (day - first).days // cfg["every_days"])
+    out = []
+    for n in (k, k + 1):
+        due = first + timedelta(days=n * cfg["every_days"])
+        out.append(_cand("recovery", f"recovery:c{c.id}:{c.last_visit}:{n}", cfg, due,
+                         f"lost customer: last visit {c.last_visit}, "
+                         f"{(due - c.last_visit).days} days before this call",
+                         customer_id=c.id))
+    return out
