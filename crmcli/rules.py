@@ -263,7 +263,7 @@ def inspection_dates(v: VehicleFacts, rules: dict, until: date) -> list[date]:
     t = start
     origin = v.delivery or start
     for _ in range(200):
-        age = (t - origin).days / 365.25
+        age = relativedelta(t, origin).years  # completed years, so a 10th anniversary is 10
         months = next((m for lo, hi, m in table if lo <= age < hi), table[-1][2])
         t = t + relativedelta(months=months)
         if t > until:

@@ -1,0 +1,199 @@
+"""Planning a day: idempotent, withdraws, expires, merges, respects consent; today's order."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from pathlib import Path
+
+import store
+from typer.testing import CliRunner
+
+from crmcli import planner
+from crmcli.cli import app
+from crmcli.settings import DEFAULTS
+
+DAY = date(2026, 11, 26)  # a Thursday
+
+
+def settings(**planning):
+    s = copy.deepcopy(DEFAULTS)
+    s["planning"].update(planning)
+    return s
+
+
+def tasks(db, where="1=1"):
+    return db.conn.execute(f"SELECT kind, state, due_date, channel, reason, merged_into, id"
+                           f" FROM tasks WHERE {where} ORDER BY id").fetchall()
+
+
+def test_planning_twice_creates_nothing_new(db):
+    c = store.customer(db)
+    v = store.vehicle(db, c, delivery_date="2026-11-23")
+    store.order(db, v, c, "2026-11-23", "repair")
+    first = planner.plan(db, DAY, settings(contact_window_days=0))
+    assert first.created >= 2
+    before = tasks(db)
+    again = planner.plan(db, DAY, settings(contact_window_days=0), force=True)
+    assert (again.created, again.updated, again.withdrawn) == (0, 0, 0)
+    assert tasks(db) == before
+    # Without force, an unchanged day is recognised and skipped.
+    assert planner.plan(db, DAY, settings(contact_window_days=0)).skipped
+
+
+def test_reimporting_the_same_files_plans_nothing_new(tmp_path):
+    runner = CliRunner()
+    sample = Path(__file__).resolve().parent.parent / "sample_data"
+    runner.invoke(app, ["import", "vehicles", str(sample / "delivery_list.xlsx")])
+    runner.invoke(app, ["import", "orders", str(sample / "dms_orders.xlsx")])
+    runner.invoke(app, ["plan", "--date", "2026-11-26"])
+    from crmcli import db as dbmod
+
+    database = dbmod.connect()
+    n = database.conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
+    assert n > 50
+    runner.invoke(app, ["import", "orders", str(sample / "dms_orders.xls")])
+    r = runner.invoke(app, ["plan", "--date", "2026-11-26", "--json"])
+    assert json.loads(r.stdout)["created"] == 0
+    assert database.conn.execute("SELECT count(*) FROM tasks").fetchone()[0] == n
+
+
+def test_maintenance_done_before_the_reminder_withdraws_it(db):
+    c = store.customer(db)
+    v = store.vehicle(db, c)
+    store.order(db, v, c, "2026-07-01", "maintenance", mileage=10000)
+    store.order(db, v, c, "2026-09-01", "maintenance", mileage=17000)
+    # 7,000 km in 62 days, ~113 km/day: 7,500 km more take 67 days -> due 2026-11-07,
+    # open until 2026-12-07.
+    planner.plan(db, DAY, settings())
+    (kind, state, due, *_rest) = tasks(db, "kind='regular_maintenance'")[0]
+    assert (state, due) == ("open", "2026-11-07")
+    store.order(db, v, c, "2026-11-20", "maintenance", mileage=33000, order_no="RO-NEW")
+    planner.plan(db, DAY, settings(), force=True)
+    rows = db.conn.execute("SELECT state, state_reason FROM tasks WHERE kind='regular_maintenance'"
+                           ).fetchall()
+    assert rows == [("withdrawn",
+                     "came in for maintenance on 2026-11-20 (RO-NEW) before the reminder")]
+
+
+def test_post_repair_not_done_by_day_15_is_missed(db):
+    c = store.customer(db)
+    v = store.vehicle(db, c)
+    store.order(db, v, c, "2026-11-23", "repair")
+    planner.plan(db, DAY, settings())
+    assert tasks(db, "kind='post_repair'")[0][1] == "open"
+    planner.plan(db, date(2026, 12, 8), settings())
+    assert tasks(db, "kind='post_repair'")[0][1] == "open"  # the last day it can be done
+    planner.plan(db, date(2026, 12, 9), settings())
+    state, reason = db.conn.execute("SELECT state, state_reason FROM tasks WHERE kind='post_repair'"
+                                    ).fetchone()
+    assert (state, reason) == ("missed", "not done by 2026-12-08")
+
+
+def test_close_contacts_merge_into_the_heavier_one(db):
+    c = store.customer(db)
+    v = store.vehicle(db, c, insurance_compulsory_expiry="2026-12-27")  # due 2026-11-27
+    store.order(db, v, c, "2026-11-23", "repair")  # post-repair due 2026-11-26
+    planner.plan(db, DAY, settings(contact_window_days=3))
+    rows = {r[0]: r for r in tasks(db)}
+    lead, merged = rows["post_repair"], rows["insurance_compulsory"]
+    assert lead[1] == "open" and "also: 交强险 expires 2026-12-27" in lead[4]
+    assert merged[1] == "merged" and merged[5] == lead[6]
+    # With no window, both stand alone.
+    db.conn.execute("DELETE FROM tasks")
+    planner.plan(db, DAY, settings(contact_window_days=0), force=True)
+    assert {r[1] for r in tasks(db)} == {"open"}
+
+
+def test_fixed_day_greeting_only_merges_on_its_own_day(db):
+    c = store.customer(db, birthday="1980-11-27")
+    v = store.vehicle(db, c)
+    store.order(db, v, c, "2026-11-23", "repair")
+    planner.plan(db, DAY, settings(contact_window_days=3))
+    got = {r[0]: r[1] for r in tasks(db)}
+    assert got == {"post_repair": "open", "birthday": "open"}
+
+
+def test_refused_callbacks_get_no_calls_and_sms_call_keeps_its_sms(db):
+    c = store.customer(db, callback_consent=0)
+    v = store.vehicle(db, c, insurance_compulsory_expiry="2026-12-27")
+    store.order(db, v, c, "2026-11-23", "repair")
+    planner.plan(db, DAY, settings(contact_window_days=0))
+    assert [(r[0], r[3]) for r in tasks(db)] == [("insurance_compulsory", "sms")]
+
+
+def test_sms_optout_drops_sms_only_contacts(db):
+    c = store.customer(db, birthday="1980-11-26")
+    db.conn.execute("INSERT INTO optouts VALUES (?, 'sms', '2026-01-01', 'asked')", (c,))
+    v = store.vehicle(db, c, insurance_compulsory_expiry="2026-12-27")
+    planner.plan(db, DAY, settings(contact_window_days=0))
+    assert [(r[0], r[3]) for r in tasks(db)] == [("insurance_compulsory", "call")]
+
+
+def test_today_lists_overdue_first_then_by_urgency(db):
+    s = settings(contact_window_days=0)
+    c1, c2, c3 = store.customer(db, "甲"), store.customer(db, "乙"), store.customer(db, "丙")
+    v1, v2, v3 = store.vehicle(db, c1), store.vehicle(db, c2), store.vehicle(db, c3)
+    store.order(db, v1, c1, "2026-11-20", "repair")  # post-repair due 11-23: overdue 3 days
+    store.order(db, v2, c2, "2026-11-23", "repair")  # due today, weight 80
+    store.order(db, v3, c3, "2026-10-27", "repair", advice="建议更换轮胎")  # advice due 11-26, 40
+    planner.plan(db, DAY, s)
+    items = planner.today_list(db, DAY, s)["tasks"]
+    assert [(i["name"], i["kind"], i["overdue_days"]) for i in items] == [
+        ("甲", "post_repair", 3), ("乙", "post_repair", 0), ("丙", "advice_followup", 0)]
+
+
+def test_sms_call_shows_as_sms_the_day_before_and_call_on_the_day(db):
+    s = settings(contact_window_days=0)
+    c = store.customer(db)
+    store.vehicle(db, c, insurance_compulsory_expiry="2026-12-27")  # due 2026-11-27
+    planner.plan(db, DAY, s)
+    (item,) = planner.today_list(db, DAY, s)["tasks"]
+    assert (item["step"], item["due_date"]) == ("sms", "2026-11-27")
+    planner.plan(db, date(2026, 11, 27), s)
+    (item,) = planner.today_list(db, date(2026, 11, 27), s)["tasks"]
+    assert item["step"] == "call"
+
+
+def test_last_working_day_before_national_day_shows_the_days_off(db):
+    # The State Council notice for 2025: 2025-10-01..10-08 off, 2025-10-11 (Sat) worked.
+    s = settings(contact_window_days=0)
+    c = store.customer(db)
+    v = store.vehicle(db, c)
+    store.order(db, v, c, "2025-10-02", "repair")  # post-repair due 2025-10-05
+    day = date(2025, 9, 30)
+    planner.plan(db, day, s)
+    data = planner.today_list(db, day, s)
+    assert data["days_off"][0] == "2025-10-01" and data["days_off"][-1] == "2025-10-08"
+    # National Day and Mid-Autumn (2025-10-06 in the almanac) greetings fall in the break too.
+    assert [(i["due_date"], i["kind"]) for i in data["days_off_tasks"]] == [
+        ("2025-10-01", "holiday"), ("2025-10-05", "post_repair"), ("2025-10-06", "holiday")]
+
+
+def test_today_cli_json_and_table():
+    runner = CliRunner()
+    sample = Path(__file__).resolve().parent.parent / "sample_data"
+    runner.invoke(app, ["import", "vehicles", str(sample / "delivery_list.xlsx")])
+    runner.invoke(app, ["import", "orders", str(sample / "dms_orders.xlsx")])
+    r = runner.invoke(app, ["today", "--date", "2026-11-26", "--json"])
+    assert r.exit_code == 0
+    items = json.loads(r.stdout)
+    assert items and {"id", "kind", "channel", "due_date", "customer", "phone", "plate",
+                      "reason"} <= set(items[0])
+    assert any(i["kind"] == "post_repair" for i in items)
+    r = runner.invoke(app, ["today", "--date", "2026-11-26", "--kind", "post_repair"])
+    assert r.exit_code == 0 and "修后回访" in r.stdout and "tasks: 修后回访" in r.stdout
+
+
+def test_sample_data_gives_a_nonempty_today_on_any_day_ahead():
+    runner = CliRunner()
+    sample = Path(__file__).resolve().parent.parent / "sample_data"
+    runner.invoke(app, ["import", "vehicles", str(sample / "delivery_list.xlsx")])
+    runner.invoke(app, ["import", "orders", str(sample / "dms_orders.xlsx")])
+    from datetime import timedelta
+
+    for n in range(0, 3 * 365, 37):
+        day = date(2026, 11, 26) + timedelta(days=n)
+        r = runner.invoke(app, ["today", "--date", day.isoformat(), "--json"])
+        assert r.exit_code == 0 and json.loads(r.stdout), day

@@ -1,0 +1,156 @@
+"""Each care contact's timing, against hand-computed dates and published calendar facts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from crmcli import rules
+from crmcli.rules import CustomerFacts, OrderFacts, VehicleFacts, Visit
+from crmcli.settings import DEFAULTS
+
+CARE = DEFAULTS["care"]
+INSPECTION = DEFAULTS["inspection_rules"]
+
+
+def vehicle(**kw) -> VehicleFacts:
+    base = dict(id=1, customer_id=7, plate="粤B12345", delivery=None, usage="private",
+                insurance_compulsory=None, insurance_commercial=None, inspection_due=None,
+                last_maintenance=None, last_visit=None, first_km=None, last_km=None)
+    base.update(kw)
+    return VehicleFacts(**base)
+
+
+def by_kind(cands):
+    return {c.kind: c for c in cands}
+
+
+def test_delivery_contacts_on_day_0_3_7():
+    got = by_kind(rules.delivery_contacts(vehicle(delivery=date(2026, 11, 20)), CARE))
+    assert {k: (c.due, c.channel) for k, c in got.items()} == {
+        "welcome_sms": (date(2026, 11, 20), "sms"),
+        "delivery_call": (date(2026, 11, 23), "call"),
+        "delivery_questionnaire": (date(2026, 11, 27), "call"),
+    }
+
+
+@pytest.mark.parametrize("service_type,expected", [("repair", 1), ("maintenance", 1),
+                                                   ("free_check", 0)])
+def test_post_repair_due_day_3_open_until_day_15(service_type, expected):
+    o = OrderFacts(5, "RO1", 1, 7, date(2026, 11, 23), service_type, None, None)
+    got = rules.post_repair(o, CARE)
+    assert len(got) == expected
+    if got:
+        assert (got[0].due, got[0].expires) == (date(2026, 11, 26), date(2026, 12, 8))
+
+
+def test_first_maintenance_by_default_mileage_before_six_months():
+    # 5,000 km at the default 40 km/day: 125 days after 2026-11-20 is 2027-03-25,
+    # before six months (2027-05-20).
+    got = rules.first_maintenance(vehicle(delivery=date(2026, 11, 20)), CARE, 40)
+    assert got[0].due == date(2027, 3, 25)
+    # A slow driver (10 km/day over their own visits) is due by time instead.
+    slow = vehicle(delivery=date(2026, 1, 1), first_km=(date(2026, 1, 1), 10),
+                   last_km=(date(2026, 3, 2), 610))
+    assert rules.first_maintenance(slow, CARE, 40)[0].due == date(2026, 7, 1)
+    # Done already: no reminder.
+    done = vehicle(delivery=date(2026, 1, 1),
+                   last_maintenance=Visit(date(2026, 4, 1), 4000, 3, "RO3"))
+    assert rules.first_maintenance(done, CARE, 40) == []
+
+
+def test_regular_maintenance_by_predicted_mileage_with_its_reason():
+    # 15,000 km in the 365 days before the last maintenance: 41.1 km/day; 7,500 km
+    # more takes 183 days -> 2026-11-01, a day before six months (2026-11-02).
+    v = vehicle(last_maintenance=Visit(date(2026, 5, 2), 18400, 9, "RO9"),
+                first_km=(date(2025, 5, 2), 3400), last_km=(date(2026, 5, 2), 18400))
+    (c,) = rules.regular_maintenance(v, CARE, 40)
+    assert c.due == date(2026, 11, 1)
+    assert c.reason == ("regular maintenance: last 2026-05-02 at 18,400 km, ~41 km/day, "
+                        "predicted 25,921 km on 2026-11-01; interval 6 months / 7,500 km")
+    assert c.key == "regular_maintenance:v1:o9"  # counts from the maintenance done
+
+
+def test_insurance_policies_are_separate_tasks_30_days_ahead():
+    v = vehicle(insurance_compulsory=date(2027, 1, 10), insurance_commercial=date(2027, 2, 1))
+    got = by_kind(rules.insurance(v, CARE))
+    assert got["insurance_compulsory"].due == date(2026, 12, 11)
+    assert got["insurance_commercial"].due == date(2027, 1, 2)
+
+
+def test_inspection_rhythm_by_usage_and_age():
+    private = vehicle(delivery=date(2020, 3, 1))
+    assert rules.inspection_dates(private, INSPECTION, date(2033, 1, 1)) == [
+        date(2022, 3, 1), date(2024, 3, 1), date(2026, 3, 1), date(2028, 3, 1),
+        date(2030, 3, 1), date(2031, 3, 1), date(2032, 3, 1)]
+    commercial = vehicle(delivery=date(2020, 3, 1), usage="commercial")
+    assert rules.inspection_dates(commercial, INSPECTION, date(2026, 6, 1)) == [
+        date(2021, 3, 1), date(2022, 3, 1), date(2023, 3, 1), date(2024, 3, 1),
+        date(2025, 3, 1), date(2025, 9, 1), date(2026, 3, 1)]
+    imported = vehicle(delivery=date(2020, 3, 1), inspection_due=date(2026, 12, 15))
+    assert rules.inspection_dates(imported, INSPECTION, date(2029, 1, 1)) == [
+        date(2026, 12, 15), date(2028, 12, 15)]
+
+
+def cust(**kw) -> CustomerFacts:
+    base = dict(id=7, birthday=None, lunar_birthday=None, occupation=None, last_visit=None)
+    base.update(kw)
+    return CustomerFacts(**base)
+
+
+@pytest.mark.parametrize("kw,start,end,expected", [
+    # 29 February is greeted on 28 February in a common year.
+    ({"birthday": date(1988, 2, 29)}, date(2027, 2, 27), date(2027, 3, 1), [date(2027, 2, 28)]),
+    ({"birthday": date(1988, 2, 29)}, date(2028, 2, 27), date(2028, 3, 1), [date(2028, 2, 29)]),
+    # Lunar 8/15 is Mid-Autumn: 2026-09-25 in the published almanac.
+    ({"lunar_birthday": "08-15"}, date(2026, 9, 1), date(2026, 9, 30), [date(2026, 9, 25)]),
+    # Born in leap 4th month (2020 had one): greeted on the ordinary 4/15, 2025-05-12.
+    ({"lunar_birthday": "L04-15"}, date(2025, 5, 1), date(2025, 6, 30), [date(2025, 5, 12)]),
+    # Both known and on different days: two greetings.
+    ({"birthday": date(1990, 9, 20), "lunar_birthday": "08-15"}, date(2026, 9, 1),
+     date(2026, 9, 30), [date(2026, 9, 20), date(2026, 9, 25)]),
+])
+def test_birthdays_solar_and_lunar(kw, start, end, expected):
+    assert [c.due for c in rules.birthdays(cust(**kw), CARE, start, end)] == expected
+
+
+def test_same_day_solar_and_lunar_birthday_is_one_sms():
+    # 1990-10-03 was lunar 8/15 (Mid-Autumn 1990); in 2026 lunar 8/15 is 09-25, so
+    # pick a year where they meet: solar 09-25 and lunar 08-15 both on 2026-09-25.
+    got = rules.birthdays(cust(birthday=date(1990, 9, 25), lunar_birthday="08-15"), CARE,
+                          date(2026, 9, 20), date(2026, 9, 30))
+    assert len(got) == 1 and "lunar" in got[0].reason and "born" in got[0].reason
+
+
+def test_holidays_teachers_day_only_for_teachers():
+    hols = rules.holidays_between(date(2027, 2, 1), date(2027, 9, 30), CARE["holiday"]["holidays"])
+    keys = {h.key: h.date for h in hols}
+    assert keys["spring_festival"] == date(2027, 2, 6)  # published: 2027-02-06
+    assert keys["teachers_day"] == date(2027, 9, 10)
+    plain = {c.key.split(":")[1] for c in rules.holiday_greetings(cust(occupation="司机"), CARE, hols)}
+    teacher = {c.key.split(":")[1] for c in rules.holiday_greetings(cust(occupation="中学教师"),
+                                                                     CARE, hols)}
+    assert "teachers_day" not in plain and "teachers_day" in teacher
+
+
+def test_recovery_every_90_days_after_a_year_away():
+    c = cust(last_visit=date(2025, 6, 1))
+    assert rules.recovery(c, CARE, date(2026, 3, 1)) == []
+    dues = [x.due for x in rules.recovery(c, CARE, date(2026, 11, 26))]
+    assert dues == [date(2026, 8, 30), date(2026, 11, 28)]
+
+
+def test_advice_followup_unless_the_car_came_back():
+    o = OrderFacts(5, "RO1", 1, 7, date(2026, 10, 1), "repair", "建议更换刹车片", None)
+    assert rules.advice_followup(o, CARE)[0].due == date(2026, 10, 31)
+    back = OrderFacts(5, "RO1", 1, 7, date(2026, 10, 1), "repair", "建议更换刹车片",
+                      date(2026, 10, 20))
+    assert rules.advice_followup(back, CARE) == []
+
+
+def test_km_per_day_needs_two_readings_30_days_apart():
+    v = vehicle(first_km=(date(2026, 1, 1), 10000), last_km=(date(2026, 7, 20), 18000))
+    assert rules.km_per_day(v, 40) == (40.0, True)
+    close = vehicle(first_km=(date(2026, 1, 1), 10000), last_km=(date(2026, 1, 20), 10900))
+    assert rules.km_per_day(close, 33) == (33.0, False)
