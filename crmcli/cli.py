@@ -282,6 +282,10 @@ def customer_list(
     model: Annotated[Optional[str], typer.Option(help="Part of a vehicle model.")] = None,
     no_consent: Annotated[bool, typer.Option("--no-consent", help="Only customers who refused "
                                              "callbacks.")] = False,
+    value_class: Annotated[Optional[str], typer.Option(
+        "--class", help="Only this value class (A, B, C or D) from the last `crmcli classify`.")] = None,
+    age: Annotated[Optional[str], typer.Option(
+        "--age", help="Only this vehicle age band: warranty, 2-5 (or 3-5), 5+ or unknown.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
     offset: Annotated[int, typer.Option(help="Skip this many rows first (for paging).")] = 0,
     as_json: JsonOpt = False,
@@ -290,7 +294,8 @@ def customer_list(
     from . import customers, render
 
     rows = customers.list_customers(ctx.obj.db, name=name, phone=phone, plate=plate, model=model,
-                                    no_consent=no_consent, limit=limit, offset=offset)
+                                    no_consent=no_consent, value_class=value_class,
+                                    age_band=age, limit=limit, offset=offset)
     if as_json:
         out().print_json(json.dumps(rows, ensure_ascii=False))
         return
@@ -336,6 +341,91 @@ def customer_edit(
     out().print(msg, markup=False, highlight=False)
 
 
+@app.command("vehicle-usage")
+@handle_errors
+def vehicle_usage(
+    ctx: typer.Context,
+    vehicle: Annotated[str, typer.Argument(help="The vehicle's plate or VIN.")],
+    usage: Annotated[str, typer.Argument(help="private, official or commercial (私家车/公务车/营运车).")],
+) -> None:
+    """Set a vehicle's usage by hand; it then beats what imports say or guess."""
+    from . import customers
+
+    r = customers.set_usage(ctx.obj.db, vehicle, usage, by=os.environ.get("CRMCLI_USER") or _login())
+    out().print(f"{r['plate'] or vehicle}: usage {r['old'] or 'unknown'} -> {r['new']}",
+                markup=False, highlight=False)
+
+
+# --------------------------------------------------------------------------- classes
+
+
+@app.command("classify")
+@handle_errors
+def classify_cmd(
+    ctx: typer.Context,
+    day: DateOpt = None,
+    explain: Annotated[Optional[str], typer.Option(
+        "--explain", help="Show one customer's class and why (phone, plate, name or #id).")] = None,
+    changes: Annotated[bool, typer.Option(
+        "--changes", help="List who moved between classes in the last run (A->B first).")] = False,
+    since: Annotated[Optional[str], typer.Option(
+        "--since", help="With --changes: every move since this day (YYYY-MM-DD).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Classify every customer (A loyal, B opportunity, C marginal, D lost) and show the counts."""
+    from . import classify, customers, render
+
+    state: State = ctx.obj
+    if explain:
+        c = customers.get_one(state.db, explain)
+        e = classify.explain(state.db, c["id"])
+        if e is None:
+            raise UsageError("no classification yet; run `crmcli classify` first")
+        if as_json:
+            print(json.dumps(dict(e, customer_id=c["id"]), ensure_ascii=False))
+        else:
+            out().print(f"#{c['id']} {c['name'] or ''}: {e['value_class']} because: {e['reason']}"
+                        f" (vehicle age: {e['age_band']}, classified for {e['day']})",
+                        markup=False, highlight=False)
+        return
+    if changes:
+        moves = classify.changes(state.db, parse_day(since))
+        if as_json:
+            print(json.dumps(moves, ensure_ascii=False))
+        else:
+            out().print(render.changes_table(moves))
+        return
+    when = parse_day(day) or date.today()
+    result = classify.run(state.db, when, state.settings)
+    m = classify.matrix(state.db)
+    if as_json:
+        print(json.dumps(dict(result, **m), ensure_ascii=False))
+        return
+    labels = {b: classify.band_label(b, state.settings["classes"]) for b in classify.BANDS}
+    for part in render.class_matrix(m, labels):
+        out().print(part)
+    out().print(f"{result['customers']} customers classified for {when};"
+                f" {result['changed']} moved since the last run (see --changes)", markup=False)
+
+
+@app.command("retention")
+@handle_errors
+def retention_cmd(ctx: typer.Context, day: DateOpt = None, as_json: JsonOpt = False) -> None:
+    """Customer holding rate and active customer ratio by vehicle age in years."""
+    from . import stats
+
+    state: State = ctx.obj
+    when = parse_day(day) or date.today()
+    r = stats.retention(state.db, when,
+                        active_days=state.settings["classes"]["c_no_paid_visit_days"])
+    if as_json:
+        print(json.dumps(r, ensure_ascii=False))
+        return
+    from . import render
+
+    out().print(render.retention_table(r))
+
+
 # --------------------------------------------------------------------------- planning
 
 
@@ -374,6 +464,8 @@ def today_cmd(
         "--kind", help="Only this kind of task (repeat for more), e.g. post_repair.")] = None,
     channel: Annotated[Optional[str], typer.Option(
         "--channel", help="Only what is sent by 'sms' or done by 'call' today.")] = None,
+    value_class: Annotated[Optional[str], typer.Option(
+        "--class", help="Only customers of this value class (A, B, C or D).")] = None,
     limit: Annotated[int, typer.Option(help="Show at most this many rows (the JSON has all).")] = 60,
     as_json: JsonOpt = False,
 ) -> None:
@@ -385,7 +477,8 @@ def today_cmd(
     if channel not in (None, "sms", "call"):
         raise UsageError("--channel takes sms or call")
     planner.plan(state.db, when, state.settings)
-    data = planner.today_list(state.db, when, state.settings, kinds=kind, channel=channel)
+    data = planner.today_list(state.db, when, state.settings, kinds=kind, channel=channel,
+                              value_class=value_class)
     if as_json:
         print(json.dumps(data["tasks"] + data["days_off_tasks"], ensure_ascii=False))
         return

@@ -104,7 +104,10 @@ def customer_file(db: sqlite_utils.Database, customer_id: int) -> dict:
         (customer_id, *vehicle_ids),
     )
     total = sum(o["total_fen"] or 0 for o in orders)
+    from .classify import explain
+
     return {
+        "classification": explain(db, customer_id),
         "customer": customer,
         "greeting": nz.greeting(customer["name"], customer["gender"]),
         "vehicles": vehicles,
@@ -124,6 +127,8 @@ def list_customers(
     plate: str | None = None,
     model: str | None = None,
     no_consent: bool = False,
+    value_class: str | None = None,
+    age_band: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[dict]:
@@ -143,8 +148,25 @@ def list_customers(
         params.append(f"%{model}%")
     if no_consent:
         where.append("c.callback_consent = 0")
+    if value_class or age_band:
+        from .classify import BAND_ALIASES, CLASSES
+
+        if value_class and value_class.upper() not in CLASSES:
+            raise UsageError(f"class {value_class!r}: use A, B, C or D")
+        if age_band and age_band not in BAND_ALIASES:
+            raise UsageError(f"age band {age_band!r}: use warranty, 2-5 (or 3-5), 5+ or unknown")
+        sub, sub_params = [], []
+        if value_class:
+            sub.append("value_class = ?")
+            sub_params.append(value_class.upper())
+        if age_band:
+            sub.append("age_band = ?")
+            sub_params.append(BAND_ALIASES[age_band])
+        where.append(f"c.id IN (SELECT customer_id FROM classifications WHERE {' AND '.join(sub)})")
+        params += sub_params
     sql = (
         "SELECT c.id, c.name, c.gender, c.mobile, c.callback_consent,"
+        " (SELECT value_class FROM classifications WHERE customer_id = c.id) AS value_class,"
         " (SELECT group_concat(plate, ' ') FROM vehicles WHERE customer_id = c.id) AS plates,"
         " (SELECT max(order_date) FROM repair_orders WHERE customer_id = c.id) AS last_visit,"
         " (SELECT count(*) FROM repair_orders WHERE customer_id = c.id) AS visits,"
@@ -184,6 +206,33 @@ def edit(db: sqlite_utils.Database, customer_id: int, changes: dict, *, by: str)
               None if values[k] is None else str(values[k]), now, by) for k in changed],
         )
     return [k for k in changed if not k.endswith("_source")]
+
+
+def set_usage(db: sqlite_utils.Database, query: str, usage: str, *, by: str) -> dict:
+    """Set a vehicle's usage (private/official/commercial) by plate or VIN; it beats imports."""
+    parsed = None
+    try:
+        parsed = nz.parse_usage(usage)
+    except ValueError:
+        pass
+    if not parsed:
+        raise UsageError(f"usage {usage!r}: use private, official or commercial (私家车/公务车/营运车)")
+    cleaned = nz.halfwidth(query).upper().replace(" ", "").replace("·", "")
+    rows = _rows(db, "SELECT id, plate, vin, usage FROM vehicles WHERE plate = ? OR vin = ?",
+                 (cleaned, cleaned))
+    if len(rows) != 1:
+        raise NotFound(f"no single vehicle with plate or VIN {query!r}") if not rows else \
+            UsageError(f"{len(rows)} vehicles match {query!r}; use the VIN")
+    v = rows[0]
+    now = datetime.now().isoformat(timespec="seconds")
+    with write_transaction(db):
+        db.conn.execute("UPDATE vehicles SET usage=?, usage_source='edit', updated_at=? WHERE id=?",
+                        (parsed[0], now, v["id"]))
+        db.conn.execute(
+            "INSERT INTO changes (import_id, entity, entity_id, field, old_value, new_value,"
+            " changed_at, by_user) VALUES (NULL, 'vehicle', ?, 'usage', ?, ?, ?, ?)",
+            (v["id"], v["usage"], parsed[0], now, by))
+    return {"vehicle_id": v["id"], "plate": v["plate"], "old": v["usage"], "new": parsed[0]}
 
 
 def _validate(key: str, raw) -> dict:

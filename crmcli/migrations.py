@@ -245,3 +245,38 @@ def m003_tasks(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@MIGRATIONS()
+def m004_classes(db: sqlite_utils.Database) -> None:
+    """Each customer's current value class with its reason, and the history of moves."""
+    db.executescript(
+        """
+        CREATE TABLE classify_runs (
+            id INTEGER PRIMARY KEY,
+            day TEXT NOT NULL,
+            run_at TEXT NOT NULL,
+            customers INTEGER NOT NULL
+        );
+        CREATE TABLE classifications (
+            customer_id INTEGER PRIMARY KEY REFERENCES customers(id),
+            value_class TEXT NOT NULL CHECK (value_class IN ('A', 'B', 'C', 'D')),
+            reason TEXT NOT NULL,
+            age_band TEXT NOT NULL,
+            day TEXT NOT NULL,
+            run_id INTEGER NOT NULL REFERENCES classify_runs(id)
+        );
+        CREATE INDEX classifications_class ON classifications(value_class, age_band);
+        CREATE TABLE class_changes (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES classify_runs(id),
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            old_class TEXT,
+            new_class TEXT NOT NULL,
+            day TEXT NOT NULL,
+            reason TEXT
+        );
+        CREATE INDEX class_changes_day ON class_changes(day);
+        CREATE INDEX class_changes_customer ON class_changes(customer_id);
+        """
+    )

@@ -390,34 +390,38 @@ def _withdraw_reason(db, row, vehicles: dict[int, VehicleFacts]) -> str:
 
 
 def today_list(db: sqlite_utils.Database, day: date, settings: dict, *, kinds=None,
-               channel: str | None = None, include_days_off: bool = True) -> dict:
+               channel: str | None = None, value_class: str | None = None,
+               include_days_off: bool = True) -> dict:
     """The day's work: open tasks due (or whose SMS goes) by ``day``, most urgent first.
 
     Overdue first, then by urgency: the kind's weight, plus a bonus per day
-    overdue. ``step`` is 'sms' or 'call': an sms_call task shows as its SMS the
+    overdue, plus a bonus for A-class customers. ``step`` is 'sms' or 'call': an sms_call task shows as its SMS the
     day before it is due, and as its call on the day.
     """
     wc = work_calendar(settings)
-    per_day = settings["planning"]["weight_overdue_per_day"]
+    weights = settings["planning"]
     tomorrow = (day + timedelta(days=1)).isoformat()
     rows = _task_rows(db, "t.state = 'open' AND (coalesce(t.next_try, t.due_date) <= ?"
                           " OR (t.channel = 'sms_call' AND t.due_date = ? AND t.attempts = 0))",
                       (day.isoformat(), tomorrow))
-    items = [_item(r, day, per_day) for r in rows]
-    items = [i for i in items if _wanted(i, kinds, channel)]
+    items = [_item(r, day, weights) for r in rows]
+    items = [i for i in items if _wanted(i, kinds, channel, value_class)]
     items.sort(key=lambda i: (not i["overdue_days"] > 0, -i["urgency"], i["due_date"], i["id"]))
     ahead: list[dict] = []
     off = wc.days_off_after(day) if include_days_off and wc.is_working_day(day) else []
     if off:
         rows = _task_rows(db, "t.state = 'open' AND t.due_date BETWEEN ? AND ?",
                           (off[0].isoformat(), off[-1].isoformat()))
-        ahead = [i for i in (_item(r, off[0], per_day) for r in rows) if _wanted(i, kinds, channel)]
+        ahead = [i for i in (_item(r, off[0], weights) for r in rows)
+                 if _wanted(i, kinds, channel, value_class)]
         ahead.sort(key=lambda i: (i["due_date"], -i["urgency"], i["id"]))
     return {"day": day.isoformat(), "tasks": items, "days_off": [d.isoformat() for d in off],
             "days_off_tasks": ahead}
 
 
-def _wanted(item: dict, kinds, channel) -> bool:
+def _wanted(item: dict, kinds, channel, value_class) -> bool:
+    if value_class and item["value_class"] != value_class.upper():
+        return False
     if kinds and item["kind"] not in kinds:
         return False
     if channel and item["step"] != channel:
@@ -429,21 +433,26 @@ def _task_rows(db, where: str, params) -> list[tuple]:
     return db.conn.execute(
         "SELECT t.id, t.kind, t.channel, t.due_date, t.expires_on, t.weight, t.reason, t.attempts,"
         " t.next_try, t.call_at, c.id, c.name, c.gender, coalesce(c.preferred_phone, c.mobile),"
-        " c.preferred_call_time, v.plate, v.model"
+        " c.preferred_call_time, v.plate, v.model, k.value_class"
         " FROM tasks t LEFT JOIN customers c ON c.id = t.customer_id"
         " LEFT JOIN vehicles v ON v.id = t.vehicle_id"
+        " LEFT JOIN classifications k ON k.customer_id = t.customer_id"
         f" WHERE {where}", params).fetchall()
 
 
-def _item(r: tuple, day: date, per_day: int) -> dict:
+def _item(r: tuple, day: date, weights: dict) -> dict:
     from .normalize import greeting
 
     due = date.fromisoformat(r[3])
     step = "sms" if r[2] == "sms" or (r[2] == "sms_call" and due > day) else "call"
     overdue = max(0, (day - due).days)
+    # A-class customers first in line (DOMAIN: guard them against sliding to B).
+    urgency = r[5] + overdue * weights["weight_overdue_per_day"] + (
+        weights["weight_a_class"] if r[17] == "A" else 0)
     return {
         "id": r[0], "kind": r[1], "channel": r[2], "step": step, "due_date": r[3],
-        "expires_on": r[4], "overdue_days": overdue, "urgency": r[5] + overdue * per_day,
+        "expires_on": r[4], "overdue_days": overdue, "urgency": urgency,
+        "value_class": r[17],
         "reason": r[6], "attempts": r[7], "next_try": r[8], "call_at": r[9],
         "customer_id": r[10], "customer": greeting(r[11], r[12]) if r[11] else "",
         "name": r[11], "phone": r[13], "call_time": r[14], "plate": r[15], "model": r[16],

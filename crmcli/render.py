@@ -98,6 +98,8 @@ def customer_panel(f: dict, show_id: bool) -> list:
          + (f", on {c['preferred_phone']}" if c["preferred_phone"] else "")),
         ("Notes", c["notes"] or ""),
         ("Visits", f"{f['visits']}, total {yuan(f['orders_total_fen'])}, last {f['last_visit'] or '-'}"),
+        ("Class", f"{f['classification']['value_class']} because: {f['classification']['reason']}"
+                  f" (on {f['classification']['day']})" if f.get("classification") else ""),
     ]
     for k, v in rows:
         if v:
@@ -147,13 +149,22 @@ def customer_panel(f: dict, show_id: bool) -> list:
 
 
 def customers_table(rows: list[dict]) -> Table:
-    t = Table()
-    for col in ("#", "Name", "Mobile", "Plates", "Visits", "Last visit", "Spend", "Calls"):
-        t.add_column(col, justify="right" if col in ("#", "Visits", "Spend") else "left")
+    t = Table(pad_edge=False, box=box.SIMPLE_HEAD)
+    t.add_column("#", justify="right", no_wrap=True)
+    t.add_column("Name")
+    t.add_column("Mobile", no_wrap=True)
+    t.add_column("Plates", no_wrap=True)
+    t.add_column("Cls", no_wrap=True)
+    t.add_column("Visits", justify="right", no_wrap=True)
+    t.add_column("Last visit", no_wrap=True)
+    t.add_column("Spend", justify="right", no_wrap=True)
     for r in rows:
-        t.add_row(str(r["id"]), r["name"] or "", r["mobile"] or "", r["plates"] or "",
-                  str(r["visits"]), r["last_visit"] or "", yuan(r["spend_fen"]),
-                  "yes" if r["callback_consent"] else "refused")
+        plates = (r["plates"] or "").split()
+        shown = plates[0] + (f" +{len(plates) - 1}" if len(plates) > 1 else "") if plates else ""
+        name = (r["name"] or "") + ("" if r["callback_consent"] else " (拒访)")
+        spend = f"¥{(r['spend_fen'] or 0) // 100:,}"
+        t.add_row(str(r["id"]), name, r["mobile"] or "", shown, r.get("value_class") or "",
+                  str(r["visits"]), r["last_visit"] or "", spend)
     return t
 
 
@@ -197,3 +208,58 @@ def kind_counts(items: list[dict]) -> str:
         counts[i["kind"]] = counts.get(i["kind"], 0) + 1
     parts = [f"{kind_label(k)} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
     return f"{len(items)} tasks: " + ", ".join(parts) if parts else "nothing due"
+
+
+def class_matrix(m: dict, labels: dict[str, str]) -> list:
+    from .classify import BANDS, CLASSES
+
+    t = Table(title=f"Customers by value class and vehicle age ({m['day']})", title_justify="left")
+    t.add_column("Class")
+    for b in BANDS:
+        t.add_column(labels[b], justify="right")
+    t.add_column("Total", justify="right")
+    for k in CLASSES:
+        row = m["by_age"][k]
+        t.add_row(k, *[str(row[b]) for b in BANDS], str(sum(row.values())))
+    t.add_row("All", *[str(sum(m["by_age"][k][b] for k in CLASSES)) for b in BANDS],
+              str(sum(sum(r.values()) for r in m["by_age"].values())), style="bold")
+    u = Table(title="By usage (customers with a vehicle of that usage)", title_justify="left")
+    u.add_column("Usage")
+    for k in CLASSES:
+        u.add_column(k, justify="right")
+    for use, row in sorted(m["by_usage"].items()):
+        u.add_row(use, *[str(row[k]) for k in CLASSES])
+    return [t, u]
+
+
+def changes_table(moves: list[dict]) -> Table:
+    t = Table(title="Moves between classes", title_justify="left")
+    for col in ("#", "Customer", "Mobile", "Move", "On", "Why"):
+        t.add_column(col, overflow="fold")
+    for m in moves:
+        style = "bold red" if (m["old"], m["new"]) == ("A", "B") else (
+            "green" if m["new"] < m["old"] else "")
+        t.add_row(str(m["customer_id"]), m["name"] or "", m["mobile"] or "",
+                  Text(f"{m['old']} -> {m['new']}", style=style), m["day"], m["reason"])
+    return t
+
+
+def retention_table(r: dict) -> Table:
+    t = Table(title=f"Holding rate and active customers by vehicle age ({r['day']})",
+              title_justify="left")
+    for col in ("Age", "Vehicles", "Back in 12m", "Holding", "", "Active", "Active %"):
+        t.add_column(col, justify="left" if col in ("",) else "right", no_wrap=True)
+
+    def pct(x):
+        return "-" if x is None else f"{x:.0%}"
+
+    def bar(x):
+        return "" if x is None else "█" * round(x * 10)
+
+    for row in r["rows"] + [dict(r["total"], age="All")]:
+        t.add_row(row["age"], str(row["vehicles"]), str(row["came_back"]), pct(row["holding_rate"]),
+                  Text(bar(row["holding_rate"]), style="cyan"), f"{row['active']}/{row['customers']}",
+                  pct(row["active_ratio"]))
+    t.caption = (f"Holding rate: vehicles with any visit in the 12 months to {r['day']} / vehicles on "
+                 f"file. Active: customers with a paid visit in the last {r['active_days']} days.")
+    return t

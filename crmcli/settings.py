@@ -90,6 +90,20 @@ DEFAULTS: dict[str, Any] = {
         "commercial": [[0, 5, 12], [5, 99, 6]],
     },
     "care": CARE_DEFAULTS,
+    # Customer value classes (A/B/C/D) and vehicle age bands; DOMAIN.md's defaults.
+    "classes": {
+        "window_months": 24,          # spend and frequency are counted over this window
+        "a_min_paid_visits": 3,       # A needs frequency ...
+        "a_min_spend_yuan": 3000,     # ... and spend ...
+        "a_min_loyalty": 0.8,         # ... and maintenance done here against what was due
+        "c_no_paid_visit_days": 180,  # C: no paid visit for over six months (潜在流失)
+        "d_no_visit_days": 365,       # D: no visit at all for over a year (流失)
+        "new_customer_days": 180,     # no visit yet but delivered this recently: B
+        "warranty_years": 3,          # vehicle age bands: in warranty / 3-5 years / over 5
+        "old_years": 5,
+        "maintenance_km": 7500,       # for loyalty: maintenance due per this many km
+        "maintenance_months": 6,      # ... or per this many months when mileage is unknown
+    },
     "calendar": {
         "extra_holidays": [],
         "extra_workdays": [],

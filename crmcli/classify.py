@@ -1,0 +1,261 @@
+"""Customer value classes (A/B/C/D), vehicle age bands and usage, each with its reason.
+
+Pure functions first (facts + settings + day -> class and reason), then the
+store: ``run(db, day, settings)`` classifies everyone, keeps the current class
+of each customer and a history of every move between classes.
+
+The rules, with the default settings (``[classes]``):
+
+* **D lost** (流失客户): no visit of any kind for over 365 days; or never a visit
+  and the vehicle delivered over a year ago. "D because: last visit 2025-06-01,
+  543 days ago".
+* **C marginal** (边缘客户): no paid visit for over 180 days (potential loss); or
+  in the 24-month window only warranty/free work (pays elsewhere).
+* **A loyal** (忠诚客户): in the window at least 3 paid visits AND at least
+  ¥3,000 spent AND loyalty at least 0.8, loyalty being the maintenance done
+  here against the maintenance the vehicle's mileage says was due. Money alone
+  never makes an A.
+* **B opportunity** (机会客户): everyone else with a recent paid visit, and new
+  customers (no visit yet, delivered within 180 days).
+
+A paid visit is an order with a total above zero that is not warranty or a
+free check. Age bands are from delivery (else purchase): in warranty (under 3
+years), 3-5 years, over 5 years, unknown.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlite_utils
+from dateutil.relativedelta import relativedelta
+
+from .db import write_transaction
+
+FREE_TYPES = ("warranty", "free_check")
+MAINTENANCE_TYPES = ("maintenance", "first_maintenance")
+CLASSES = ("A", "B", "C", "D")
+BANDS = ("in_warranty", "mid", "old", "unknown")
+BAND_ALIASES = {"warranty": "in_warranty", "in_warranty": "in_warranty", "0-2": "in_warranty",
+                "0-3": "in_warranty", "2-5": "mid", "3-5": "mid", "mid": "mid", "5+": "old",
+                "old": "old", "unknown": "unknown"}
+
+
+@dataclass
+class Order:
+    day: date
+    service_type: str | None
+    total_fen: int | None
+    mileage: int | None
+
+
+@dataclass
+class Customer:
+    id: int
+    orders: list[Order] = field(default_factory=list)
+    deliveries: list[date] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    value_class: str
+    reason: str
+
+
+def band_label(band: str, cfg: dict) -> str:
+    return {"in_warranty": f"in warranty (<{cfg['warranty_years']}y)",
+            "mid": f"{cfg['warranty_years']}-{cfg['old_years']} years",
+            "old": f"over {cfg['old_years']} years", "unknown": "age unknown"}[band]
+
+
+def age_band(delivered: date | None, day: date, cfg: dict) -> str:
+    """'in_warranty' under warranty_years, 'mid' up to old_years, then 'old'.
+
+    Delivered 2024-11-27, day 2026-11-26 -> 1 completed year -> in_warranty.
+    """
+    if delivered is None:
+        return "unknown"
+    years = relativedelta(day, delivered).years
+    if years < cfg["warranty_years"]:
+        return "in_warranty"
+    if years < cfg["old_years"]:
+        return "mid"
+    return "old"
+
+
+def is_paid(o: Order) -> bool:
+    return (o.total_fen or 0) > 0 and o.service_type not in FREE_TYPES
+
+
+def loyalty(orders: list[Order], start: date, day: date, cfg: dict) -> tuple[float, str]:
+    """Maintenance done here in the window against what was due, capped at 1.
+
+    Due by mileage when two readings exist (km driven / maintenance_km), else
+    by time (window months / maintenance_months). 30,000 km in the window and
+    3 maintenances here: 3 / 4 = 0.75.
+    """
+    inside = [o for o in orders if start <= o.day <= day]
+    done = sum(1 for o in inside if o.service_type in MAINTENANCE_TYPES)
+    readings = sorted((o.day, o.mileage) for o in inside if o.mileage is not None)
+    if len(readings) >= 2 and readings[-1][1] > readings[0][1]:
+        km = readings[-1][1] - readings[0][1]
+        due = max(1.0, km / cfg["maintenance_km"])
+        basis = f"{km:,} km driven"
+    else:
+        months = (day - start).days / 30.44
+        due = max(1.0, months / cfg["maintenance_months"])
+        basis = f"{months:.0f} months"
+    return min(1.0, done / due), f"{done} maintenance here for {due:.1f} due ({basis})"
+
+
+def classify(c: Customer, day: date, cfg: dict) -> Verdict:
+    """The value class of one customer on ``day``, with the reason in words."""
+    orders = sorted((o for o in c.orders if o.day <= day), key=lambda o: o.day)
+    if not orders:
+        delivered = max((d for d in c.deliveries if d <= day), default=None)
+        if delivered is None:
+            return Verdict("C", "no visit and no delivery on file")
+        age = (day - delivered).days
+        if age <= cfg["new_customer_days"]:
+            return Verdict("B", f"new customer: delivered {delivered}, {age} days ago, no visit yet")
+        if age > cfg["d_no_visit_days"]:
+            return Verdict("D", f"never came back: delivered {delivered}, {age} days ago")
+        return Verdict("C", f"no visit since delivery {delivered}, {age} days ago")
+    last = orders[-1].day
+    since_last = (day - last).days
+    if since_last > cfg["d_no_visit_days"]:
+        return Verdict("D", f"last visit {last}, {since_last} days ago")
+    start = day - relativedelta(months=cfg["window_months"])
+    window = [o for o in orders if o.day >= start]
+    paid = [o for o in window if is_paid(o)]
+    last_paid = max((o.day for o in orders if is_paid(o)), default=None)
+    if window and not paid:
+        return Verdict("C", f"only warranty/free work in the last {cfg['window_months']} months "
+                            f"({len(window)} visits)")
+    if last_paid is None or (day - last_paid).days > cfg["c_no_paid_visit_days"]:
+        when = f"last paid visit {last_paid}, {(day - last_paid).days} days ago" if last_paid \
+            else "no paid visit on file"
+        return Verdict("C", when)
+    spend = sum(o.total_fen or 0 for o in paid)
+    loyal, loyal_why = loyalty(orders, start, day, cfg)
+    facts = (f"{len(paid)} paid visits, ¥{spend / 100:,.0f} in {cfg['window_months']} months, "
+             f"loyalty {loyal:.2f} ({loyal_why})")
+    if (len(paid) >= cfg["a_min_paid_visits"] and spend >= cfg["a_min_spend_yuan"] * 100
+            and loyal >= cfg["a_min_loyalty"]):
+        return Verdict("A", facts)
+    missing = []
+    if len(paid) < cfg["a_min_paid_visits"]:
+        missing.append(f"fewer than {cfg['a_min_paid_visits']} paid visits")
+    if spend < cfg["a_min_spend_yuan"] * 100:
+        missing.append(f"under ¥{cfg['a_min_spend_yuan']:,}")
+    if loyal < cfg["a_min_loyalty"]:
+        missing.append(f"loyalty under {cfg['a_min_loyalty']}")
+    return Verdict("B", f"{facts}; not A: {', '.join(missing)}")
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def load(db: sqlite_utils.Database) -> dict[int, Customer]:
+    customers: dict[int, Customer] = {}
+    for (cid,) in db.conn.execute("SELECT id FROM customers"):
+        customers[cid] = Customer(cid)
+    for cid, d, st, total, km in db.conn.execute(
+            "SELECT customer_id, order_date, service_type, total_fen, mileage FROM repair_orders"
+            " WHERE customer_id IS NOT NULL"):
+        c = customers.get(cid)
+        if c is not None:
+            c.orders.append(Order(date.fromisoformat(d), st, total, km))
+    for cid, d in db.conn.execute(
+            "SELECT customer_id, coalesce(delivery_date, purchase_date) FROM vehicles"
+            " WHERE customer_id IS NOT NULL AND coalesce(delivery_date, purchase_date) IS NOT NULL"):
+        if cid in customers:
+            customers[cid].deliveries.append(date.fromisoformat(d))
+    return customers
+
+
+def run(db: sqlite_utils.Database, day: date, settings: dict) -> dict:
+    """Classify every customer for ``day``; store the classes and every change of class."""
+    cfg = settings["classes"]
+    customers = load(db)
+    verdicts = {cid: classify(c, day, cfg) for cid, c in customers.items()}
+    bands = {}
+    for cid, c in customers.items():
+        newest = max(c.deliveries, default=None)
+        bands[cid] = age_band(newest, day, cfg)
+    now = datetime.now().isoformat(timespec="seconds")
+    with write_transaction(db):
+        old = dict(db.conn.execute("SELECT customer_id, value_class FROM classifications"))
+        run_id = db.conn.execute(
+            "INSERT INTO classify_runs (day, run_at, customers) VALUES (?,?,?)",
+            (day.isoformat(), now, len(verdicts))).lastrowid
+        db.conn.executemany(
+            "INSERT INTO classifications (customer_id, value_class, reason, age_band, day, run_id)"
+            " VALUES (?,?,?,?,?,?) ON CONFLICT(customer_id) DO UPDATE SET"
+            " value_class=excluded.value_class, reason=excluded.reason,"
+            " age_band=excluded.age_band, day=excluded.day, run_id=excluded.run_id",
+            [(cid, v.value_class, v.reason, bands[cid], day.isoformat(), run_id)
+             for cid, v in verdicts.items()])
+        moves = [(run_id, cid, old.get(cid), v.value_class, day.isoformat(), v.reason)
+                 for cid, v in verdicts.items() if old.get(cid) != v.value_class]
+        db.conn.executemany(
+            "INSERT INTO class_changes (run_id, customer_id, old_class, new_class, day, reason)"
+            " VALUES (?,?,?,?,?,?)", moves)
+    counts = Counter(v.value_class for v in verdicts.values())
+    return {"day": day.isoformat(), "run_id": run_id, "customers": len(verdicts),
+            "changed": sum(1 for m in moves if m[2] is not None),
+            "counts": {k: counts.get(k, 0) for k in CLASSES}}
+
+
+def matrix(db: sqlite_utils.Database) -> dict:
+    """Counts by value class x vehicle age band, and by usage, from the last run."""
+    grid = {k: {b: 0 for b in BANDS} for k in CLASSES}
+    for cls, band, n in db.conn.execute(
+            "SELECT value_class, age_band, count(*) FROM classifications GROUP BY 1, 2"):
+        grid[cls][band] = n
+    usage: dict[str, dict[str, int]] = {}
+    for cls, use, n in db.conn.execute(
+            "SELECT k.value_class, coalesce(v.usage, 'unknown'), count(DISTINCT k.customer_id)"
+            " FROM classifications k LEFT JOIN vehicles v ON v.customer_id = k.customer_id"
+            " GROUP BY 1, 2"):
+        usage.setdefault(use, {c: 0 for c in CLASSES})[cls] = n
+    last = db.conn.execute("SELECT day FROM classify_runs ORDER BY id DESC LIMIT 1").fetchone()
+    return {"day": last[0] if last else None, "by_age": grid, "by_usage": usage}
+
+
+def changes(db: sqlite_utils.Database, since: date | None = None) -> list[dict]:
+    """Moves between classes since a day (default: the last run), A->B slides first."""
+    if since is None:
+        row = db.conn.execute("SELECT max(run_id) FROM class_changes WHERE old_class IS NOT NULL"
+                              ).fetchone()
+        where, params = "m.run_id = ?", (row[0] or 0,)
+    else:
+        where, params = "m.day >= ?", (since.isoformat(),)
+    rows = db.conn.execute(
+        "SELECT m.customer_id, c.name, c.mobile, m.old_class, m.new_class, m.day, m.reason"
+        " FROM class_changes m JOIN customers c ON c.id = m.customer_id"
+        f" WHERE {where} AND m.old_class IS NOT NULL ORDER BY m.id", params).fetchall()
+    out = [dict(zip(("customer_id", "name", "mobile", "old", "new", "day", "reason"), r))
+           for r in rows]
+
+    def rank(m: dict) -> tuple:
+        if (m["old"], m["new"]) == ("A", "B"):
+            return (0,)  # the slide the manuals tell us to watch
+        if m["new"] > m["old"]:
+            return (1, m["old"], m["new"])  # other slides down
+        if m["old"] == "D":
+            return (2,)  # won back
+        return (3,)
+
+    out.sort(key=rank)
+    return out
+
+
+def explain(db: sqlite_utils.Database, customer_id: int) -> dict | None:
+    row = db.conn.execute("SELECT value_class, reason, age_band, day FROM classifications"
+                          " WHERE customer_id = ?", (customer_id,)).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("value_class", "reason", "age_band", "day"), row))
