@@ -280,3 +280,88 @@ def m004_classes(db: sqlite_utils.Database) -> None:
         CREATE INDEX class_changes_customer ON class_changes(customer_id);
         """
     )
+
+
+@MIGRATIONS()
+def m005_calls_complaints_actions(db: sqlite_utils.Database) -> None:
+    """Every logged call (append-only), complaints with their steps, corrective actions."""
+    db.executescript(
+        """
+        CREATE TABLE calls (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER REFERENCES tasks(id),
+            customer_id INTEGER REFERENCES customers(id),
+            clerk TEXT NOT NULL,
+            called_at TEXT NOT NULL,
+            logged_at TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN
+                ('reached', 'no_answer', 'busy', 'wrong_number', 'refused', 'not_owner')),
+            score_overall INTEGER,
+            score_advisor INTEGER,
+            score_quality INTEGER,
+            score_timeliness INTEGER,
+            score_price INTEGER,
+            score_cleanliness INTEGER,
+            note TEXT,
+            call_back_at TEXT,
+            corrected_phone TEXT,
+            reminded_maintenance INTEGER NOT NULL DEFAULT 0,
+            complaint_id INTEGER
+        );
+        CREATE INDEX calls_task ON calls(task_id);
+        CREATE INDEX calls_called_at ON calls(called_at);
+        CREATE INDEX calls_customer ON calls(customer_id);
+
+        CREATE TABLE complaints (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER REFERENCES customers(id),
+            task_id INTEGER REFERENCES tasks(id),
+            call_id INTEGER REFERENCES calls(id),
+            category TEXT NOT NULL,
+            text TEXT NOT NULL,
+            owner TEXT,
+            state TEXT NOT NULL DEFAULT 'open'
+                CHECK (state IN ('open', 'escalated', 'replied', 'closed')),
+            opened_at TEXT NOT NULL,
+            opened_by TEXT NOT NULL,
+            escalate_by TEXT NOT NULL,
+            reply_by TEXT NOT NULL,
+            escalated_at TEXT,
+            escalated_by TEXT,
+            replied_at TEXT,
+            replied_by TEXT,
+            closed_at TEXT,
+            closed_by TEXT
+        );
+        CREATE INDEX complaints_state ON complaints(state);
+        CREATE INDEX complaints_opened ON complaints(opened_at);
+
+        CREATE TABLE complaint_events (
+            id INTEGER PRIMARY KEY,
+            complaint_id INTEGER NOT NULL REFERENCES complaints(id),
+            at TEXT NOT NULL,
+            by_user TEXT NOT NULL,
+            action TEXT NOT NULL,
+            note TEXT
+        );
+        CREATE INDEX complaint_events_complaint ON complaint_events(complaint_id);
+
+        CREATE TABLE actions (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            deadline TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done')),
+            kind TEXT NOT NULL DEFAULT 'corrective' CHECK (kind IN ('corrective', 'preventive')),
+            category TEXT,
+            report_month TEXT,
+            complaint_id INTEGER REFERENCES complaints(id),
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            done_at TEXT,
+            done_by TEXT,
+            note TEXT
+        );
+        CREATE INDEX actions_state ON actions(state, deadline);
+        """
+    )

@@ -274,8 +274,14 @@ def _mergeable(lead: Candidate, c: Candidate, window: int) -> bool:
 # --------------------------------------------------------------------------- storing
 
 
-def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = False) -> PlanResult:
-    """Plan ``day``: store new tasks once, update, withdraw, merge and expire."""
+def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = False,
+         as_of: date | None = None) -> PlanResult:
+    """Plan ``day``: store new tasks once, update, withdraw, merge and expire.
+
+    ``as_of`` is the real today when the caller knows it: a look at a future
+    day plans it, but closes nothing as missed beyond ``as_of``, so peeking
+    ahead never loses work still to be done.
+    """
     result = PlanResult(day=day.isoformat())
     if not force and is_planned(db, day, settings):
         result.skipped = True
@@ -294,7 +300,8 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
     with write_transaction(db):
         run_id = db.conn.execute("INSERT INTO plan_runs (day, data_mark, started_at) VALUES (?,?,?)",
                                  (day.isoformat(), mark, now)).lastrowid
-        _store(db, day, end, cands, merges, vehicles, now, result)
+        _store(db, day, end, cands, merges, vehicles, now, result,
+               missed_before=min(day, as_of) if as_of else day)
         db.conn.execute(
             "UPDATE plan_runs SET finished_at=?, created=?, updated=?, withdrawn=?, missed=?,"
             " merged=? WHERE id=?", (datetime.now().isoformat(timespec="seconds"), result.created,
@@ -305,7 +312,8 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
 
 
 def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, str],
-           vehicles: dict[int, VehicleFacts], now: str, result: PlanResult) -> None:
+           vehicles: dict[int, VehicleFacts], now: str, result: PlanResult,
+           missed_before: date) -> None:
     conn = db.conn
     keys = [c.key for c in cands]
     existing: dict[str, tuple] = {}
@@ -357,7 +365,7 @@ def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, s
     # Close what expired unworked.
     cur = conn.execute(
         "UPDATE tasks SET state='missed', state_reason='not done by ' || expires_on, closed_at=?,"
-        " updated_at=? WHERE state='open' AND expires_on < ?", (now, now, day.isoformat()))
+        " updated_at=? WHERE state='open' AND expires_on < ?", (now, now, missed_before.isoformat()))
     result.missed = cur.rowcount
 
 

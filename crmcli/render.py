@@ -263,3 +263,30 @@ def retention_table(r: dict) -> Table:
     t.caption = (f"Holding rate: vehicles with any visit in the 12 months to {r['day']} / vehicles on "
                  f"file. Active: customers with a paid visit in the last {r['active_days']} days.")
     return t
+
+
+def complaints_table(items: list[dict], now) -> Table:
+    t = Table(title=f"Complaints ({now:%Y-%m-%d %H:%M})", title_justify="left")
+    for col in ("#", "State", "Customer", "Category", "Complaint", "Escalate by", "Reply by"):
+        t.add_column(col, overflow="fold", no_wrap=col in ("#", "State"))
+    for k in items:
+        late = k["overdue"]
+        state = Text(k["state"] + ("\nLATE: " + "+".join(late) if late else ""),
+                     style="bold red" if late else "")
+        t.add_row(str(k["id"]), state, f"{k['customer_name'] or ''}\n{k['mobile'] or ''}",
+                  k["category"], k["text"], k["escalate_by"][5:], k["reply_by"][5:])
+    t.caption = f"{len(items)} complaints, {sum(1 for k in items if k['overdue'])} overdue"
+    return t
+
+
+def actions_table(items: list[dict]) -> Table:
+    t = Table(title="Corrective and preventive actions", title_justify="left")
+    for col in ("#", "Kind", "Action", "Owner", "Deadline", "State", "From"):
+        t.add_column(col, overflow="fold")
+    for a in items:
+        late = a["overdue_days"]
+        dl = Text(a["deadline"] + (f" +{late}d" if late else ""), style="bold red" if late else "")
+        src = " ".join(x for x in (a["category"], a["report_month"],
+                                   f"#{a['complaint_id']}" if a["complaint_id"] else None) if x)
+        t.add_row(str(a["id"]), a["kind"], a["text"], a["owner"], dl, a["state"], src)
+    return t

@@ -108,6 +108,25 @@ DEFAULTS: dict[str, Any] = {
         "extra_holidays": [],
         "extra_workdays": [],
     },
+    "calls": {
+        "score_min": 1,
+        "score_max": 5,
+        # A score below this counts as not satisfied (for the monthly report's lists).
+        "satisfied_from": 4,
+        "thank_you_sms": True,
+        "thank_you_text": "感谢{greeting}的宝贵意见，{dealer}竭诚为您服务。",
+        "greeting_script": "您好，请问是{greeting}吗？我是{dealer}的客服专员{clerk}，耽误您两分钟做个回访。",
+    },
+    "complaints": {
+        "day_start": "09:00",
+        "day_end": "18:00",
+        "lunch_start": "12:00",
+        "lunch_end": "13:30",
+        # DOMAIN.md: to the GM within half a working day, a reply within one working day.
+        "escalate_within_days": 0.5,
+        "reply_within_days": 1.0,
+        "categories": ["服务态度", "维修质量", "维修时间", "价格", "配件", "环境卫生", "其他"],
+    },
 }
 
 

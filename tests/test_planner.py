@@ -197,3 +197,14 @@ def test_sample_data_gives_a_nonempty_today_on_any_day_ahead():
         day = date(2026, 11, 26) + timedelta(days=n)
         r = runner.invoke(app, ["today", "--date", day.isoformat(), "--json"])
         assert r.exit_code == 0 and json.loads(r.stdout), day
+
+
+def test_looking_at_a_future_day_closes_nothing_as_missed(db):
+    c = store.customer(db)
+    v = store.vehicle(db, c)
+    store.order(db, v, c, "2026-11-23", "repair")
+    planner.plan(db, DAY, settings(), as_of=DAY)
+    planner.plan(db, date(2027, 3, 1), settings(), as_of=DAY)  # a peek months ahead
+    assert tasks(db, "kind='post_repair'")[0][1] == "open"
+    planner.plan(db, date(2026, 12, 9), settings(), as_of=date(2026, 12, 9))
+    assert tasks(db, "kind='post_repair'")[0][1] == "missed"

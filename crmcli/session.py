@@ -1,0 +1,138 @@
+"""``crmcli call``: the interactive session a clerk works in, one customer at a time.
+
+Each answer is saved through ``calls.log_call`` the moment it is complete, so
+quitting (q, Ctrl-C, end of input) loses nothing; the next session starts
+with what is still open, most urgent first. It reads plain lines from
+standard input, so it works in any terminal and can be driven by a script.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+
+from rich.console import Console
+
+from . import calls
+from .errors import CrmError
+from .render import kind_label, yuan
+
+KEYS = {"r": "reached", "n": "no_answer", "b": "busy", "w": "wrong_number", "x": "refused",
+        "o": "not_owner"}
+MENU = "[r]eached [n]o answer [b]usy-later [w]rong number refused[x] not [o]wner [s]kip [q]uit"
+
+
+class Quit(Exception):
+    pass
+
+
+def ask(console: Console, prompt: str) -> str:
+    console.print(prompt, end="", markup=False, highlight=False)
+    line = sys.stdin.readline()
+    if not line:  # end of input: as good as q
+        raise Quit
+    return line.strip()
+
+
+def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
+    """Walk today's calls; returns how many were logged and skipped."""
+    done = skipped = 0
+    seen: set[int] = set()
+    try:
+        while True:
+            queue = [t for t in calls.due_calls(db, day, settings) if t["id"] not in seen]
+            if not queue:
+                console.print("No more calls for today.", markup=False)
+                break
+            task = queue[0]
+            seen.add(task["id"])
+            show_card(db, task, settings, clerk, console, remaining=len(queue))
+            logged = handle(db, task, settings, clerk, console)
+            if logged:
+                done += 1
+            else:
+                skipped += 1
+    except (Quit, KeyboardInterrupt):
+        console.print("")
+    console.print(f"Session ended: {done} calls saved, {skipped} skipped.", markup=False)
+    return {"logged": done, "skipped": skipped}
+
+
+def show_card(db, task: dict, settings: dict, clerk: str, console: Console, remaining: int) -> None:
+    card = calls.call_card(db, task["id"])
+    t = card["task"]
+    console.rule(f"{kind_label(t['kind'])} · task #{t['id']} · {remaining} to go")
+    phone = task["phone"] or "-"
+    line = f"{card['greeting'] or task['name'] or '?'}  {phone}"
+    if task["call_time"]:
+        line += f"  (prefers {task['call_time']})"
+    console.print(line, markup=False, highlight=False)
+    for plate, model in card["vehicles"]:
+        console.print(f"  {plate or '-'} {model or ''}", markup=False, highlight=False)
+    if card["last_order"]:
+        o = card["last_order"]
+        console.print(f"Last visit {o[1]} {o[0]} {o[2] or ''} {yuan(o[4])}"
+                      f"{' advisor ' + o[5] if o[5] else ''}", markup=False, highlight=False)
+        if o[3]:
+            console.print(f"  work done: {o[3]}", markup=False, highlight=False)
+    console.print(f"Why: {t['reason']}", markup=False, highlight=False)
+    for at, outcome, note in card["previous_calls"]:
+        console.print(f"  earlier: {at} {outcome} {note or ''}", markup=False, highlight=False)
+    opening = settings["calls"]["greeting_script"].format(
+        greeting=card["greeting"] or "您", dealer=settings["dealer"]["name"], clerk=clerk)
+    script = settings["care"].get(t["kind"], {}).get("script", "")
+    console.print(f"Script: {opening} {script}", markup=False, highlight=False)
+
+
+def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool:
+    while True:
+        key = ask(console, MENU + "? ").lower()
+        if key == "q":
+            raise Quit
+        if key == "s":
+            return False
+        if key in KEYS:
+            break
+        console.print("Type one of the letters shown.", markup=False)
+    outcome = KEYS[key]
+    scores: dict[str, int] = {}
+    note = complaint = category = None
+    call_at = None
+    if outcome == "reached":
+        lo, hi = settings["calls"]["score_min"], settings["calls"]["score_max"]
+        for q in calls.QUESTIONS:
+            scores[q] = _score(console, q, lo, hi)
+        complaint = ask(console, "Complaint (Enter for none): ") or None
+        if complaint:
+            cats = settings["complaints"]["categories"]
+            category = ask(console, f"Category ({'/'.join(cats)}): ") or "其他"
+        note = ask(console, "Note (Enter for none): ") or None
+    elif outcome == "busy":
+        while True:
+            text = ask(console, "Call back when (YYYY-MM-DD HH:MM, Enter = next working day): ")
+            try:
+                call_at = calls.parse_when(text) if text else None
+                break
+            except CrmError as exc:
+                console.print(exc.message, markup=False)
+    try:
+        result = calls.log_call(db, task["id"], outcome, settings, by=clerk, at=datetime.now(),
+                                scores=scores, note=note, complaint=complaint, category=category,
+                                call_at=call_at)
+    except CrmError as exc:
+        console.print(f"Not saved: {exc.message}", markup=False)
+        return False
+    console.print(f"Saved: {outcome} -> {result['task_state']}"
+                  + (f", complaint #{result['complaint_id']}" if result.get("complaint_id") else ""),
+                  markup=False, highlight=False)
+    return True
+
+
+def _score(console: Console, question: str, lo: int, hi: int) -> int | None:
+    while True:
+        text = ask(console, f"  {question} ({lo}-{hi}, Enter to skip): ")
+        if not text:
+            return None
+        if text.isdigit() and lo <= int(text) <= hi:
+            return int(text)
+        console.print(f"  a whole number {lo}-{hi}, please", markup=False)
