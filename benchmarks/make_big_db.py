@@ -192,7 +192,7 @@ class Builder:
 
     def vehicles(self):
         rng, iso, t = self.rng, self.iso, self.today.toordinal()
-        models = _weighted(((m[:2], m[2]) for m in MODELS))
+        models = _weighted((m[:2], m[2]) for m in MODELS)
         prefixes = _weighted(PLATE_PREFIXES)
         usages = ["private"] * 92 + ["official"] * 3 + ["commercial"] * 5
         rand, choice, randint = rng.random, rng.choice, rng.randint
@@ -237,7 +237,7 @@ class Builder:
     def orders(self):
         rng, iso, stamp = self.rng, self.iso, self.stamp
         rand, randint, choice = rng.random, rng.randint, rng.choice
-        later = _weighted(((s, s[2]) for s in SERVICE_TYPES))
+        later = _weighted((s, s[2]) for s in SERVICE_TYPES)
         first_maint = ("first_maintenance", "首保", 0, "首次保养：更换机油、机油滤清器", (0, 0))
         oid = 0
         for i in range(self.nv):

@@ -662,3 +662,32 @@ class WorkCalendar:
                     return opens + remaining
                 remaining -= available
             day = self.next_working_day(day)
+
+
+def working_hours_between(
+    wc: WorkCalendar,
+    start: datetime,
+    end: datetime,
+    day_start: time = DAY_START,
+    day_end: time = DAY_END,
+    lunch: tuple[time, time] | None = LUNCH,
+) -> float:
+    """Business hours from ``start`` to ``end`` on working days (0 when end <= start).
+
+    The inverse of ``add_working_hours``: Thursday 10:30 to Friday 10:30 with
+    the default hours is 7.5 h; over a weekend the Saturday and Sunday count 0.
+    """
+    if end <= start:
+        return 0.0
+    segments = _business_segments(day_start, day_end, lunch)
+    total = timedelta()
+    day = start.date()
+    while day <= end.date():
+        if wc.is_working_day(day):
+            for s, e in segments:
+                lo = max(datetime.combine(day, s, start.tzinfo), start)
+                hi = min(datetime.combine(day, e, start.tzinfo), end)
+                if hi > lo:
+                    total += hi - lo
+        day += timedelta(days=1)
+    return total / timedelta(hours=1)

@@ -40,6 +40,9 @@ app.add_typer(import_app, name="import")
 app.add_typer(customer_app, name="customer")
 app.add_typer(complaint_app, name="complaint")
 app.add_typer(action_app, name="action")
+stats_app = typer.Typer(help="The monthly (or weekly) callback report, and the lists behind it.",
+                        invoke_without_command=True)
+app.add_typer(stats_app, name="stats")
 
 
 class State:
@@ -754,6 +757,93 @@ def action_done(ctx: typer.Context,
 
     calls.finish_action(ctx.obj.db, action_id, by=_clerk(by), note=note)
     out().print(f"action #{action_id} done", markup=False)
+
+
+# --------------------------------------------------------------------------- stats
+
+MonthOpt = Annotated[Optional[str], typer.Option(
+    "--month", help="The month to report, YYYY-MM; default: the month of --date (today).")]
+WeekOpt = Annotated[Optional[str], typer.Option(
+    "--week", help="Report the Monday-Sunday week containing this day (YYYY-MM-DD) instead.")]
+ClerkOpt = Annotated[Optional[str], typer.Option("--clerk", help="Only this clerk's calls.")]
+
+
+def _period(month, week, day):
+    return dict(month=month, week=parse_day(week), today=parse_day(day) or date.today())
+
+
+@stats_app.callback()
+@handle_errors
+def stats_cmd(
+    ctx: typer.Context,
+    month: MonthOpt = None,
+    week: WeekOpt = None,
+    clerk: ClerkOpt = None,
+    kind: Annotated[Optional[list[str]], typer.Option(
+        "--kind", help="Only this kind of task (repeat for more), e.g. post_repair.")] = None,
+    xlsx: Annotated[Optional[Path], typer.Option(
+        "--xlsx", help="Also write the report to this .xlsx workbook (charts included).",
+        show_default=False)] = None,
+    day: DateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The callback report: due, performed, successful, satisfaction, complaints, actions."""
+    if ctx.invoked_subcommand is not None:
+        ctx.meta["stats_period"] = _period(month, week, day)
+        ctx.meta["stats_clerk"] = clerk
+        return
+    from . import stats
+
+    state: State = ctx.obj
+    from datetime import datetime
+
+    now = f"{day} 24:00" if day else datetime.now().strftime("%Y-%m-%d %H:%M")
+    r = stats.report(state.db, state.settings, clerk=clerk, kinds=kind, now=now,
+                     **_period(month, week, day))
+    if xlsx is not None:
+        if xlsx.suffix.lower() != ".xlsx":
+            raise UsageError("--xlsx must name an .xlsx file, e.g. --xlsx report.xlsx")
+        from .excel import write_report_xlsx
+
+        write_report_xlsx(xlsx, r)
+    if as_json:
+        print(json.dumps(r, ensure_ascii=False))
+        return
+    from . import render
+
+    console = out()
+    for part in render.report_tables(r):
+        console.print(part)
+    for line in r["definitions"]:
+        console.print(f"  - {line}", markup=False, highlight=False)
+    if xlsx is not None:
+        console.print(f"Workbook written to {xlsx}", markup=False)
+
+
+def _follow_up(ctx: typer.Context, which: str, as_json: bool) -> None:
+    from . import render, stats
+
+    state: State = ctx.obj
+    rows = stats.follow_up(state.db, state.settings, which, clerk=ctx.meta.get("stats_clerk"),
+                           **ctx.meta["stats_period"])
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    out().print(render.follow_up_table(rows, which))
+
+
+@stats_app.command("unsatisfied")
+@handle_errors
+def stats_unsatisfied(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Customers who gave any score below the satisfied threshold, and what happened since."""
+    _follow_up(ctx, "unsatisfied", as_json)
+
+
+@stats_app.command("unreached")
+@handle_errors
+def stats_unreached(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Call tasks of the period that were tried but never reached, and what happened since."""
+    _follow_up(ctx, "unreached", as_json)
 
 
 def _login() -> str:

@@ -187,3 +187,102 @@ def _excel_safe(value):
         value = "".join(ch for ch in value if ch >= " " or ch in "\t\n\r")
         return value[:32767]
     return value
+
+
+def write_report_xlsx(path: Path, r: dict) -> None:
+    """The monthly report as a workbook a manager can forward: one sheet per table,
+    Chinese headers, percentages formatted, and native charts."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    bold = Font(bold=True)
+    pct = "0.0%"
+
+    def sheet(title: str, header: list[str], rows: list[list], pct_cols=()):
+        ws = wb.create_sheet(title)
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = bold
+        for row in rows:
+            ws.append(row)
+        for col in pct_cols:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+                cell.number_format = pct
+        for i, _h in enumerate(header, start=1):
+            ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = 16
+        return ws
+
+    from .stats import headline
+
+    wb.remove(wb.active)
+    now = headline(r)
+    prev = r.get("previous", {})
+    change = r.get("change", {})
+    names = {"due": "应回访数", "performed_rate": "回访完成率", "success_rate": "回访成功率",
+             "satisfied_share": "满意率", "overall_average": "总体满意度均分",
+             "complaints_opened": "新增投诉", "complaints_overdue": "超时投诉",
+             "holding_rate": "客户掌握率"}
+    rate_keys = {"performed_rate", "success_rate", "satisfied_share", "holding_rate"}
+    ws = sheet(f"概要 {r['period']}", ["指标", "本期", f"上期 {prev.get('period', '')}", "变化"],
+               [[names[k], now[k], prev.get(k), change.get(k)] for k in names])
+    for row_no, key in enumerate(names, start=2):
+        if key in rate_keys:
+            for col in (2, 3, 4):
+                ws.cell(row=row_no, column=col).number_format = pct
+
+    def tally_rows(groups: dict) -> list[list]:
+        return [[k, v["due"], v["performed"], v["performed_rate"]["value"], v["successful"],
+                 v["success_rate"]["value"]] for k, v in groups.items()]
+
+    head = ["", "应回访", "已回访", "完成率", "成功", "成功率"]
+    cb = r["callbacks"]
+    sheet("按类型", ["回访类型"] + head[1:], tally_rows(cb["by_kind"])
+          + tally_rows({"合计": cb["total"]}), pct_cols=(4, 6))
+    sheet("按专员", ["回访专员"] + head[1:], tally_rows(cb["by_clerk"]), pct_cols=(4, 6))
+    ws = sheet("按周完成率", ["周(起)", "应回访", "已回访", "完成率"],
+               [[w["week_of"], w["den"], w["num"], w["value"]] for w in cb["by_week"]],
+               pct_cols=(4,))
+    if cb["by_week"]:
+        chart = LineChart()
+        chart.title = "回访完成率（按周）"
+        chart.y_axis.title = "完成率"
+        chart.y_axis.number_format = "0%"
+        data = Reference(ws, min_col=4, min_row=1, max_row=len(cb["by_week"]) + 1)
+        chart.add_data(data, titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(cb["by_week"]) + 1))
+        ws.add_chart(chart, "F2")
+    qs = r["satisfaction"]["questions"]
+    qnames = {"overall": "总体满意度", "advisor": "服务顾问", "quality": "维修质量",
+              "timeliness": "及时性", "price": "价格", "cleanliness": "清洁"}
+    scale = list(next(iter(qs.values()))["distribution"].keys())
+    ws = sheet("满意度", ["问题", "回答数", "平均分"] + [f"{k}分" for k in scale],
+               [[qnames[q], v["answers"], v["average"]] + list(v["distribution"].values())
+                for q, v in qs.items()])
+    chart = BarChart()
+    chart.title = "各问题平均分"
+    chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=len(qs) + 1), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(qs) + 1))
+    ws.add_chart(chart, "J2")
+    p = r["problems"]
+    sheet("客户问题", ["投诉类别", "次数"], [[c["category"], c["count"]] for c in
+                                               p["complaint_categories"]]
+          + [[f"#{t['tag']}", t["count"]] for t in p["note_tags"]])
+    k = r["complaints"]
+    a = r["actions"]
+    sheet("投诉与整改", ["项目", "数量", "平均工时(小时)"], [
+        ["新增投诉", k["opened"], None], ["关闭投诉", k["closed"], None],
+        ["超时投诉", k["overdue"], None],
+        ["上报总经理用时", k["to_escalation"]["count"], k["to_escalation"]["average_hours"]],
+        ["答复客户用时", k["to_reply"]["count"], k["to_reply"]["average_hours"]],
+        ["新增整改措施", a["opened"], None], ["完成整改措施", a["done"], None],
+        ["超期整改措施", a["overdue"], None]])
+    e = r["reminder_effect"]
+    rnames = {"maintenance": "保养提醒", "warranty_check": "超保提醒", "recovery": "流失召回"}
+    sheet("回厂率", ["提醒类型", "提醒数", "回厂数", f"{e['window_days']}天回厂率"],
+          [[rnames[key], e[key]["den"], e[key]["num"], e[key]["value"]] for key in rnames]
+          + [["客户掌握率", r["holding_rate"]["den"], r["holding_rate"]["num"],
+              r["holding_rate"]["value"]]], pct_cols=(4,))
+    sheet("口径说明", ["定义"], [[d] for d in r["definitions"]])
+    wb.save(path)

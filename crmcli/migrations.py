@@ -365,3 +365,15 @@ def m005_calls_complaints_actions(db: sqlite_utils.Database) -> None:
         CREATE INDEX actions_state ON actions(state, deadline);
         """
     )
+
+
+@MIGRATIONS()
+def m006_report_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes the monthly report needs: tasks by due date and kind, complaints and actions by date."""
+    db.executescript(
+        """
+        CREATE INDEX tasks_due_kind ON tasks(due_date, kind);
+        CREATE INDEX complaints_closed ON complaints(closed_at);
+        CREATE INDEX actions_created ON actions(created_at);
+        """
+    )

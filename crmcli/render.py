@@ -290,3 +290,107 @@ def actions_table(items: list[dict]) -> Table:
                                    f"#{a['complaint_id']}" if a["complaint_id"] else None) if x)
         t.add_row(str(a["id"]), a["kind"], a["text"], a["owner"], dl, a["state"], src)
     return t
+
+
+def _pct(fig: dict | float | None) -> str:
+    value = fig["value"] if isinstance(fig, dict) else fig
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _chg(value, rate: bool) -> Text:
+    if value is None:
+        return Text("-")
+    text = f"{value:+.1%}" if rate else f"{value:+g}"
+    return Text(text, style="green" if value > 0 else ("red" if value < 0 else ""))
+
+
+def report_tables(r: dict) -> list:
+    from .stats import headline
+
+    out = []
+    names = {"due": "Callbacks due 应回访", "performed_rate": "Performed / due 完成率",
+             "success_rate": "Successful / due 成功率", "satisfied_share": "Satisfied 满意率",
+             "overall_average": "Overall score 均分", "complaints_opened": "Complaints opened",
+             "complaints_overdue": "Complaints overdue", "holding_rate": "Holding rate 掌握率"}
+    rates = {"performed_rate", "success_rate", "satisfied_share", "holding_rate"}
+    now = headline(r)
+    prev = r.get("previous", {})
+    t = Table(title=f"Callback report {r['period']} ({r['start']} to {r['end']})"
+              + (f", clerk {r['clerk']}" if r.get("clerk") else ""), title_justify="left")
+    t.add_column("Figure")
+    t.add_column("This period", justify="right")
+    t.add_column(f"Previous {prev.get('period', '')}", justify="right")
+    t.add_column("Change", justify="right")
+    for key, label in names.items():
+        fmt = _pct if key in rates else (lambda v: "-" if v is None else f"{v:g}")
+        t.add_row(label, fmt(now[key]), fmt(prev.get(key)), _chg(r.get("change", {}).get(key),
+                                                                   key in rates))
+    out.append(t)
+    cb = r["callbacks"]
+    for title, groups in (("By kind", cb["by_kind"]), ("By clerk", cb["by_clerk"])):
+        g = Table(title=title, title_justify="left")
+        for col in ("", "Due", "Performed", "%", "Successful", "%"):
+            g.add_column(col, justify="left" if col == "" else "right")
+        for k, v in groups.items():
+            g.add_row(kind_label(k) if title == "By kind" else k, str(v["due"]),
+                      str(v["performed"]), _pct(v["performed_rate"]), str(v["successful"]),
+                      _pct(v["success_rate"]))
+        tot = cb["total"]
+        g.add_row("Total", str(tot["due"]), str(tot["performed"]), _pct(tot["performed_rate"]),
+                  str(tot["successful"]), _pct(tot["success_rate"]), style="bold")
+        out.append(g)
+    sat = r["satisfaction"]
+    st = Table(title=f"Satisfaction (satisfied: overall >= {sat['satisfied_from']}: "
+                     f"{_pct(sat['satisfied'])} of {sat['satisfied']['den']})", title_justify="left")
+    scale = list(next(iter(sat["questions"].values()))["distribution"])
+    for col in ["Question", "Answers", "Average"] + scale:
+        st.add_column(col, justify="left" if col == "Question" else "right")
+    for q, v in sat["questions"].items():
+        st.add_row(q, str(v["answers"]), "-" if v["average"] is None else f"{v['average']:.2f}",
+                   *[str(n) for n in v["distribution"].values()])
+    out.append(st)
+    k, a, p = r["complaints"], r["actions"], r["problems"]
+    ct = Table(title="Complaints, actions, problems raised", title_justify="left")
+    ct.add_column("")
+    ct.add_column("", overflow="fold")
+
+    def hours(x):
+        return "-" if x["average_hours"] is None else f"{x['average_hours']:.1f} working h (n={x['count']})"
+
+    ct.add_row("Complaints", f"{k['opened']} opened, {k['closed']} closed, {k['overdue']} overdue")
+    ct.add_row("Time to escalation", hours(k["to_escalation"]))
+    ct.add_row("Time to reply", hours(k["to_reply"]))
+    ct.add_row("Actions", f"{a['opened']} opened, {a['done']} done, {a['overdue']} overdue")
+    ct.add_row("Top categories", ", ".join(f"{c['category']} {c['count']}"
+                                           for c in p["complaint_categories"][:5]) or "-")
+    ct.add_row("Top note tags", ", ".join(f"#{t['tag']} {t['count']}" for t in p["note_tags"][:5])
+               or "-")
+    e = r["reminder_effect"]
+    ct.add_row(f"Back within {e['window_days']} days",
+               "; ".join(f"{kind} {_pct(e[kind])} ({e[kind]['num']}/{e[kind]['den']})"
+                         for kind in ("maintenance", "warranty_check", "recovery")))
+    hr = r["holding_rate"]
+    ct.add_row("Holding rate at end", f"{_pct(hr)} ({hr['num']}/{hr['den']})")
+    out.append(ct)
+    return out
+
+
+def follow_up_table(rows: list[dict], which: str) -> Table:
+    t = Table(title=f"{which.capitalize()} customers", title_justify="left")
+    cols = ("Task", "Kind", "Customer", "Clerk", "When", "Detail", "Since")
+    for col in cols:
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        if which == "unsatisfied":
+            detail = " ".join(f"{q}={v}" for q, v in r["scores"].items())
+            if r["note"]:
+                detail += f"; {r['note']}"
+            when = r["called_at"]
+        else:
+            detail = f"{r['attempts']} tries, {r['task_state']}" + (
+                f" ({r['state_reason']})" if r["state_reason"] else "")
+            when = r["due_date"]
+        t.add_row(str(r["task_id"]), kind_label(r["kind"]), f"{r['customer'] or ''}\n{r['mobile'] or ''}",
+                  r["clerk"] or "-", when, detail, r["since"])
+    t.caption = f"{len(rows)} rows"
+    return t

@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""Benchmark: planning a day and listing it (`crmcli today`) on a large customer file.
+
+    python benchmarks/bench_plan.py [--reps 3] [--runs 10] [--keep] [--profile]
+
+Builds (once, cached) benchmarks/out/big.db with make_big_db.py: 200,000
+customers, 250,000 vehicles, 2,000,000 repair orders up to 2026-11-25. Every
+measurement runs on a copy of it, in a fresh Python process:
+
+* plan 2026-11-26 from scratch (no tasks yet), ``plan(force=True)``;
+* plan it again with force (recomputes, must find nothing new), and the
+  implicit check ``plan()`` without force when nothing changed;
+* plan the next day, 2026-11-27, as the daily run would;
+* ``crmcli today --json`` and the Rich table (COLUMNS=80) as whole processes
+  against the floor ``python -c "import typer, rich.table, sqlite_utils"``,
+  and ``crmcli --help`` against ``python -c "import typer, rich"``,
+  interleaved run by run so that machine noise hits both alike;
+* the peak RSS of each planning process (os.wait4), and what ``crmcli today``
+  imports beyond the floor (``-X importtime``).
+
+The figures are printed as a table and written to benchmarks/out/plan.json.
+``--profile`` instead profiles one plan from scratch with cProfile (kept in
+benchmarks/out/plan.prof) and prints the hot spots. Linux/macOS only (os.wait4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+DAY = date(2026, 11, 26)
+BIG = OUT / "big.db"
+CRMCLI = Path(sys.executable).parent / "crmcli"
+FLOOR_TODAY = "import typer, rich.table, sqlite_utils"
+FLOOR_HELP = "import typer, rich"
+
+# --------------------------------------------------------------------------- children
+
+
+def child(case: str, db_path: str, day: str, settings_path: str) -> dict:
+    """One planning call in this process; imports and opening are timed apart from it."""
+    t0 = time.perf_counter()
+    from crmcli import db as crmdb
+    from crmcli import planner, settings
+
+    t1 = time.perf_counter()
+    cfg = settings.load(settings_path)
+    store = crmdb.connect(db_path)
+    t2 = time.perf_counter()
+    result = planner.plan(store, date.fromisoformat(day), cfg, force=case == "force")
+    t3 = time.perf_counter()
+    tasks = dict(store.conn.execute("SELECT state, count(*) FROM tasks GROUP BY state"))
+    store.conn.close()
+    return {"seconds": t3 - t2, "import_s": round(t1 - t0, 3), "open_s": round(t2 - t1, 3),
+            "result": result.as_dict(), "tasks_by_state": tasks}
+
+
+# --------------------------------------------------------------------------- the parent
+
+
+def run(cmd: list[str], env: dict | None = None, stdout=subprocess.PIPE,
+        stderr=None) -> tuple[float, float, int, str, str]:
+    """Run cmd; return (wall seconds, peak RSS MB of that process, exit code, stdout, stderr).
+
+    Output asked for with subprocess.PIPE goes through temporary files (no pipe
+    can fill up), and the child is reaped with os.wait4 for its own peak RSS.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env,
+                                stdout=out if stdout == subprocess.PIPE else stdout,
+                                stderr=err if stderr == subprocess.PIPE else stderr)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        peak_mb = usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
+        out.seek(0)
+        err.seek(0)
+        return wall, peak_mb, proc.returncode, out.read().decode(), err.read().decode()
+
+
+def copy_db(src: Path, dst: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{dst}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(src, dst)
+    if Path(f"{src}-wal").exists():
+        shutil.copyfile(f"{src}-wal", f"{dst}-wal")
+
+
+def plan_child(case: str, db: Path, day: date, settings: Path, label: str) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", case, str(db),
+           day.isoformat(), str(settings)]
+    wall, peak, code, out, err = run(cmd, stderr=subprocess.PIPE)
+    if code != 0:
+        sys.exit(f"{label}: exit code {code}\n{err}")
+    r = json.loads(out.strip().splitlines()[-1])
+    r["wall_s"], r["peak_mb"] = wall, peak
+    res = r["result"]
+    print(f"  {label}: plan {r['seconds']:.3f} s (process {wall:.2f} s, {peak:.0f} MB)"
+          f"  created={res['created']} updated={res['updated']} merged={res['merged']}"
+          f" withdrawn={res['withdrawn']} missed={res['missed']} open={res['open']}"
+          f"{' skipped' if res['skipped'] else ''}", flush=True)
+    return r
+
+
+def summarise(runs: list[dict]) -> dict:
+    secs = [r["seconds"] for r in runs]
+    return {"seconds": [round(s, 4) for s in secs], "median_s": round(statistics.median(secs), 4),
+            "min_s": round(min(secs), 4),
+            "process_median_s": round(statistics.median(r["wall_s"] for r in runs), 3),
+            "peak_mb": round(max(r["peak_mb"] for r in runs), 1),
+            "import_s": runs[-1]["import_s"], "open_s": runs[-1]["open_s"],
+            "result": runs[-1]["result"], "tasks_by_state": runs[-1]["tasks_by_state"]}
+
+
+def plan_runs(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT count(*) FROM plan_runs").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def planning(work: Path, settings: Path, reps: int) -> tuple[dict, Path]:
+    scratch, planned, nxt = work / "scratch.db", work / "planned.db", work / "next.db"
+    r: dict = {}
+    print(f"plan {DAY} from scratch (force=True, no tasks yet):", flush=True)
+    runs = []
+    for i in range(reps):
+        copy_db(BIG, scratch)
+        runs.append(plan_child("force", scratch, DAY, settings, f"scratch #{i + 1}"))
+    r["scratch"] = summarise(runs)
+    copy_db(scratch, planned)  # the day planned once: the start of the next-day runs and today
+
+    print(f"plan {DAY} again (force=True, nothing changed):", flush=True)
+    runs = [plan_child("force", scratch, DAY, settings, f"replan #{i + 1}") for i in range(reps)]
+    r["replan_force"] = summarise(runs)
+    res = r["replan_force"]["result"]
+    r["replan_force"]["idempotent"] = res["created"] == res["updated"] == res["withdrawn"] == 0
+
+    print(f"plan {DAY} without force (the implicit check when nothing changed):", flush=True)
+    runs = [plan_child("check", scratch, DAY, settings, f"check #{i + 1}")
+            for i in range(max(reps, 5))]
+    r["implicit_check"] = summarise(runs)
+    r["implicit_check"]["all_skipped"] = all(x["result"]["skipped"] for x in runs)
+
+    day2 = DAY + timedelta(days=1)
+    print(f"plan the next day, {day2}, on the planned copy (no force):", flush=True)
+    runs = []
+    for i in range(reps):
+        copy_db(planned, nxt)
+        runs.append(plan_child("plan", nxt, day2, settings, f"next day #{i + 1}"))
+    r["next_day"] = summarise(runs)
+    return r, planned
+
+
+def processes(cases: dict[str, list[str]], runs: int, env: dict) -> dict:
+    """Time whole processes, interleaved: one warm-up each, then `runs` rounds."""
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    peaks: dict[str, float] = {k: 0.0 for k in cases}
+    for rnd in range(runs + 1):
+        for name, cmd in cases.items():
+            wall, peak, code, _out, err = run(cmd, env=env, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.PIPE)
+            if code != 0:
+                sys.exit(f"{name}: exit code {code}\n{err}")
+            if rnd:  # round 0 warms the page cache and .pyc files
+                times[name].append(wall)
+                peaks[name] = max(peaks[name], peak)
+    out = {}
+    for name, ts in times.items():
+        out[name] = {"median_s": round(statistics.median(ts), 4), "min_s": round(min(ts), 4),
+                     "runs_s": [round(t, 4) for t in ts], "peak_mb": round(peaks[name], 1)}
+        print(f"  {name:12} median {out[name]['median_s'] * 1000:7.1f} ms"
+              f"  min {out[name]['min_s'] * 1000:7.1f} ms  peak {peaks[name]:.0f} MB", flush=True)
+    return out
+
+
+def cli(work: Path, planned: Path, settings: Path, runs: int) -> dict:
+    db = work / "cli.db"
+    copy_db(planned, db)
+    before = plan_runs(db)
+    base = [str(CRMCLI), "--db", str(db), "--settings", str(settings)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMCLI_")}
+    env["COLUMNS"] = "80"
+    print(f"whole processes, {runs} runs each (+1 warm-up), interleaved:", flush=True)
+    r = processes({
+        "floor_today": [sys.executable, "-c", FLOOR_TODAY],
+        "today_json": base + ["today", "--date", DAY.isoformat(), "--json"],
+        "today_table": base + ["today", "--date", DAY.isoformat()],
+        "floor_help": [sys.executable, "-c", FLOOR_HELP],
+        "help": [str(CRMCLI), "--help"],
+    }, runs, env)
+    r["today_replanned"] = plan_runs(db) != before  # must be False: the day was planned
+    _w, _p, _c, out, _e = run(base + ["today", "--date", DAY.isoformat(), "--json"], env=env)
+    r["today_items"] = len(json.loads(out))
+    return r
+
+
+# --------------------------------------------------------------------------- imports
+
+
+IMPORTTIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+
+
+def importtime(cmd: list[str], env: dict) -> dict[str, tuple[int, int, int]]:
+    """{module: (self us, cumulative us, depth)} from -X importtime."""
+    _w, _p, code, _out, err = run([sys.executable, "-X", "importtime"] + cmd, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if code != 0:
+        sys.exit(f"importtime {cmd}: exit code {code}\n{err[-2000:]}")
+    mods = {}
+    for line in err.splitlines():
+        m = IMPORTTIME.match(line)
+        if m:
+            mods[m.group(4)] = (int(m.group(1)), int(m.group(2)), len(m.group(3)) // 2)
+    return mods
+
+
+def imports(work: Path, settings: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMCLI_")}
+    env["COLUMNS"] = "80"
+    floor = importtime(["-c", FLOOR_TODAY], env)
+    cli_mod = importtime(["-c", "import crmcli.cli"], env)
+    today = importtime([str(CRMCLI), "--db", str(work / "cli.db"), "--settings", str(settings),
+                        "today", "--date", DAY.isoformat()], env)
+    extra = {m: v for m, v in today.items() if m not in floor}
+    by_package: dict[str, int] = {}
+    for m, (self_us, _cum, _depth) in extra.items():
+        top = m.split(".")[0]
+        by_package[top] = by_package.get(top, 0) + self_us
+    top_cli = sorted(cli_mod.items(), key=lambda kv: -kv[1][1])
+    return {
+        "floor_modules": len(floor), "today_modules": len(today),
+        "floor_import_ms": round(sum(v[0] for v in floor.values()) / 1000, 1),
+        "today_import_ms": round(sum(v[0] for v in today.values()) / 1000, 1),
+        "beyond_floor_ms": round(sum(v[0] for v in extra.values()) / 1000, 1),
+        "beyond_floor_by_package_ms": {k: round(v / 1000, 1) for k, v in
+                                       sorted(by_package.items(), key=lambda kv: -kv[1])},
+        "import_crmcli_cli_top": [{"module": m, "cumulative_ms": round(c / 1000, 1),
+                                   "self_ms": round(s / 1000, 1)}
+                                  for m, (s, c, _d) in top_cli[:15]],
+    }
+
+
+# --------------------------------------------------------------------------- report
+
+
+def goals(p: dict, c: dict) -> list[dict]:
+    def ratio(a, b):
+        return round(c[a]["median_s"] / c[b]["median_s"], 2)
+
+    rows = [
+        ("plan from scratch, s", p["scratch"]["median_s"], "<", 10.0),
+        ("re-plan, force, nothing new, s", p["replan_force"]["median_s"], "<", 2.0),
+        ("implicit check (no force), s", p["implicit_check"]["median_s"], "<", 0.1),
+        ("plan the next day, s", p["next_day"]["median_s"], None, None),
+        ("today --json / floor", ratio("today_json", "floor_today"), "<=", 1.5),
+        ("today table / floor", ratio("today_table", "floor_today"), "<=", 1.5),
+        ("--help / floor", ratio("help", "floor_help"), "<=", 1.3),
+        ("peak MB, planning process", max(p[k]["peak_mb"] for k in
+                                          ("scratch", "replan_force", "next_day")), None, None),
+    ]
+    check = {"<": float.__lt__, "<=": float.__le__}
+    return [{"figure": name, "value": v, "goal": f"{op} {goal:g}" if op else "",
+             "met": check[op](float(v), float(goal)) if op else None}
+            for name, v, op, goal in rows]
+
+
+def report(p: dict, c: dict, g: list[dict], imp: dict) -> None:
+    print(f"\n{'planning (in-process plan() call)':38} {'median s':>9} {'min s':>8} {'proc s':>7}"
+          f" {'MB':>6}  created/updated/merged/withdrawn/missed, open")
+    for key, label in (("scratch", f"a  plan {DAY} from scratch"),
+                       ("replan_force", "b  re-plan, force"),
+                       ("implicit_check", "c  re-plan, no force (check)"),
+                       ("next_day", f"d  plan {DAY + timedelta(days=1)} (next day)")):
+        m, res = p[key], p[key]["result"]
+        counts = (f"{res['created']}/{res['updated']}/{res['merged']}/{res['withdrawn']}/"
+                  f"{res['missed']}, {res['open']}" + (" (skipped)" if res["skipped"] else ""))
+        print(f"{label:38} {m['median_s']:9.3f} {m['min_s']:8.3f} {m['process_median_s']:7.2f}"
+              f" {m['peak_mb']:6.0f}  {counts}")
+    print(f"\n{'whole process':38} {'median ms':>9} {'min ms':>8} {'MB':>6}")
+    for key in ("floor_today", "today_json", "today_table", "floor_help", "help"):
+        m = c[key]
+        print(f"{key:38} {m['median_s'] * 1000:9.1f} {m['min_s'] * 1000:8.1f} {m['peak_mb']:6.0f}")
+    print(f"  today lists {c['today_items']} tasks; re-planned by today: {c['today_replanned']}")
+    print(f"\n{'figure / goal':38} {'value':>9} {'goal':>8}")
+    for x in g:
+        verdict = {True: "met", False: "MISSED", None: ""}[x["met"]]
+        print(f"{x['figure']:38} {x['value']:9g} {x['goal']:>8}  {verdict}")
+    print(f"\nimports: floor {imp['floor_modules']} modules / {imp['floor_import_ms']} ms self;"
+          f" crmcli today {imp['today_modules']} / {imp['today_import_ms']} ms;"
+          f" beyond the floor {imp['beyond_floor_ms']} ms:")
+    for pkg, ms in list(imp["beyond_floor_by_package_ms"].items())[:12]:
+        print(f"  {pkg:28} {ms:7.1f} ms")
+    print("python -X importtime -c 'import crmcli.cli', top cumulative:")
+    for row in imp["import_crmcli_cli_top"][:10]:
+        print(f"  {row['module']:40} {row['cumulative_ms']:7.1f} ms (self {row['self_ms']})")
+
+
+def profile(work: Path, settings: Path) -> None:
+    import pstats
+
+    prof = OUT / "plan.prof"
+    db = work / "profile.db"
+    copy_db(BIG, db)
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), str(Path(__file__).resolve()),
+           "--child", "force", str(db), DAY.isoformat(), str(settings)]
+    wall, peak, code, _out, err = run(cmd, stderr=subprocess.PIPE)
+    print(f"profiled plan from scratch: {wall:.1f} s (profiler overhead included), "
+          f"{peak:.0f} MB, exit {code}")
+    if code:
+        print(err)
+    stats = pstats.Stats(str(prof))
+    for key in ("cumulative", "tottime"):
+        print(f"\n--- top 25 by {key} ---")
+        stats.sort_stats(key).print_stats(25)
+
+
+def ensure_big_db(args: argparse.Namespace) -> dict:
+    """Build (or reuse) the database; a smaller one than the default gets its own file."""
+    global BIG
+    sizes = (args.customers, args.vehicles, args.orders)
+    if sizes != (200_000, 250_000, 2_000_000):
+        BIG = OUT / f"big_{args.customers}_{args.vehicles}_{args.orders}.db"
+    code = subprocess.call([sys.executable, str(HERE / "make_big_db.py"), "--date", DAY.isoformat(),
+                            "--customers", str(args.customers), "--vehicles", str(args.vehicles),
+                            "--orders", str(args.orders), "--out", str(BIG)], cwd=ROOT)
+    if code != 0:
+        sys.exit(f"make_big_db.py: exit code {code}")
+    return json.loads(Path(f"{BIG}.params.json").read_text())
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--reps", type=int, default=3, help="repetitions of each planning measurement")
+    p.add_argument("--runs", type=int, default=10, help="runs of each whole-process measurement")
+    p.add_argument("--customers", type=int, default=200_000, help="database size (default: %(default)s)")
+    p.add_argument("--vehicles", type=int, default=250_000, help="(default: %(default)s)")
+    p.add_argument("--orders", type=int, default=2_000_000, help="(default: %(default)s)")
+    p.add_argument("--keep", action="store_true", help="keep the databases in benchmarks/out/")
+    p.add_argument("--profile", action="store_true", help="profile one plan from scratch only")
+    p.add_argument("--child", nargs=4, metavar=("CASE", "DB", "DAY", "SETTINGS"),
+                   help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        print(json.dumps(child(*args.child), ensure_ascii=False))
+        return 0
+    if not CRMCLI.exists():
+        sys.exit(f"{CRMCLI} not found: install the project (pip install -e .) in this Python")
+
+    OUT.mkdir(exist_ok=True)
+    big = ensure_big_db(args)
+    work = OUT / "plan-run"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    settings = work / "settings.toml"  # empty: the user's own settings must not count
+    settings.write_text("")
+    try:
+        if args.profile:
+            profile(work, settings)
+            return 0
+        load_before = os.getloadavg()
+        t0 = time.perf_counter()
+        plans, planned = planning(work, settings, args.reps)
+        procs = cli(work, planned, settings, args.runs)
+        imp = imports(work, settings)
+        g = goals(plans, procs)
+        report(plans, procs, g, imp)
+        doc = {
+            "date": datetime.now().isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "sqlite": sqlite3.sqlite_version, "platform": platform.platform(),
+                        "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
+            "database": {"file": BIG.name, "size_mb": big.get("size_mb"),
+                         "counts": big.get("counts"), "params": big.get("params"),
+                         "build_s": big.get("seconds")},
+            "day": DAY.isoformat(), "reps": args.reps, "runs": args.runs,
+            "planning": plans, "processes": procs, "imports": imp, "goals": g,
+            "total_s": round(time.perf_counter() - t0, 1),
+        }
+        (OUT / "plan.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        print(f"\nwritten to {OUT / 'plan.json'}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
