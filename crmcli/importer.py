@@ -29,8 +29,9 @@ import getpass
 import hashlib
 import json
 import os
+from operator import itemgetter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
 
@@ -47,7 +48,7 @@ TOTALS_WORDS = ("合计", "总计", "小计", "total", "sum")
 CHUNK = 500  # SQLite's variable limit is far higher; 500 keeps each IN query quick
 
 
-@dataclass
+@dataclass(slots=True)
 class Problem:
     row_no: int
     severity: str  # "rejected" | "flagged"
@@ -60,10 +61,10 @@ class Problem:
     vehicle_id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     row_no: int
-    cells: list
+    cells: list | None
     record: dict
     problems: list[Problem]
     rejected: bool = False
@@ -102,10 +103,11 @@ class ImportResult:
         return 1 if self.rejected else 0
 
     def summary(self) -> dict:
-        d = asdict(self)
-        for key in ("header", "problem_rows", "verdicts"):
-            d.pop(key)
+        """The result for scripts (--json): counts, mapping, problems; not the raw rows."""
+        skip = {"header", "problem_rows", "verdicts", "problems", "mapping"}
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
         d["mapping"] = [{"column": c, "field": f} for c, f in self.mapping]
+        d["problems"] = [{k: getattr(p, k) for k in Problem.__slots__} for p in self.problems]
         d["exit_code"] = self.exit_code
         return d
 
@@ -322,6 +324,59 @@ PARSERS: dict[str, Callable] = {
 KEEP_CLEANED_ON_ERROR = {"vin", "plate"}
 
 
+class _TooLong(ValueError):
+    def __init__(self, value: str):
+        super().__init__(f"longer than {MAX_CELL_CHARS} characters; cut")
+        self.value = value
+
+
+# Columns whose values are nearly all different gain nothing from a cache.
+UNCACHED = {"order_no", "mileage", "first_maintenance_km", "id_number"}
+
+
+def _column_parser(fld: str, today: date) -> Callable:
+    parser = PARSERS.get(fld)
+    if parser is not None:
+        return parser
+    if fld in DATE_FIELDS:
+        limit = None if fld in FUTURE_OK else today
+
+        def parse_day(raw):
+            d = nz.parse_date(raw, today=limit)
+            return None if d is None else d.isoformat()
+
+        return parse_day
+
+    def parse_text(raw):
+        v = nz.text(raw)
+        if v is not None and len(v) > MAX_CELL_CHARS:
+            raise _TooLong(v[:MAX_CELL_CHARS])
+        return v
+
+    return parse_text
+
+
+def _convert(parse: Callable, fld: str, raw) -> tuple:
+    """(field, value, problem reason or None, value as shown, raw text for service types)."""
+    reason = shown = None
+    try:
+        value = parse(raw)
+    except _TooLong as exc:
+        value, reason, shown = exc.value, str(exc), exc.value[:60] + "…"
+    except ValueError as exc:
+        reason, shown = str(exc), _shown(raw)
+        if fld in KEEP_CLEANED_ON_ERROR:
+            value = nz.halfwidth(str(shown)).upper().replace(" ", "").replace("·", "")[:40] or None
+        else:
+            value = None
+    if type(value) is tuple:  # ("lunar", 'MM-DD') from the birthday column
+        fld, value = "lunar_birthday", value[1]
+    elif type(value) is date:
+        value = value.isoformat()
+    extra = nz.text(raw) if fld == "service_type" else None
+    return fld, value, reason, shown, extra
+
+
 def parse_rows(
     kind: str,
     rows: Iterable[tuple[int, list]],
@@ -330,9 +385,14 @@ def parse_rows(
     today: date,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[ParsedRow], list[tuple[int, str]], int]:
-    """Normalise each data row. Returns (parsed rows, skipped (row, reason), blank count)."""
-    columns = [(i, f, PARSERS.get(f), str(header[i]).strip()) for i, f in sorted(mapping.items())]
-    colnames = {f: name for _i, f, _p, name in columns}
+    """Normalise each data row. Returns (parsed rows, skipped (row, reason), blank count).
+
+    Each column's parser runs once per distinct cell value (DMS exports repeat
+    VINs, names, dates and types row after row); dates come out as ISO text.
+    """
+    columns = [(i, f, str(header[i]).strip(), _column_parser(f, today),
+                None if f in UNCACHED else {}) for i, f in sorted(mapping.items())]
+    colnames = {f: name for _i, f, name, _p, _c in columns}
     header_keys = {header_key(h) for h in header if isinstance(h, str) and h}
     key_col = next((i for i, f in mapping.items() if f == ("order_no" if kind == "orders" else "vin")), None)
     out: list[ParsedRow] = []
@@ -356,37 +416,29 @@ def parse_rows(
         record: dict = {}
         problems: list[Problem] = []
         ncells = len(cells)
-        for i, fld, parser, colname in columns:
+        for i, fld, colname, parse, cache in columns:
             raw = cells[i] if i < ncells else None
             if raw is None or raw == "":
                 continue
-            try:
-                if fld in DATE_FIELDS and parser is None:
-                    value = nz.parse_date(raw, today=None if fld in FUTURE_OK else today)
-                elif parser is None:
-                    value = nz.text(raw)
-                    if value is not None and len(value) > MAX_CELL_CHARS:
-                        problems.append(Problem(row_no, "flagged", fld, colname, value[:60] + "…",
-                                                f"longer than {MAX_CELL_CHARS} characters; cut"))
-                        value = value[:MAX_CELL_CHARS]
-                else:
-                    value = parser(raw)
-            except ValueError as exc:
-                shown = _shown(raw)
-                problems.append(Problem(row_no, "flagged", fld, colname, shown, str(exc)))
-                if fld in KEEP_CLEANED_ON_ERROR:
-                    cleaned = nz.halfwidth(str(shown)).upper().replace(" ", "").replace("·", "")
-                    value = cleaned[:40] or None
-                else:
-                    value = None
-            if type(value) is tuple and value[0] == "lunar":
-                fld, value = "lunar_birthday", value[1]
+            if cache is None:
+                res = _convert(parse, fld, raw)
+            else:
+                if type(raw) is datetime and fld in DATE_FIELDS:
+                    raw = raw.date()  # the time of day is not kept; one cache entry a day
+                res = cache.get(raw)
+                if res is None:
+                    res = cache[raw] = _convert(parse, fld, raw)
+            out_fld, value, reason, shown, extra = res
+            if reason is not None:
+                problems.append(Problem(row_no, "flagged", fld, colname, shown, reason))
             if value is not None:
-                record[fld] = value
-                if fld == "service_type":
-                    record["service_type_raw"] = nz.text(raw)
-        pr = ParsedRow(row_no, cells, record, problems)
+                record[out_fld] = value
+                if extra is not None:
+                    record["service_type_raw"] = extra
+        pr = ParsedRow(row_no, cells if problems else None, record, problems)
         _row_rules(kind, pr, colnames)
+        if pr.problems and pr.cells is None:
+            pr.cells = cells  # a row rejected for a missing field keeps its cells for --rejects
         out.append(pr)
     return out, skipped, blank
 
@@ -502,13 +554,13 @@ class Merger:
         }
 
     # ---- loading only what this file can touch
-    def _load(self, table: str, column: str, keys: Iterable[str]) -> list[dict]:
+    def _load(self, table: str, column: str, keys: Iterable[str], cols: str = "*") -> list[dict]:
         keys = list({k for k in keys if k})
         rows: list[dict] = []
         cur = self.conn.cursor()
         for chunk in _chunks(keys):
             marks = ",".join("?" * len(chunk))
-            cur.execute(f"SELECT * FROM {table} WHERE {column} IN ({marks})", chunk)
+            cur.execute(f"SELECT {cols} FROM {table} WHERE {column} IN ({marks})", chunk)
             names = [d[0] for d in cur.description]
             rows.extend(dict(zip(names, r)) for r in cur.fetchall())
         return rows
@@ -523,7 +575,9 @@ class Merger:
         for c in self._load("customers", "merge_key", keys) + self._load("customers", "id", owner_ids):
             self._index_customer(c)
         if kind == "orders":
-            for o in self._load("repair_orders", "order_no", [r["order_no"] for r in records]):
+            cols = "id, order_no, " + ", ".join(self.ORDER_COLS)
+            for o in self._load("repair_orders", "order_no", [r["order_no"] for r in records],
+                                cols):
                 self.orders[o["order_no"]] = o
         since = self._load("vehicle_owners", "vehicle_id", list(self.veh_by_id))
         for row in since:
@@ -715,9 +769,9 @@ class Merger:
         }
         existing = self.orders.get(rec["order_no"])
         if existing is None:
-            row = {"id": self._take_id("repair_orders"), "order_no": rec["order_no"],
-                   "created_at": self.now, "updated_at": self.now, "_new": True}
-            row.update({k: _iso(v) for k, v in values.items()})
+            row = values
+            row.update(id=self._take_id("repair_orders"), order_no=rec["order_no"],
+                       created_at=self.now, updated_at=self.now, _new=True)
             self.orders[rec["order_no"]] = row
             self.new_orders.append(row)
             return "inserted"
@@ -752,7 +806,7 @@ class Merger:
             if not rows:
                 return
             sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
-            conn.executemany(sql, [tuple(r.get(c) for c in cols) for r in rows])
+            conn.executemany(sql, map(itemgetter(*cols), rows))
 
         def update(table: str, cols: tuple, rows: Iterable[dict]) -> None:
             rows = [r for r in rows if not r.get("_new")]
@@ -770,13 +824,16 @@ class Merger:
         update("customers", self.CUSTOMER_COLS, self.dirty_customers.values())
         update("vehicles", self.VEHICLE_COLS, self.dirty_vehicles.values())
         update("repair_orders", self.ORDER_COLS, self.dirty_orders.values())
-        for op, vid, cid, since in self.owner_changes:
-            if op == "close":
-                conn.execute("UPDATE vehicle_owners SET until=? WHERE vehicle_id=? AND customer_id=?"
-                             " AND until IS NULL", (since, vid, cid))
-            else:
-                conn.execute("INSERT OR IGNORE INTO vehicle_owners (vehicle_id, customer_id, since)"
-                             " VALUES (?,?,?)", (vid, cid, since or ""))
+        # Opens first, then each close ends the ownership it follows (since <= the close
+        # date), so a vehicle that changes hands twice in one file keeps both steps.
+        opens = [(vid, cid, since or "") for op, vid, cid, since in self.owner_changes
+                 if op == "open"]
+        closes = [(since, vid, cid, since or "9999") for op, vid, cid, since in self.owner_changes
+                  if op == "close"]
+        conn.executemany("INSERT OR IGNORE INTO vehicle_owners (vehicle_id, customer_id, since)"
+                         " VALUES (?,?,?)", opens)
+        conn.executemany("UPDATE vehicle_owners SET until=? WHERE vehicle_id=? AND customer_id=?"
+                         " AND until IS NULL AND since <= ?", closes)
         if self.changes:
             conn.executemany(
                 "INSERT INTO changes (import_id, entity, entity_id, field, old_value, new_value,"
@@ -821,6 +878,18 @@ def import_file(
     fmt, sheets = open_sheets(path)
     result.format = fmt
     result.checksum = file_checksum(path)
+    # The same content imported before changes nothing: say so without reading it again.
+    if not force and not dry_run:
+        previous = db.conn.execute(
+            "SELECT id, finished_at FROM imports WHERE checksum=? AND kind=? AND status='done'"
+            " ORDER BY id DESC LIMIT 1", (result.checksum, kind)).fetchone()
+        if previous:
+            result.status = "same-file"
+            result.message = (f"same content as import #{previous[0]} of {previous[1]}: "
+                              "nothing to change (use --force to process it again)")
+            with write_transaction(db):
+                result.import_id = _log_import(db, result, path, now=_now())
+            return result
     table = alias_table(kind, aliases)
     key_fields = ("order_no",) if kind == "orders" else ("vin", "plate")
     found = None
@@ -863,23 +932,6 @@ def import_file(
         result.problems.extend(pr.problems)
         if pr.problems:
             result.problem_rows[pr.row_no] = pr.cells
-
-    previous = None
-    if not force and not dry_run:
-        previous = db.conn.execute(
-            "SELECT id, finished_at FROM imports WHERE checksum=? AND kind=? AND status='done'"
-            " ORDER BY id DESC LIMIT 1", (result.checksum, kind)).fetchone()
-    if previous:
-        result.status = "same-file"
-        result.message = (f"same content as import #{previous[0]} of {previous[1]}: "
-                          "nothing to change (use --force to process it again)")
-        result.problems = []
-        result.problem_rows = {}
-        result.rows_read = 0
-        result.skipped = 0
-        with write_transaction(db):
-            result.import_id = _log_import(db, result, path, now=_now())
-        return result
 
     now = _now()
     try:
@@ -941,6 +993,8 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], kind: str, import_
     result.verdicts.sort()
     # Link flagged problems to the records they belong to, for `customer show`.
     for pr in accepted:
+        if not pr.problems:
+            continue
         rec = pr.record
         v = merger.find_vehicle(rec)
         for p in pr.problems:
