@@ -155,20 +155,21 @@ def candidates(db: sqlite_utils.Database, day: date, settings: dict,
     out: list[Candidate] = []
     vehicles = load_vehicles(db)
     by_id = {v.id: v for v in vehicles}
+    window = (day, end)
     for v in vehicles:
-        out += rules.delivery_contacts(v, care)
-        out += rules.first_maintenance(v, care, kmpd)
-        out += rules.regular_maintenance(v, care, kmpd)
-        out += rules.warranty_checks(v, care, kmpd)
-        out += rules.insurance(v, care)
+        out += rules.delivery_contacts(v, care, window)
+        out += rules.first_maintenance(v, care, kmpd, window)
+        out += rules.regular_maintenance(v, care, kmpd, window)
+        out += rules.warranty_checks(v, care, kmpd, window)
+        out += rules.insurance(v, care, window)
         out += rules.inspection(v, care, settings["inspection_rules"], day, end)
     last_visit = {v.id: v.last_visit for v in vehicles}
     longest = max(care["post_repair"]["days_after"] + care["post_repair"]["expires_after_days"],
                   care["advice_followup"]["days_after"]
                   + care["advice_followup"]["expires_after_days"])
     for o in load_orders(db, day - timedelta(days=longest), end, last_visit):
-        out += rules.post_repair(o, care)
-        out += rules.advice_followup(o, care)
+        out += rules.post_repair(o, care, window)
+        out += rules.advice_followup(o, care, window)
     out += _customer_candidates(db, day, end, care, vehicles)
     keep = [c for c in out if c.due <= end and c.expires >= day]
     return keep, by_id

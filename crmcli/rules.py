@@ -15,11 +15,11 @@ until 2026-12-08 (day 15).
 
 from __future__ import annotations
 
+import calendar as _stdcal
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-from dateutil.relativedelta import relativedelta
 
 from . import calendar as cal
 
@@ -86,11 +86,36 @@ class Candidate:
     reason: str
 
 
-def _cand(kind: str, key: str, cfg: dict, due: date, reason: str, *, customer_id: int,
-          vehicle_id: int | None = None, order_id: int | None = None) -> Candidate:
-    return Candidate(kind, key, customer_id, vehicle_id, order_id, due,
-                     due + timedelta(days=cfg["expires_after_days"]), cfg["channel"],
-                     cfg["weight"], reason)
+# The planning window (first day a task may still be open, last day it may be due).
+# Rules skip occurrences outside it before building their reasons: planning runs
+# every rule over every vehicle of the file.
+Window = tuple[date, date] | None
+
+
+def add_months(d: date, months: int) -> date:
+    """Calendar months later, the day clamped to the month's end: 2026-08-31 + 6 -> 2027-02-28."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, _stdcal.monthrange(year, month)[1]))
+
+
+def years_between(start: date, end: date) -> int:
+    """Completed years: 2020-03-01 to 2030-03-01 is 10, to 2030-02-28 is 9."""
+    return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+
+
+def _cand(kind: str, key: str, cfg: dict, due: date, reason: str | Callable[[], str], *,
+          customer_id: int, vehicle_id: int | None = None, order_id: int | None = None,
+          window: Window = None) -> Candidate | None:
+    expires = due + timedelta(days=cfg["expires_after_days"])
+    if window is not None and (due > window[1] or expires < window[0]):
+        return None
+    return Candidate(kind, key, customer_id, vehicle_id, order_id, due, expires, cfg["channel"],
+                     cfg["weight"], reason() if callable(reason) else reason)
+
+
+def _keep(*cands: Candidate | None) -> list[Candidate]:
+    return [c for c in cands if c is not None]
 
 
 def km_per_day(v: VehicleFacts, default: float) -> tuple[float, bool]:
@@ -114,7 +139,7 @@ def _by_km(start: date, km: int, per_day: float) -> date:
 # --------------------------------------------------------------------------- delivery
 
 
-def delivery_contacts(v: VehicleFacts, care: dict) -> list[Candidate]:
+def delivery_contacts(v: VehicleFacts, care: dict, window: Window = None) -> list[Candidate]:
     """Welcome SMS on delivery day, care call on day 3, questionnaire on day 7."""
     if v.delivery is None:
         return []
@@ -127,23 +152,24 @@ def delivery_contacts(v: VehicleFacts, care: dict) -> list[Candidate]:
         due = v.delivery + timedelta(days=cfg["days_after"])
         out.append(_cand(kind, f"{kind}:v{v.id}:{v.delivery}", cfg, due,
                          f"{label}: delivered {v.delivery}", customer_id=v.customer_id,
-                         vehicle_id=v.id))
-    return out
+                         vehicle_id=v.id, window=window))
+    return _keep(*out)
 
 
-def post_repair(o: OrderFacts, care: dict) -> list[Candidate]:
+def post_repair(o: OrderFacts, care: dict, window: Window = None) -> list[Candidate]:
     """The callback on day 3 after a settled order, open until day 15 by default."""
     cfg = care["post_repair"]
     if not cfg["enabled"] or (o.service_type in cfg["skip_types"]):
         return []
     due = o.day + timedelta(days=cfg["days_after"])
-    return [_cand("post_repair", f"post_repair:o{o.id}", cfg, due,
-                  f"post-repair callback: {o.order_no} settled {o.day}"
-                  + (f" ({o.service_type})" if o.service_type else ""),
-                  customer_id=o.customer_id, vehicle_id=o.vehicle_id, order_id=o.id)]
+    return _keep(_cand("post_repair", f"post_repair:o{o.id}", cfg, due,
+                       lambda: f"post-repair callback: {o.order_no} settled {o.day}"
+                       + (f" ({o.service_type})" if o.service_type else ""),
+                       customer_id=o.customer_id, vehicle_id=o.vehicle_id, order_id=o.id,
+                       window=window))
 
 
-def advice_followup(o: OrderFacts, care: dict) -> list[Candidate]:
+def advice_followup(o: OrderFacts, care: dict, window: Window = None) -> list[Candidate]:
     """Follow up repair advice the customer declined, unless the car came back since."""
     cfg = care["advice_followup"]
     if not cfg["enabled"] or not o.advice:
@@ -151,15 +177,17 @@ def advice_followup(o: OrderFacts, care: dict) -> list[Candidate]:
     if o.vehicle_last_visit and o.vehicle_last_visit > o.day:
         return []
     due = o.day + timedelta(days=cfg["days_after"])
-    return [_cand("advice_followup", f"advice_followup:o{o.id}", cfg, due,
-                  f"declined advice on {o.order_no} ({o.day}): {o.advice[:60]}",
-                  customer_id=o.customer_id, vehicle_id=o.vehicle_id, order_id=o.id)]
+    return _keep(_cand("advice_followup", f"advice_followup:o{o.id}", cfg, due,
+                       lambda: f"declined advice on {o.order_no} ({o.day}): {o.advice[:60]}",
+                       customer_id=o.customer_id, vehicle_id=o.vehicle_id, order_id=o.id,
+                       window=window))
 
 
 # --------------------------------------------------------------------------- maintenance
 
 
-def first_maintenance(v: VehicleFacts, care: dict, default_kmpd: float) -> list[Candidate]:
+def first_maintenance(v: VehicleFacts, care: dict, default_kmpd: float,
+                      window: Window = None) -> list[Candidate]:
     """First maintenance by time or mileage from delivery, whichever comes first.
 
     Only while no maintenance has been done since delivery.
@@ -170,18 +198,22 @@ def first_maintenance(v: VehicleFacts, care: dict, default_kmpd: float) -> list[
     if v.last_maintenance and v.last_maintenance.day >= v.delivery:
         return []
     per_day, own = km_per_day(v, default_kmpd)
-    by_time = v.delivery + relativedelta(months=cfg["months"])
+    by_time = add_months(v.delivery, cfg["months"])
     by_km = _by_km(v.delivery, cfg["km"], per_day)
     due = min(by_time, by_km)
-    basis = "its own" if own else "default"
-    reason = (f"first maintenance: delivered {v.delivery}, ~{per_day:.0f} km/day ({basis}), "
-              f"{cfg['km']:,} km predicted on {by_km}; interval {cfg['months']} months / "
-              f"{cfg['km']:,} km")
-    return [_cand("first_maintenance", f"first_maintenance:v{v.id}:{v.delivery}", cfg, due,
-                  reason, customer_id=v.customer_id, vehicle_id=v.id)]
+
+    def reason() -> str:
+        basis = "its own" if own else "default"
+        return (f"first maintenance: delivered {v.delivery}, ~{per_day:.0f} km/day ({basis}), "
+                f"{cfg['km']:,} km predicted on {by_km}; interval {cfg['months']} months / "
+                f"{cfg['km']:,} km")
+
+    return _keep(_cand("first_maintenance", f"first_maintenance:v{v.id}:{v.delivery}", cfg, due,
+                       reason, customer_id=v.customer_id, vehicle_id=v.id, window=window))
 
 
-def regular_maintenance(v: VehicleFacts, care: dict, default_kmpd: float) -> list[Candidate]:
+def regular_maintenance(v: VehicleFacts, care: dict, default_kmpd: float,
+                        window: Window = None) -> list[Candidate]:
     """Next maintenance by time OR mileage from the last one actually done, whichever first.
 
     Mileage is predicted from the vehicle's own km/day between visits. The
@@ -193,45 +225,46 @@ def regular_maintenance(v: VehicleFacts, care: dict, default_kmpd: float) -> lis
     if not cfg["enabled"] or last is None:
         return []
     per_day, own = km_per_day(v, default_kmpd)
-    by_time = last.day + relativedelta(months=cfg["months"])
-    if last.km is not None:
-        by_km = _by_km(last.day, cfg["km"], per_day)
-        due = min(by_time, by_km)
+    by_time = add_months(last.day, cfg["months"])
+    due = by_time if last.km is None else min(by_time, _by_km(last.day, cfg["km"], per_day))
+
+    def reason() -> str:
+        if last.km is None:
+            return (f"regular maintenance: last {last.day} (no mileage recorded); "
+                    f"interval {cfg['months']} months")
         predicted = last.km + round(per_day * (due - last.day).days)
-        reason = (f"regular maintenance: last {last.day} at {last.km:,} km, ~{per_day:.0f} km/day"
-                  f"{'' if own else ' (default)'}, predicted {predicted:,} km on {due}; "
-                  f"interval {cfg['months']} months / {cfg['km']:,} km")
-    else:
-        due = by_time
-        reason = (f"regular maintenance: last {last.day} (no mileage recorded); "
-                  f"interval {cfg['months']} months")
-    return [_cand("regular_maintenance", f"regular_maintenance:v{v.id}:o{last.order_id}", cfg,
-                  due, reason, customer_id=v.customer_id, vehicle_id=v.id)]
+        return (f"regular maintenance: last {last.day} at {last.km:,} km, ~{per_day:.0f} km/day"
+                f"{'' if own else ' (default)'}, predicted {predicted:,} km on {due}; "
+                f"interval {cfg['months']} months / {cfg['km']:,} km")
+
+    return _keep(_cand("regular_maintenance", f"regular_maintenance:v{v.id}:o{last.order_id}",
+                       cfg, due, reason, customer_id=v.customer_id, vehicle_id=v.id,
+                       window=window))
 
 
-def warranty_checks(v: VehicleFacts, care: dict, default_kmpd: float) -> list[Candidate]:
+def warranty_checks(v: VehicleFacts, care: dict, default_kmpd: float,
+                    window: Window = None) -> list[Candidate]:
     """A check before each warranty point (months / km from delivery), whichever comes first."""
     cfg = care["warranty_check"]
     if not cfg["enabled"] or v.delivery is None:
         return []
     per_day, _own = km_per_day(v, default_kmpd)
+    lead = timedelta(days=cfg["lead_days"])
     out = []
     for months, km in cfg["points"]:
-        by_time = v.delivery + relativedelta(months=months)
-        by_km = _by_km(v.delivery, km, per_day)
-        point = min(by_time, by_km)
-        due = point - timedelta(days=cfg["lead_days"])
-        out.append(_cand("warranty_check", f"warranty_check:v{v.id}:{months}m", cfg, due,
+        point = min(add_months(v.delivery, months), _by_km(v.delivery, km, per_day))
+        out.append(_cand("warranty_check", f"warranty_check:v{v.id}:{months}m", cfg, point - lead,
+                         lambda months=months, km=km, point=point:
                          f"warranty point {months} months / {km:,} km reached about {point} "
                          f"(~{per_day:.0f} km/day): come for a check before it ends",
-                         customer_id=v.customer_id, vehicle_id=v.id))
-    return out
+                         customer_id=v.customer_id, vehicle_id=v.id, window=window))
+    return _keep(*out)
 
 
 # --------------------------------------------------------------------------- expiries
 
 
-def insurance(v: VehicleFacts, care: dict) -> list[Candidate]:
+def insurance(v: VehicleFacts, care: dict, window: Window = None) -> list[Candidate]:
     """Renewal before the compulsory (交强险) and commercial (商业险) expiry, separately."""
     out = []
     for kind, expiry, label in (("insurance_compulsory", v.insurance_compulsory, "交强险"),
@@ -241,8 +274,9 @@ def insurance(v: VehicleFacts, care: dict) -> list[Candidate]:
             continue
         due = expiry - timedelta(days=cfg["lead_days"])
         out.append(_cand(kind, f"{kind}:v{v.id}:{expiry}", cfg, due,
-                         f"{label} expires {expiry}", customer_id=v.customer_id, vehicle_id=v.id))
-    return out
+                         f"{label} expires {expiry}", customer_id=v.customer_id, vehicle_id=v.id,
+                         window=window))
+    return _keep(*out)
 
 
 def inspection_dates(v: VehicleFacts, rules: dict, until: date) -> list[date]:
@@ -260,12 +294,13 @@ def inspection_dates(v: VehicleFacts, rules: dict, until: date) -> list[date]:
         start, dates = v.delivery, []
     else:
         return []
-    t = start
     origin = v.delivery or start
+    offset = 0  # months from start, so a 31st stays the 31st where the month has one
+    t = start
     for _ in range(200):
-        age = relativedelta(t, origin).years  # completed years, so a 10th anniversary is 10
-        months = next((m for lo, hi, m in table if lo <= age < hi), table[-1][2])
-        t = t + relativedelta(months=months)
+        age = years_between(origin, t)  # completed years, so a 10th anniversary is 10
+        offset += next((m for lo, hi, m in table if lo <= age < hi), table[-1][2])
+        t = add_months(start, offset)
         if t > until:
             break
         dates.append(t)
@@ -280,13 +315,10 @@ def inspection(v: VehicleFacts, care: dict, rules: dict, day: date, until: date)
     lead = timedelta(days=cfg["lead_days"])
     out = []
     for due_date in inspection_dates(v, rules, until + lead):
-        due = due_date - lead
-        if due + timedelta(days=cfg["expires_after_days"]) < day:
-            continue
-        out.append(_cand("inspection", f"inspection:v{v.id}:{due_date}", cfg, due,
+        out.append(_cand("inspection", f"inspection:v{v.id}:{due_date}", cfg, due_date - lead,
                          f"annual inspection due {due_date}", customer_id=v.customer_id,
-                         vehicle_id=v.id))
-    return out
+                         vehicle_id=v.id, window=(day, until)))
+    return _keep(*out)
 
 
 # --------------------------------------------------------------------------- customer dates

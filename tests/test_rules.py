@@ -154,3 +154,23 @@ def test_km_per_day_needs_two_readings_30_days_apart():
     assert rules.km_per_day(v, 40) == (40.0, True)
     close = vehicle(first_km=(date(2026, 1, 1), 10000), last_km=(date(2026, 1, 20), 10900))
     assert rules.km_per_day(close, 33) == (33.0, False)
+
+
+@pytest.mark.parametrize("start,months,expected", [
+    (date(2026, 8, 31), 6, date(2027, 2, 28)),
+    (date(2024, 1, 31), 1, date(2024, 2, 29)),  # 2024 is a leap year
+    (date(2023, 12, 15), 1, date(2024, 1, 15)),
+    (date(2026, 5, 2), 6, date(2026, 11, 2)),
+    (date(2026, 3, 31), -1, date(2026, 2, 28)),
+])
+def test_add_months_clamps_to_the_month_end(start, months, expected):
+    assert rules.add_months(start, months) == expected
+
+
+def test_rules_skip_occurrences_outside_the_window():
+    v = vehicle(delivery=date(2026, 11, 20), insurance_compulsory=date(2027, 6, 1))
+    window = (date(2026, 11, 26), date(2026, 11, 27))
+    assert [c.kind for c in rules.delivery_contacts(v, CARE, window)] == ["delivery_call",
+                                                                          "delivery_questionnaire"]
+    assert rules.insurance(v, CARE, window) == []
+    assert len(rules.insurance(v, CARE)) == 1
