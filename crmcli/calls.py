@@ -412,9 +412,9 @@ def call_card(db, task_id: int) -> dict:
             "greeting": nz.greeting(cust[0], cust[1]) if cust and cust[0] else ""}
 
 
-def due_calls(db, day: date, settings: dict) -> list[dict]:
-    """Today's calls in priority order (the call steps of today's list)."""
+def due_calls(db, day: date, settings: dict, limit: int | None = None) -> tuple[list[dict], int]:
+    """Today's calls in priority order (the call steps of today's list), and how many in all."""
     from .planner import today_list
 
-    data = today_list(db, day, settings, channel="call", include_days_off=False)
-    return data["tasks"]
+    data = today_list(db, day, settings, channel="call", include_days_off=False, limit=limit)
+    return data["tasks"], data["total"]

@@ -475,7 +475,9 @@ def today_cmd(
         "--channel", help="Only what is sent by 'sms' or done by 'call' today.")] = None,
     value_class: Annotated[Optional[str], typer.Option(
         "--class", help="Only customers of this value class (A, B, C or D).")] = None,
-    limit: Annotated[int, typer.Option(help="Show at most this many rows (the JSON has all).")] = 60,
+    limit: Annotated[Optional[int], typer.Option(
+        help="Show at most this many rows; default 60 in the table, all in --json.",
+        show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Who to call or text today, most urgent first (plans the day first if needed)."""
@@ -486,25 +488,31 @@ def today_cmd(
     if channel not in (None, "sms", "call"):
         raise UsageError("--channel takes sms or call")
     planner.plan(state.db, when, state.settings, as_of=date.today())
+    if limit is None and not as_json:
+        limit = 60
     data = planner.today_list(state.db, when, state.settings, kinds=kind, channel=channel,
-                              value_class=value_class)
+                              value_class=value_class, limit=limit)
     if as_json:
-        print(json.dumps(data["tasks"] + data["days_off_tasks"], ensure_ascii=False))
+        write = sys.stdout.write
+        write("[")
+        for n, item in enumerate(data["tasks"] + data["days_off_tasks"]):
+            write(("," if n else "") + json.dumps(item, ensure_ascii=False))
+        write("]\n")
         return
     from . import render
 
     console = out()
-    items = data["tasks"]
-    console.print(render.today_table(items[:limit], f"{when}: {len(items)} to do"))
-    if len(items) > limit:
-        console.print(f"... {len(items) - limit} more: use --limit, --kind or --json", markup=False)
-    console.print(render.kind_counts(items), markup=False, highlight=False)
+    items, total = data["tasks"], data["total"]
+    console.print(render.today_table(items, f"{when}: {total} to do"))
+    if total > len(items):
+        console.print(f"... {total - len(items)} more: use --limit, --kind or --json",
+                      markup=False)
+    console.print(render.kind_counts(data["counts"]), markup=False, highlight=False)
     if data["days_off"]:
-        ahead = data["days_off_tasks"]
         off = f"{data['days_off'][0]} to {data['days_off'][-1]}"
-        console.print(render.today_table(ahead[:limit], f"Falling due on the days off ({off}): "
-                                                        f"{len(ahead)}"))
-        console.print(render.kind_counts(ahead), markup=False, highlight=False)
+        console.print(render.today_table(data["days_off_tasks"], f"Falling due on the days off"
+                                                                 f" ({off}): {data['days_off_total']}"))
+        console.print(render.kind_counts(data["days_off_counts"]), markup=False, highlight=False)
 
 
 # --------------------------------------------------------------------------- calls

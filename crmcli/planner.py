@@ -96,9 +96,25 @@ def _d(s: str | None) -> date | None:
     return date.fromisoformat(s[:10]) if s else None
 
 
+def _date_memo():
+    """A date parser that parses each distinct ISO day once (millions of rows, a few thousand days)."""
+    memo: dict[str, date] = {}
+
+    def parse(s: str | None) -> date | None:
+        if not s:
+            return None
+        d = memo.get(s)
+        if d is None:
+            d = memo[s] = date.fromisoformat(s[:10])
+        return d
+
+    return parse
+
+
 def load_vehicles(db: sqlite_utils.Database) -> list[VehicleFacts]:
-    """Every owned vehicle with its last maintenance, last visit and mileage span (one pass)."""
+    """Every owned vehicle with its last maintenance, last visit and mileage span."""
     conn = db.conn
+    _d = _date_memo()
     maint = {}
     # SQLite returns the bare columns of the row holding max(): the last maintenance.
     for vid, day, km, oid, ono in conn.execute(
@@ -156,13 +172,40 @@ def candidates(db: sqlite_utils.Database, day: date, settings: dict,
     vehicles = load_vehicles(db)
     by_id = {v.id: v for v in vehicles}
     window = (day, end)
+    w_cfg, r_cfg = care["warranty_check"], care["regular_maintenance"]
+    # The last warranty point lies at most max(points) months after delivery, and a
+    # regular maintenance at most `months` after the last one: older ones cannot be due.
+    warranty_from = rules.add_months(
+        day + timedelta(days=w_cfg["lead_days"] - w_cfg["expires_after_days"]),
+        -max((m for m, _km in w_cfg["points"]), default=0))
+    maintenance_from = rules.add_months(day - timedelta(days=r_cfg["expires_after_days"]),
+                                        -r_cfg["months"])
+    # Cheap bounds first: most vehicles have nothing near the window, and the rules
+    # need not run for them. Each bound is the widest the rule's settings allow.
+    delivery_from = day - timedelta(days=max(care[k]["days_after"] + care[k]["expires_after_days"]
+                                             for k in ("welcome_sms", "delivery_call",
+                                                       "delivery_questionnaire")))
+    ins_lo = {k: day + timedelta(days=care[k]["lead_days"] - care[k]["expires_after_days"])
+              for k in ("insurance_compulsory", "insurance_commercial")}
+    ins_hi = {k: end + timedelta(days=care[k]["lead_days"]) for k in ins_lo}
+    inspection_gate = _inspection_gate(day, end, care["inspection"], settings["inspection_rules"])
     for v in vehicles:
-        out += rules.delivery_contacts(v, care, window)
-        out += rules.first_maintenance(v, care, kmpd, window)
-        out += rules.regular_maintenance(v, care, kmpd, window)
-        out += rules.warranty_checks(v, care, kmpd, window)
-        out += rules.insurance(v, care, window)
-        out += rules.inspection(v, care, settings["inspection_rules"], day, end)
+        if v.delivery is not None and delivery_from <= v.delivery <= end:
+            out += rules.delivery_contacts(v, care, window)
+        if v.delivery is not None and (v.last_maintenance is None
+                                       or v.last_maintenance.day < v.delivery):
+            out += rules.first_maintenance(v, care, kmpd, window)
+        if v.last_maintenance is not None and v.last_maintenance.day >= maintenance_from:
+            out += rules.regular_maintenance(v, care, kmpd, window)
+        if v.delivery is not None and v.delivery >= warranty_from:
+            out += rules.warranty_checks(v, care, kmpd, window)
+        if (v.insurance_compulsory and ins_lo["insurance_compulsory"] <= v.insurance_compulsory
+                <= ins_hi["insurance_compulsory"]) or (
+                v.insurance_commercial and ins_lo["insurance_commercial"]
+                <= v.insurance_commercial <= ins_hi["insurance_commercial"]):
+            out += rules.insurance(v, care, window)
+        if inspection_gate(v):
+            out += rules.inspection(v, care, settings["inspection_rules"], day, end)
     last_visit = {v.id: v.last_visit for v in vehicles}
     longest = max(care["post_repair"]["days_after"] + care["post_repair"]["expires_after_days"],
                   care["advice_followup"]["days_after"]
@@ -173,6 +216,38 @@ def candidates(db: sqlite_utils.Database, day: date, settings: dict,
     out += _customer_candidates(db, day, end, care, vehicles)
     keep = [c for c in out if c.due <= end and c.expires >= day]
     return keep, by_id
+
+
+def _inspection_gate(day: date, end: date, cfg: dict, table: dict):
+    """A quick test that a vehicle may have an inspection reminder in the window.
+
+    Inspection dates fall on whole-month steps from delivery (or from the
+    imported date), every step a multiple of the gcd of the rule table's
+    intervals; a vehicle whose month is not congruent with any month the
+    window can reach is skipped without walking its dates.
+    """
+    from math import gcd
+
+    steps = [m for rows in table.values() for _lo, _hi, m in rows]
+    g = 0
+    for m in steps:
+        g = gcd(g, m)
+    g = g or 1
+    lo = day + timedelta(days=cfg["lead_days"] - cfg["expires_after_days"])
+    hi = end + timedelta(days=cfg["lead_days"])
+    months = set()
+    d = date(lo.year, lo.month, 1)
+    while d <= hi:
+        months.add((d.year * 12 + d.month - 1) % g)
+        d = rules.add_months(d, 1)
+
+    def gate(v: VehicleFacts) -> bool:
+        if v.inspection_due is not None and lo <= v.inspection_due <= hi:
+            return True
+        start = v.inspection_due or v.delivery
+        return start is not None and (start.year * 12 + start.month - 1) % g in months
+
+    return gate
 
 
 def _customer_candidates(db, day: date, end: date, care: dict,
@@ -400,68 +475,93 @@ def _withdraw_reason(db, row, vehicles: dict[int, VehicleFacts]) -> str:
 
 def today_list(db: sqlite_utils.Database, day: date, settings: dict, *, kinds=None,
                channel: str | None = None, value_class: str | None = None,
-               include_days_off: bool = True) -> dict:
+               include_days_off: bool = True, limit: int | None = None) -> dict:
     """The day's work: open tasks due (or whose SMS goes) by ``day``, most urgent first.
 
     Overdue first, then by urgency: the kind's weight, plus a bonus per day
-    overdue, plus a bonus for A-class customers. ``step`` is 'sms' or 'call': an sms_call task shows as its SMS the
-    day before it is due, and as its call on the day.
+    overdue, plus a bonus for A-class customers. ``step`` is 'sms' or 'call':
+    an sms_call task shows as its SMS the day before it is due, and as its
+    call on the day. Filtering, ordering, ``limit`` and the counts per kind
+    are done by SQLite, so a long list costs only the rows shown.
     """
     wc = work_calendar(settings)
     weights = settings["planning"]
     tomorrow = (day + timedelta(days=1)).isoformat()
-    rows = _task_rows(db, "t.state = 'open' AND (coalesce(t.next_try, t.due_date) <= ?"
-                          " OR (t.channel = 'sms_call' AND t.due_date = ? AND t.attempts = 0))",
-                      (day.isoformat(), tomorrow))
-    items = [_item(r, day, weights) for r in rows]
-    items = [i for i in items if _wanted(i, kinds, channel, value_class)]
-    items.sort(key=lambda i: (not i["overdue_days"] > 0, -i["urgency"], i["due_date"], i["id"]))
-    ahead: list[dict] = []
+    items, counts = _ranked(
+        db, "t.state = 'open' AND (coalesce(t.next_try, t.due_date) <= :day"
+            " OR (t.channel = 'sms_call' AND t.due_date = :tomorrow AND t.attempts = 0))",
+        {"day": day.isoformat(), "tomorrow": tomorrow}, day, weights, kinds, channel,
+        value_class, limit, "overdue = 0, urgency DESC, due_date, id")
+    ahead, ahead_counts = [], {}
     off = wc.days_off_after(day) if include_days_off and wc.is_working_day(day) else []
     if off:
-        rows = _task_rows(db, "t.state = 'open' AND t.due_date BETWEEN ? AND ?",
-                          (off[0].isoformat(), off[-1].isoformat()))
-        ahead = [i for i in (_item(r, off[0], weights) for r in rows)
-                 if _wanted(i, kinds, channel, value_class)]
-        ahead.sort(key=lambda i: (i["due_date"], -i["urgency"], i["id"]))
-    return {"day": day.isoformat(), "tasks": items, "days_off": [d.isoformat() for d in off],
-            "days_off_tasks": ahead}
+        first = off[0].isoformat()
+        ahead, ahead_counts = _ranked(
+            db, "t.state = 'open' AND t.due_date BETWEEN :first AND :last",
+            {"first": first, "last": off[-1].isoformat(), "day": first}, off[0], weights, kinds,
+            channel, value_class, limit, "due_date, urgency DESC, id")
+    return {"day": day.isoformat(), "tasks": items, "counts": counts,
+            "total": sum(counts.values()), "days_off": [d.isoformat() for d in off],
+            "days_off_tasks": ahead, "days_off_counts": ahead_counts,
+            "days_off_total": sum(ahead_counts.values())}
 
 
-def _wanted(item: dict, kinds, channel, value_class) -> bool:
-    if value_class and item["value_class"] != value_class.upper():
-        return False
-    if kinds and item["kind"] not in kinds:
-        return False
-    if channel and item["step"] != channel:
-        return False
-    return True
+def _ranked(db, where: str, params: dict, day: date, weights: dict, kinds, channel,
+            value_class, limit: int | None, order: str) -> tuple[list[dict], dict[str, int]]:
+    params = dict(params, sday=day.isoformat(), per=weights["weight_overdue_per_day"],
+                  abonus=weights["weight_a_class"])
+    filters = []
+    if kinds:
+        filters.append(f"kind IN ({','.join(':k%d' % i for i in range(len(kinds)))})")
+        params.update({f"k{i}": k for i, k in enumerate(kinds)})
+    if channel:
+        filters.append("step = :channel")
+        params["channel"] = channel
+    if value_class:
+        filters.append("value_class = :cls")
+        params["cls"] = value_class.upper()
+    ranked = (
+        "WITH due AS (SELECT t.id, t.kind, t.due_date, t.weight, k.value_class,"
+        " CASE WHEN t.channel = 'sms' OR (t.channel = 'sms_call' AND t.due_date > :sday)"
+        "      THEN 'sms' ELSE 'call' END AS step,"
+        " max(0, CAST(julianday(:sday) - julianday(t.due_date) AS INTEGER)) AS overdue"
+        " FROM tasks t LEFT JOIN classifications k ON k.customer_id = t.customer_id"
+        f" WHERE {where}),"
+        " scored AS (SELECT *, weight + overdue * :per"
+        " + CASE WHEN value_class = 'A' THEN :abonus ELSE 0 END AS urgency FROM due"
+        + (" WHERE " + " AND ".join(filters) if filters else "") + ")")
+    counts = dict(db.conn.execute(ranked + " SELECT kind, count(*) FROM scored GROUP BY kind"
+                                  " ORDER BY 2 DESC, 1", params).fetchall())
+    top = db.conn.execute(ranked + f" SELECT id, step, overdue, urgency, value_class FROM scored"
+                          f" ORDER BY {order}" + (" LIMIT :limit" if limit is not None else ""),
+                          dict(params, limit=limit)).fetchall()
+    details = {}
+    ids = [r[0] for r in top]
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for r in _task_rows(db, f"t.id IN ({','.join('?' * len(chunk))})", chunk):
+            details[r[0]] = r
+    return [_item(details[r[0]], r) for r in top], counts
 
 
 def _task_rows(db, where: str, params) -> list[tuple]:
     return db.conn.execute(
         "SELECT t.id, t.kind, t.channel, t.due_date, t.expires_on, t.weight, t.reason, t.attempts,"
         " t.next_try, t.call_at, c.id, c.name, c.gender, coalesce(c.preferred_phone, c.mobile),"
-        " c.preferred_call_time, v.plate, v.model, k.value_class"
+        " c.preferred_call_time, v.plate, v.model"
         " FROM tasks t LEFT JOIN customers c ON c.id = t.customer_id"
         " LEFT JOIN vehicles v ON v.id = t.vehicle_id"
-        " LEFT JOIN classifications k ON k.customer_id = t.customer_id"
         f" WHERE {where}", params).fetchall()
 
 
-def _item(r: tuple, day: date, weights: dict) -> dict:
+def _item(r: tuple, rank: tuple) -> dict:
     from .normalize import greeting
 
-    due = date.fromisoformat(r[3])
-    step = "sms" if r[2] == "sms" or (r[2] == "sms_call" and due > day) else "call"
-    overdue = max(0, (day - due).days)
-    # A-class customers first in line (DOMAIN: guard them against sliding to B).
-    urgency = r[5] + overdue * weights["weight_overdue_per_day"] + (
-        weights["weight_a_class"] if r[17] == "A" else 0)
+    _id, step, overdue, urgency, value_class = rank
     return {
         "id": r[0], "kind": r[1], "channel": r[2], "step": step, "due_date": r[3],
         "expires_on": r[4], "overdue_days": overdue, "urgency": urgency,
-        "value_class": r[17],
+        "value_class": value_class,
         "reason": r[6], "attempts": r[7], "next_try": r[8], "call_at": r[9],
         "customer_id": r[10], "customer": greeting(r[11], r[12]) if r[11] else "",
         "name": r[11], "phone": r[13], "call_time": r[14], "plate": r[15], "model": r[16],

@@ -202,12 +202,9 @@ def today_table(items: list[dict], title: str) -> Table:
     return t
 
 
-def kind_counts(items: list[dict]) -> str:
-    counts: dict[str, int] = {}
-    for i in items:
-        counts[i["kind"]] = counts.get(i["kind"], 0) + 1
+def kind_counts(counts: dict[str, int]) -> str:
     parts = [f"{kind_label(k)} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
-    return f"{len(items)} tasks: " + ", ".join(parts) if parts else "nothing due"
+    return f"{sum(counts.values())} tasks: " + ", ".join(parts) if parts else "nothing due"
 
 
 def class_matrix(m: dict, labels: dict[str, str]) -> list:

@@ -92,11 +92,18 @@ class Candidate:
 Window = tuple[date, date] | None
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def add_months(d: date, months: int) -> date:
     """Calendar months later, the day clamped to the month's end: 2026-08-31 + 6 -> 2027-02-28."""
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
-    return date(year, month, min(d.day, _stdcal.monthrange(year, month)[1]))
+    day = d.day
+    if day > 28:
+        last = 29 if month == 2 and _stdcal.isleap(year) else _MONTH_DAYS[month - 1]
+        day = min(day, last)
+    return date(year, month, day)
 
 
 def years_between(start: date, end: date) -> int:
@@ -118,22 +125,30 @@ def _keep(*cands: Candidate | None) -> list[Candidate]:
     return [c for c in cands if c is not None]
 
 
+# Below this a vehicle's own km/day is a misread odometer or a car parked for a season,
+# not a rhythm to predict from (it would push a due date centuries ahead).
+MIN_KM_PER_DAY = 3.0
+# No reminder is predicted further ahead than this by mileage: time limits come first.
+MAX_KM_DAYS = 3660
+
+
 def km_per_day(v: VehicleFacts, default: float) -> tuple[float, bool]:
     """The vehicle's own km/day between its first and last visit with mileage.
 
-    Needs two readings at least 30 days apart, else the default (and False).
+    Needs two readings at least 30 days apart and at least 3 km/day, else the
+    default (and False).
     ``(2026-01-01, 10,000 km) .. (2026-07-20, 18,000 km)`` -> 8,000 / 200 = 40.0.
     """
     if v.first_km and v.last_km:
         days = (v.last_km[0] - v.first_km[0]).days
         km = v.last_km[1] - v.first_km[1]
-        if days >= 30 and km > 0:
+        if days >= 30 and km / days >= MIN_KM_PER_DAY:
             return km / days, True
-    return float(default), False
+    return float(max(default, MIN_KM_PER_DAY)), False
 
 
 def _by_km(start: date, km: int, per_day: float) -> date:
-    return start + timedelta(days=math.ceil(km / per_day))
+    return start + timedelta(days=min(MAX_KM_DAYS, math.ceil(km / per_day)))
 
 
 # --------------------------------------------------------------------------- delivery
@@ -251,8 +266,11 @@ def warranty_checks(v: VehicleFacts, care: dict, default_kmpd: float,
     per_day, _own = km_per_day(v, default_kmpd)
     lead = timedelta(days=cfg["lead_days"])
     out = []
+    expires = timedelta(days=cfg["expires_after_days"])
     for months, km in cfg["points"]:
         point = min(add_months(v.delivery, months), _by_km(v.delivery, km, per_day))
+        if window is not None and (point - lead > window[1] or point - lead + expires < window[0]):
+            continue
         out.append(_cand("warranty_check", f"warranty_check:v{v.id}:{months}m", cfg, point - lead,
                          lambda months=months, km=km, point=point:
                          f"warranty point {months} months / {km:,} km reached about {point} "

@@ -40,13 +40,16 @@ def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
     seen: set[int] = set()
     try:
         while True:
-            queue = [t for t in calls.due_calls(db, day, settings) if t["id"] not in seen]
+            # Skipped calls stay open and may rank first again: fetch one more than seen.
+            ranked, total = calls.due_calls(db, day, settings, limit=len(seen) + 1)
+            queue = [t for t in ranked if t["id"] not in seen]
             if not queue:
                 console.print("No more calls for today.", markup=False)
                 break
             task = queue[0]
             seen.add(task["id"])
-            show_card(db, task, settings, clerk, console, remaining=len(queue))
+            # Calls skipped in this session are still open but not to go again today.
+            show_card(db, task, settings, clerk, console, remaining=total - skipped)
             logged = handle(db, task, settings, clerk, console)
             if logged:
                 done += 1

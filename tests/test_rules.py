@@ -174,3 +174,12 @@ def test_rules_skip_occurrences_outside_the_window():
                                                                           "delivery_questionnaire"]
     assert rules.insurance(v, CARE, window) == []
     assert len(rules.insurance(v, CARE)) == 1
+
+
+def test_a_crawling_odometer_falls_back_to_the_default_and_never_overflows():
+    # 1 km in 44 days (a misread odometer): not a rhythm; the default 40 km/day is used.
+    v = vehicle(delivery=date(2026, 1, 1), first_km=(date(2026, 1, 1), 8533),
+                last_km=(date(2026, 2, 14), 8534))
+    assert rules.km_per_day(v, 40) == (40.0, False)
+    assert rules.warranty_checks(v, CARE, 40)  # no OverflowError
+    assert rules.first_maintenance(v, CARE, 0)[0].due <= date(2026, 7, 1)
