@@ -11,14 +11,15 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 from .errors import CrmError, DatabaseError, UsageError
 
@@ -69,11 +70,15 @@ class State:
         return self._settings
 
 
-def out() -> Console:
+def out() -> "Console":
+    from rich.console import Console
+
     return Console()
 
 
-def err() -> Console:
+def err() -> "Console":
+    from rich.console import Console
+
     return Console(stderr=True)
 
 
@@ -87,6 +92,8 @@ def handle_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        import sqlite3
+
         try:
             return fn(*args, **kwargs)
         except CrmError as exc:
@@ -200,7 +207,7 @@ def _import_with_progress(importer, state, path, kind, today, aliases, dry_run, 
                                     progress=lambda n: bar.update(task, completed=n))
 
 
-def _render_import(console: Console, result, summary: dict, dry_run: bool) -> None:
+def _render_import(console: "Console", result, summary: dict, dry_run: bool) -> None:
     from . import render
 
     if dry_run:

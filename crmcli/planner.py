@@ -115,29 +115,31 @@ def load_vehicles(db: sqlite_utils.Database) -> list[VehicleFacts]:
     """Every owned vehicle with its last maintenance, last visit and mileage span."""
     conn = db.conn
     _d = _date_memo()
-    maint = {}
-    # SQLite returns the bare columns of the row holding max(): the last maintenance.
-    for vid, day, km, oid, ono in conn.execute(
-            "SELECT vehicle_id, max(order_date), mileage, id, order_no FROM repair_orders"
-            " WHERE service_type IN ('maintenance', 'first_maintenance') AND vehicle_id IS NOT NULL"
-            " GROUP BY vehicle_id"):
-        maint[vid] = Visit(_d(day), km, oid, ono)
     spans = {}
-    for vid, last_visit, d0, d1, k0, k1 in conn.execute(
+    # One pass over the orders: the last visit, the mileage span, and the last
+    # maintenance packed as 'date|id|km|order no' so max() picks the latest one.
+    for vid, last_visit, d0, d1, k0, k1, lm in conn.execute(
             "SELECT vehicle_id, max(order_date),"
             " min(CASE WHEN mileage IS NOT NULL THEN order_date END),"
-            " max(CASE WHEN mileage IS NOT NULL THEN order_date END), min(mileage), max(mileage)"
+            " max(CASE WHEN mileage IS NOT NULL THEN order_date END), min(mileage), max(mileage),"
+            " max(CASE WHEN service_type IN ('maintenance', 'first_maintenance') THEN"
+            "     order_date || '|' || printf('%012d', id) || '|' || coalesce(mileage, '')"
+            "     || '|' || order_no END)"
             " FROM repair_orders WHERE vehicle_id IS NOT NULL GROUP BY vehicle_id"):
-        spans[vid] = (_d(last_visit), (_d(d0), k0) if d0 else None, (_d(d1), k1) if d1 else None)
+        if lm:
+            day, oid, km, ono = lm.split("|", 3)
+            lm = Visit(_d(day), int(km) if km else None, int(oid), ono)
+        spans[vid] = (_d(last_visit), (_d(d0), k0) if d0 else None, (_d(d1), k1) if d1 else None,
+                      lm)
     out = []
     for row in conn.execute(
             "SELECT id, customer_id, plate, coalesce(delivery_date, purchase_date), usage,"
             " insurance_compulsory_expiry, insurance_commercial_expiry, inspection_due"
             " FROM vehicles WHERE customer_id IS NOT NULL"):
         vid = row[0]
-        last_visit, k0, k1 = spans.get(vid, (None, None, None))
+        last_visit, k0, k1, lm = spans.get(vid, (None, None, None, None))
         out.append(VehicleFacts(vid, row[1], row[2], _d(row[3]), row[4], _d(row[5]), _d(row[6]),
-                                _d(row[7]), maint.get(vid), last_visit, k0, k1))
+                                _d(row[7]), lm, last_visit, k0, k1))
     return out
 
 

@@ -20,22 +20,23 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from . import calendar as cal
 
 MAINTENANCE_TYPES = ("maintenance", "first_maintenance")
 
 
-@dataclass(frozen=True)
-class Visit:
+# Facts are NamedTuples: planning builds one per vehicle of the file, and a
+# frozen dataclass costs several times more to construct.
+class Visit(NamedTuple):
     day: date
     km: int | None
     order_id: int
     order_no: str
 
 
-@dataclass(frozen=True)
-class VehicleFacts:
+class VehicleFacts(NamedTuple):
     id: int
     customer_id: int
     plate: str | None
@@ -51,8 +52,7 @@ class VehicleFacts:
     last_km: tuple[date, int] | None
 
 
-@dataclass(frozen=True)
-class OrderFacts:
+class OrderFacts(NamedTuple):
     id: int
     order_no: str
     vehicle_id: int | None
@@ -63,8 +63,7 @@ class OrderFacts:
     vehicle_last_visit: date | None
 
 
-@dataclass(frozen=True)
-class CustomerFacts:
+class CustomerFacts(NamedTuple):
     id: int
     birthday: date | None
     lunar_birthday: str | None  # 'MM-DD' or 'LMM-DD'
