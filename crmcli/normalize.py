@@ -283,13 +283,18 @@ _NOT_A_PHONE = "not a mobile or landline number"
 
 _MOBILE_RE = re.compile(r"1[3-9]\d{9}", re.ASCII)
 # Validity by number prefix, filled from phonenumbers on first sight.
-# Mobile: key is the 7-digit 号段; phonenumbers' CN mobile ranges are defined
-# on at most the first 5 digits (e.g. 1740[0-5]), so the key is exact.
+# Mobile: key is the first 5 digits; phonenumbers' CN mobile ranges are defined
+# on at most the first 5 digits (e.g. 1740[0-5]), so the key is exact, and a
+# city's customers share a few hundred keys rather than thousands of 号段.
 # Landline (with its leading 0, 11 or 12 digits): key is all but the last 4
 # digits; the CN fixed-line patterns constrain only the area code and the
 # first local digits of a subscriber number (checked on 800,000 random
 # prefixes against phonenumbers itself, and by a property test).
 _MOBILE_OK: dict[str, bool] = {}
+# phonenumbers 9.0's CN mobile pattern: 1(?:610\d|740[0-5])\d{6}|1(?:[38]\d|4[57]|...)\d{8}.
+# A property test checks the cache against phonenumbers itself, so a deeper
+# pattern in a later release shows up there.
+_MOBILE_KEY = 5
 _LANDLINE_OK: dict[str, bool] = {}
 
 # Extensions ('转123', '分机 12', 'ext. 12', '#12') are not part of the number.
@@ -316,15 +321,16 @@ def _phone_type(national: str) -> int | None:
 
 def _is_mobile(d: str) -> bool:
     """d is 11 digits starting with 1."""
-    ok = _MOBILE_OK.get(d[:7])
+    key = d[:_MOBILE_KEY]
+    ok = _MOBILE_OK.get(key)
     if ok is None:
         if not _MOBILE_RE.fullmatch(d):
             return False
         from phonenumbers import PhoneNumberType
 
-        t = _phone_type(d[:7] + "0000")
+        t = _phone_type(key + "0" * (11 - _MOBILE_KEY))
         ok = t in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
-        _MOBILE_OK[d[:7]] = ok
+        _MOBILE_OK[key] = ok
     return ok
 
 
