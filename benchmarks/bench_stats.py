@@ -19,7 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -80,7 +80,7 @@ def build(path: Path, n_tasks: int, end: date, seed: int = 7) -> None:
         " score_cleanliness, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", calls)
     complaints = []
     for k in range(1, 3001):
-        opened = start + timedelta(days=rnd.randint(0, 730), hours=10)
+        opened = datetime.combine(start, dtime(10)) + timedelta(days=rnd.randint(0, 730))
         complaints.append((k, rnd.randint(1, n_customers), rnd.choice(["维修质量", "服务态度", "价格"]),
                            "投诉", "closed", opened.isoformat(sep=" ", timespec="minutes"), "x",
                            (opened + timedelta(hours=4)).isoformat(sep=" ", timespec="minutes"),

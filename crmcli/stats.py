@@ -30,13 +30,20 @@ def retention(db: sqlite_utils.Database, day: date, *, active_days: int = 180,
         return rows.setdefault(label, {"age": label, "vehicles": 0, "came_back": 0,
                                        "customers": 0, "active": 0})
 
+    ages: dict[str | None, int | None] = {}
+
+    def age_of(delivered: str | None) -> int | None:
+        if delivered not in ages:
+            ages[delivered] = _age(delivered, day)
+        return ages[delivered]
+
     for delivered, came_back in db.conn.execute(
             "SELECT coalesce(v.delivery_date, v.purchase_date),"
             " EXISTS (SELECT 1 FROM repair_orders o WHERE o.vehicle_id = v.id"
             "         AND o.order_date > ? AND o.order_date <= ?)"
             " FROM vehicles v WHERE coalesce(v.delivery_date, v.purchase_date, '') <= ?",
             (since, d, d)):
-        r = row(_age(delivered, day))
+        r = row(age_of(delivered))
         r["vehicles"] += 1
         r["came_back"] += came_back
     for newest, active in db.conn.execute(
@@ -46,7 +53,7 @@ def retention(db: sqlite_utils.Database, day: date, *, active_days: int = 180,
             "         AND o.order_date > ? AND o.order_date <= ? AND o.total_fen > 0"
             "         AND coalesce(o.service_type, '') NOT IN ('warranty', 'free_check'))"
             " FROM customers c", (active_since, d)):
-        r = row(_age(newest, day) if newest is None or newest <= d else None)
+        r = row(age_of(newest) if newest is None or newest <= d else None)
         r["customers"] += 1
         r["active"] += active
     order = sorted((k for k in rows if k not in ("unknown",)),
@@ -64,7 +71,9 @@ def retention(db: sqlite_utils.Database, day: date, *, active_days: int = 180,
 def _age(delivered: str | None, day: date) -> int | None:
     if not delivered:
         return None
-    return relativedelta(day, date.fromisoformat(delivered[:10])).years
+    from .rules import years_between
+
+    return years_between(date.fromisoformat(delivered[:10]), day)
 
 
 # --------------------------------------------------------------------------- the monthly report
@@ -164,15 +173,16 @@ def _figures(db, settings: dict, start: date, end: date, clerk: str | None,
     if kinds:
         kind_sql = f" AND t.kind IN ({','.join('?' * len(kinds))})"
         kind_params = list(kinds)
-    # One row per due call task: its kind, the clerk of its last call, performed, successful.
+    # One row per due call task: its kind, the clerk of its last call, performed, successful,
+    # due date. The period's tasks come first (by the due-date index), then their calls.
     rows = conn.execute(
-        "SELECT t.kind, c.clerk, c.n > 0, coalesce(c.ok, 0) FROM tasks t LEFT JOIN ("
-        "   SELECT task_id, count(*) AS n,"
-        "   max(outcome = 'reached' AND coalesce(score_overall, score_advisor, score_quality,"
-        "       score_timeliness, score_price, score_cleanliness) IS NOT NULL) AS ok,"
-        "   (SELECT clerk FROM calls c2 WHERE c2.task_id = calls.task_id ORDER BY c2.id DESC"
-        "    LIMIT 1) AS clerk"
-        "   FROM calls GROUP BY task_id) c ON c.task_id = t.id"
+        "SELECT t.kind,"
+        " (SELECT clerk FROM calls c WHERE c.task_id = t.id ORDER BY c.id DESC LIMIT 1),"
+        " EXISTS (SELECT 1 FROM calls c WHERE c.task_id = t.id),"
+        " EXISTS (SELECT 1 FROM calls c WHERE c.task_id = t.id AND c.outcome = 'reached'"
+        "   AND coalesce(score_overall, score_advisor, score_quality, score_timeliness,"
+        "                score_price, score_cleanliness) IS NOT NULL),"
+        " t.due_date FROM tasks t"
         " WHERE t.due_date BETWEEN ? AND ? AND t.channel IN ('call', 'sms_call')"
         f" AND t.state NOT IN ('withdrawn', 'merged'){kind_sql}", [s, e, *kind_params]).fetchall()
     if clerk:
@@ -184,19 +194,12 @@ def _figures(db, settings: dict, start: date, end: date, clerk: str | None,
             groups.setdefault(r[idx] or "(not called)", []).append(r)
         callbacks[key] = {k: _tally(v) for k, v in sorted(groups.items())}
     # Completion by week of the period (for the chart).
-    weekly = {}
-    wk_rows = conn.execute(
-        "SELECT t.due_date, EXISTS (SELECT 1 FROM calls c WHERE c.task_id = t.id"
-        + (" AND c.clerk = ?" if clerk else "") + ") FROM tasks t"
-        " WHERE t.due_date BETWEEN ? AND ? AND t.channel IN ('call', 'sms_call')"
-        f" AND t.state NOT IN ('withdrawn', 'merged'){kind_sql}",
-        ([clerk] if clerk else []) + [s, e, *kind_params]).fetchall()
-    for due, performed in wk_rows:
-        d = date.fromisoformat(due)
-        monday = (d - timedelta(days=d.weekday())).isoformat()
-        w = weekly.setdefault(monday, [0, 0])
+    weekly: dict[str, list[int]] = {}
+    for r in rows:
+        d = date.fromisoformat(r[4])
+        w = weekly.setdefault((d - timedelta(days=d.weekday())).isoformat(), [0, 0])
         w[0] += 1
-        w[1] += performed
+        w[1] += r[2]
     callbacks["by_week"] = [{"week_of": k, **ratio(v[1], v[0])} for k, v in sorted(weekly.items())]
 
     satisfaction = _satisfaction(db, settings, s, e_stamp, clerk, kind_sql, kind_params)
@@ -227,12 +230,16 @@ def _satisfaction(db, settings, s, e_stamp, clerk, kind_sql, kind_params) -> dic
     if clerk:
         where += " AND c.clerk = ?"
         params.append(clerk)
+    cols = ", ".join(f"c.score_{q}" for q in QUESTIONS)
+    join = " JOIN tasks t ON t.id = c.task_id" if kind_sql else ""
+    dists: list[dict[int, int]] = [{} for _ in QUESTIONS]
+    for scores in db.conn.execute(f"SELECT {cols} FROM calls c{join} WHERE {where}{kind_sql}",
+                                  params + kind_params):
+        for dist, v in zip(dists, scores):
+            if v is not None:
+                dist[v] = dist.get(v, 0) + 1
     questions = {}
-    for q in QUESTIONS:
-        col = f"score_{q}"
-        dist = dict(db.conn.execute(
-            f"SELECT c.{col}, count(*) FROM calls c JOIN tasks t ON t.id = c.task_id WHERE {where}"
-            f" AND c.{col} IS NOT NULL{kind_sql} GROUP BY 1", params + kind_params).fetchall())
+    for q, dist in zip(QUESTIONS, dists):
         n = sum(dist.values())
         total = sum(k * v for k, v in dist.items())
         questions[q] = {"answers": n, "average": round(total / n, 3) if n else None,

@@ -171,3 +171,26 @@ def test_classify_and_retention_commands():
     assert r.exit_code == 0 and json.loads(r.stdout)["total"]["vehicles"] > 0
     r = runner.invoke(app, ["customer", "list", "--class", "X"])
     assert r.exit_code == 2 and "use A, B, C or D" in r.stderr
+
+
+def test_loading_stand_ins_for_old_orders_gives_the_same_classes(db):
+    # Orders over six years; classes computed from every order must equal the loaded ones.
+    import random
+
+    rnd = random.Random(3)
+    ids = []
+    for n in range(40):
+        c = store.customer(db, f"客{n}")
+        v = store.vehicle(db, c)
+        ids.append(c)
+        for _ in range(rnd.randint(0, 8)):
+            day = DAY - timedelta(days=rnd.randint(1, 6 * 365))
+            store.order(db, v, c, day.isoformat(), rnd.choice(["maintenance", "repair", "warranty",
+                                                               "free_check"]),
+                        mileage=rnd.randint(1000, 90000), total_fen=rnd.choice([0, 50000, 200000]))
+    loaded = classify.load(db, DAY, CFG)
+    for cid in ids:
+        full = Customer(cid, [Order(date.fromisoformat(d), st, t, km) for d, st, t, km in
+                              db.conn.execute("SELECT order_date, service_type, total_fen, mileage"
+                                              " FROM repair_orders WHERE customer_id=?", (cid,))])
+        assert classify.classify(loaded[cid], DAY, CFG) == classify.classify(full, DAY, CFG)
