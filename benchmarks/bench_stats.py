@@ -19,7 +19,8 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

@@ -31,6 +31,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 import sqlite_utils
+
 from .db import write_transaction
 from .rules import add_months, years_between
 

@@ -70,13 +70,13 @@ class State:
         return self._settings
 
 
-def out() -> "Console":
+def out() -> Console:
     from rich.console import Console
 
     return Console()
 
 
-def err() -> "Console":
+def err() -> Console:
     from rich.console import Console
 
     return Console(stderr=True)
@@ -207,7 +207,7 @@ def _import_with_progress(importer, state, path, kind, today, aliases, dry_run, 
                                     progress=lambda n: bar.update(task, completed=n))
 
 
-def _render_import(console: "Console", result, summary: dict, dry_run: bool) -> None:
+def _render_import(console: Console, result, summary: dict, dry_run: bool) -> None:
     from . import render
 
     if dry_run:

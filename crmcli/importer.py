@@ -29,10 +29,10 @@ import getpass
 import hashlib
 import json
 import os
-from operator import itemgetter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 
 import sqlite_utils

@@ -301,9 +301,7 @@ def apply_consent(cands: list[Candidate], no_calls: set[int], optouts: dict[int,
         if channel == "sms_call":
             channel = "sms_call" if calls_ok and sms_ok else ("sms" if sms_ok else
                                                               ("call" if calls_ok else None))
-        elif channel == "call" and not calls_ok:
-            channel = None
-        elif channel == "sms" and not sms_ok:
+        elif channel == "call" and not calls_ok or channel == "sms" and not sms_ok:
             channel = None
         if channel:
             c.channel = channel
@@ -448,7 +446,7 @@ def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, s
 
 
 def _withdraw_reason(db, row, vehicles: dict[int, VehicleFacts]) -> str:
-    _id, key, kind, vehicle_id, customer_id, _due = row
+    _id, _key, kind, vehicle_id, customer_id, _due = row
     consent = db.conn.execute("SELECT callback_consent FROM customers WHERE id=?",
                               (customer_id,)).fetchone()
     v = vehicles.get(vehicle_id) if vehicle_id else None

@@ -20,6 +20,7 @@ from typing import Any
 
 from .errors import SettingsError
 
+
 def _kind(channel: str, weight: int, expires: int, script: str, **timing: Any) -> dict[str, Any]:
     return {"enabled": True, "channel": channel, "weight": weight, "expires_after_days": expires,
             "script": script, **timing}

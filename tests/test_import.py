@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import messy
 import pytest
 
 from crmcli import importer
 from crmcli.errors import FileRefused
-
-import messy
 
 TODAY = date(2026, 11, 26)
 HEADER = ["工单号", "车牌号码", "车架号", "客户名称", "联系电话", "进厂日期", "结算日期",
