@@ -26,7 +26,7 @@ from datetime import date, datetime, time
 import sqlite_utils
 
 from . import normalize as nz
-from .db import write_transaction
+from .db import dicts, write_transaction
 from .errors import NotFound, UsageError
 
 OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "refused", "not_owner")
@@ -71,13 +71,11 @@ def normalise_outcome(value: str) -> str:
 
 
 def _task(db, task_id: int) -> dict:
-    cur = db.conn.execute(
-        "SELECT t.*, c.name, c.gender, c.mobile FROM tasks t"
-        " LEFT JOIN customers c ON c.id = t.customer_id WHERE t.id = ?", (task_id,))
-    row = cur.fetchone()
-    if row is None:
+    rows = dicts(db, "SELECT t.*, c.name, c.gender, c.mobile FROM tasks t"
+                     " LEFT JOIN customers c ON c.id = t.customer_id WHERE t.id = ?", (task_id,))
+    if not rows:
         raise NotFound(f"no task #{task_id}; see `crmcli today` for the ids")
-    return dict(zip([d[0] for d in cur.description], row))
+    return rows[0]
 
 
 def log_call(
@@ -305,13 +303,12 @@ def advance(db, complaint_id: int, step: str, *, by: str, at: datetime | None = 
 
 
 def complaint(db, complaint_id: int) -> dict:
-    cur = db.conn.execute(
-        "SELECT k.*, c.name AS customer_name, c.mobile FROM complaints k"
-        " LEFT JOIN customers c ON c.id = k.customer_id WHERE k.id = ?", (complaint_id,))
-    row = cur.fetchone()
-    if row is None:
+    rows = dicts(db, "SELECT k.*, c.name AS customer_name, c.mobile FROM complaints k"
+                     " LEFT JOIN customers c ON c.id = k.customer_id WHERE k.id = ?",
+                 (complaint_id,))
+    if not rows:
         raise NotFound(f"no complaint #{complaint_id}")
-    out = dict(zip([d[0] for d in cur.description], row))
+    out = rows[0]
     out["events"] = [dict(zip(("at", "by", "action", "note"), r)) for r in db.conn.execute(
         "SELECT at, by_user, action, note FROM complaint_events WHERE complaint_id=? ORDER BY id",
         (complaint_id,))]
@@ -332,12 +329,10 @@ def overdue_marks(k: dict, now: datetime) -> list[str]:
 def list_complaints(db, now: datetime, *, include_closed: bool = False) -> list[dict]:
     """Complaints, overdue first (most late first), then newest."""
     where = "" if include_closed else "WHERE k.state != 'closed'"
-    cur = db.conn.execute(
-        "SELECT k.id, k.customer_id, c.name AS customer_name, c.mobile, k.category, k.text,"
+    items = dicts(
+        db, "SELECT k.id, k.customer_id, c.name AS customer_name, c.mobile, k.category, k.text,"
         " k.owner, k.state, k.opened_at, k.escalate_by, k.reply_by, k.escalated_at, k.replied_at,"
         f" k.closed_at FROM complaints k LEFT JOIN customers c ON c.id = k.customer_id {where}")
-    names = [d[0] for d in cur.description]
-    items = [dict(zip(names, r)) for r in cur.fetchall()]
     for k in items:
         k["overdue"] = overdue_marks(k, now)
     late = sorted((k for k in items if k["overdue"]), key=lambda k: (k["escalate_by"], k["id"]))
@@ -384,9 +379,7 @@ def finish_action(db, action_id: int, *, by: str, note: str | None = None,
 
 def list_actions(db, day: date, *, include_done: bool = False) -> list[dict]:
     where = "" if include_done else "WHERE state = 'open'"
-    cur = db.conn.execute(f"SELECT * FROM actions {where} ORDER BY deadline, id")
-    names = [d[0] for d in cur.description]
-    items = [dict(zip(names, r)) for r in cur.fetchall()]
+    items = dicts(db, f"SELECT * FROM actions {where} ORDER BY deadline, id")
     for a in items:
         a["overdue_days"] = max(0, (day - date.fromisoformat(a["deadline"])).days) \
             if a["state"] == "open" else 0

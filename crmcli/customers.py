@@ -11,7 +11,7 @@ from datetime import date, datetime
 import sqlite_utils
 
 from . import normalize as nz
-from .db import write_transaction
+from .db import dicts, write_transaction
 from .errors import NotFound, UsageError
 
 EDITABLE = {
@@ -20,10 +20,6 @@ EDITABLE = {
 }
 
 
-def _rows(db: sqlite_utils.Database, sql: str, params=()) -> list[dict]:
-    cur = db.conn.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def find(db: sqlite_utils.Database, query: str) -> list[dict]:
@@ -32,7 +28,7 @@ def find(db: sqlite_utils.Database, query: str) -> list[dict]:
     if not q:
         raise UsageError("say whom to look for: a phone, plate, VIN, name or customer id")
     if re.fullmatch(r"#?\d{1,9}", q):
-        hit = _rows(db, "SELECT * FROM customers WHERE id = ?", (int(q.lstrip("#")),))
+        hit = dicts(db, "SELECT * FROM customers WHERE id = ?", (int(q.lstrip("#")),))
         if hit:
             return hit
     try:
@@ -40,24 +36,24 @@ def find(db: sqlite_utils.Database, query: str) -> list[dict]:
     except ValueError:
         phone = None
     if phone:
-        hit = _rows(db, "SELECT * FROM customers WHERE mobile = ? OR preferred_phone = ?"
+        hit = dicts(db, "SELECT * FROM customers WHERE mobile = ? OR preferred_phone = ?"
                         " OR other_phones LIKE ? ORDER BY id", (phone[0], phone[0], f"%{phone[0]}%"))
         if hit:
             return hit
     cleaned = nz.halfwidth(q).upper().replace(" ", "").replace("·", "")
     if len(cleaned) == 17:
-        hit = _rows(db, "SELECT c.* FROM customers c JOIN vehicles v ON v.customer_id = c.id"
+        hit = dicts(db, "SELECT c.* FROM customers c JOIN vehicles v ON v.customer_id = c.id"
                         " WHERE v.vin = ?", (cleaned,))
         if hit:
             return hit
-    hit = _rows(db, "SELECT DISTINCT c.* FROM customers c JOIN vehicles v ON v.customer_id = c.id"
+    hit = dicts(db, "SELECT DISTINCT c.* FROM customers c JOIN vehicles v ON v.customer_id = c.id"
                     " WHERE v.plate = ? ORDER BY c.id", (cleaned,))
     if hit:
         return hit
-    hit = _rows(db, "SELECT * FROM customers WHERE name = ? ORDER BY id", (q,))
+    hit = dicts(db, "SELECT * FROM customers WHERE name = ? ORDER BY id", (q,))
     if hit:
         return hit
-    return _rows(db, "SELECT * FROM customers WHERE name LIKE ? ORDER BY name, id LIMIT 50",
+    return dicts(db, "SELECT * FROM customers WHERE name LIKE ? ORDER BY name, id LIMIT 50",
                  (f"%{q}%",))
 
 
@@ -74,11 +70,11 @@ def get_one(db: sqlite_utils.Database, query: str) -> dict:
 
 def customer_file(db: sqlite_utils.Database, customer_id: int) -> dict:
     """Everything on file for one customer: the record, vehicles, orders with totals, flags."""
-    cust = _rows(db, "SELECT * FROM customers WHERE id = ?", (customer_id,))
+    cust = dicts(db, "SELECT * FROM customers WHERE id = ?", (customer_id,))
     if not cust:
         raise NotFound(f"no customer #{customer_id}")
     customer = cust[0]
-    vehicles = _rows(
+    vehicles = dicts(
         db,
         "SELECT v.*, 1 AS current_owner FROM vehicles v WHERE v.customer_id = :id"
         " UNION ALL SELECT v.*, 0 FROM vehicles v JOIN vehicle_owners o ON o.vehicle_id = v.id"
@@ -88,14 +84,14 @@ def customer_file(db: sqlite_utils.Database, customer_id: int) -> dict:
     )
     vehicle_ids = [v["id"] for v in vehicles]
     marks = ",".join("?" * len(vehicle_ids)) or "NULL"
-    orders = _rows(
+    orders = dicts(
         db,
         f"SELECT o.*, v.plate FROM repair_orders o LEFT JOIN vehicles v ON v.id = o.vehicle_id"
         f" WHERE o.customer_id = ? OR o.vehicle_id IN ({marks})"
         f" ORDER BY o.order_date DESC, o.order_no DESC",
         (customer_id, *vehicle_ids),
     )
-    flags = _rows(
+    flags = dicts(
         db,
         f"SELECT p.row_no, p.field, p.column_name, p.value, p.reason, p.order_no, i.file_name,"
         f" i.started_at FROM row_problems p JOIN imports i ON i.id = p.import_id"
@@ -176,7 +172,7 @@ def list_customers(
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY c.name, c.id LIMIT ? OFFSET ?"
-    return _rows(db, sql, (*params, limit, offset))
+    return dicts(db, sql, (*params, limit, offset))
 
 
 def edit(db: sqlite_utils.Database, customer_id: int, changes: dict, *, by: str) -> list[str]:
@@ -189,7 +185,7 @@ def edit(db: sqlite_utils.Database, customer_id: int, changes: dict, *, by: str)
         values.update(_validate(key, raw))
     now = datetime.now().isoformat(timespec="seconds")
     with write_transaction(db):
-        rows = _rows(db, "SELECT * FROM customers WHERE id = ?", (customer_id,))
+        rows = dicts(db, "SELECT * FROM customers WHERE id = ?", (customer_id,))
         if not rows:
             raise NotFound(f"no customer #{customer_id}")
         current = rows[0]
@@ -218,7 +214,7 @@ def set_usage(db: sqlite_utils.Database, query: str, usage: str, *, by: str) -> 
     if not parsed:
         raise UsageError(f"usage {usage!r}: use private, official or commercial (私家车/公务车/营运车)")
     cleaned = nz.halfwidth(query).upper().replace(" ", "").replace("·", "")
-    rows = _rows(db, "SELECT id, plate, vin, usage FROM vehicles WHERE plate = ? OR vin = ?",
+    rows = dicts(db, "SELECT id, plate, vin, usage FROM vehicles WHERE plate = ? OR vin = ?",
                  (cleaned, cleaned))
     if len(rows) != 1:
         raise NotFound(f"no single vehicle with plate or VIN {query!r}") if not rows else \

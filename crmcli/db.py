@@ -109,3 +109,10 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
         raise
     else:
         conn.execute("COMMIT")
+
+
+def dicts(db: sqlite_utils.Database, sql: str, params=()) -> list[dict]:
+    """Run a query and return its rows as dicts keyed by column name."""
+    cur = db.conn.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
