@@ -25,3 +25,20 @@ def db(tmp_path):
     database = dbmod.connect(tmp_path / "test.db")
     yield database
     database.conn.close()
+
+
+SAMPLE = __import__("pathlib").Path(__file__).resolve().parent.parent / "sample_data"
+
+
+@pytest.fixture
+def sample_db(tmp_path):
+    """The test database (the one CRMCLI_DB names) with the shipped sample imported."""
+    from datetime import date
+
+    from crmcli import importer
+
+    database = dbmod.connect(tmp_path / "test.db")
+    importer.import_file(database, SAMPLE / "delivery_list.xlsx", "vehicles", today=date(2026, 11, 26))
+    importer.import_file(database, SAMPLE / "dms_orders.xlsx", "orders", today=date(2026, 11, 26))
+    yield database
+    database.conn.close()

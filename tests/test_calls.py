@@ -176,13 +176,8 @@ def test_actions_overdue_first(db):
     assert [a["id"] for a in calls.list_actions(db, DAY)] == [a2]
 
 
-def test_log_cli_both_ways_and_the_interactive_session_resumes():
-    from pathlib import Path
-
+def test_log_cli_both_ways_and_the_interactive_session_resumes(sample_db):
     runner = CliRunner()
-    sample = Path(__file__).resolve().parent.parent / "sample_data"
-    runner.invoke(app, ["import", "vehicles", str(sample / "delivery_list.xlsx")])
-    runner.invoke(app, ["import", "orders", str(sample / "dms_orders.xlsx")])
     due = json.loads(runner.invoke(app, ["today", "--channel", "call", "--json"]).stdout)
     assert len(due) >= 4
     r = runner.invoke(app, ["log", str(due[-1]["id"]), "--outcome", "reached", "--overall", "5",

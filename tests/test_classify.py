@@ -150,13 +150,8 @@ def test_holding_rate_on_a_hand_computed_example(db):
     assert r["total"]["active"] == 0 and r["total"]["holding_rate"] == 0.25
 
 
-def test_classify_and_retention_commands():
+def test_classify_and_retention_commands(sample_db):
     runner = CliRunner()
-    from pathlib import Path
-
-    sample = Path(__file__).resolve().parent.parent / "sample_data"
-    runner.invoke(app, ["import", "vehicles", str(sample / "delivery_list.xlsx")])
-    runner.invoke(app, ["import", "orders", str(sample / "dms_orders.xlsx")])
     r = runner.invoke(app, ["classify", "--date", "2026-11-26", "--json"])
     assert r.exit_code == 0
     data = json.loads(r.stdout)

@@ -82,10 +82,8 @@ def test_sample_data_imports_in_every_shipped_format():
     assert manifest  # the generator's own record of what it put in
 
 
-def test_customer_show_list_edit(tmp_path):
-    invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx")
-    invoke("import", "orders", SAMPLE / "dms_orders.xlsx")
-    database = dbmod.connect()
+def test_customer_show_list_edit(sample_db):
+    database = sample_db
     cid, name, mobile, idn = database.conn.execute(
         "SELECT c.id, c.name, c.mobile, c.id_number FROM customers c"
         " WHERE id_number IS NOT NULL AND mobile IS NOT NULL"
@@ -114,8 +112,7 @@ def test_customer_show_list_edit(tmp_path):
     assert [c["id"] for c in listed] == [cid]
 
 
-def test_customer_not_found_and_ambiguous_are_one_line_errors():
-    invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx")
+def test_customer_not_found_and_ambiguous_are_one_line_errors(sample_db):
     r = invoke("customer", "show", "13000000000")
     assert r.exit_code == 3 and r.stderr.startswith("crmcli: no customer matches")
     r = invoke("customer", "show", "王")

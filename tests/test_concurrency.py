@@ -48,10 +48,8 @@ print("importer done")
 """
 
 
-def test_two_clerks_plan_and_import_at_once(tmp_path):
+def test_two_clerks_plan_and_import_at_once(sample_db):
     runner = CliRunner()
-    runner.invoke(app, ["import", "vehicles", str(SAMPLE / "delivery_list.xlsx")])
-    runner.invoke(app, ["import", "orders", str(SAMPLE / "dms_orders.xlsx")])
     r = runner.invoke(app, ["today", "--date", "2026-11-26", "--channel", "call", "--json"])
     ids = [t["id"] for t in json.loads(r.stdout)][:60]
     assert len(ids) >= 20

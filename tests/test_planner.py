@@ -171,11 +171,8 @@ def test_last_working_day_before_national_day_shows_the_days_off(db):
         ("2025-10-01", "holiday"), ("2025-10-05", "post_repair"), ("2025-10-06", "holiday")]
 
 
-def test_today_cli_json_and_table():
+def test_today_cli_json_and_table(sample_db):
     runner = CliRunner()
-    sample = Path(__file__).resolve().parent.parent / "sample_data"
-    runner.invoke(app, ["import", "vehicles", str(sample / "delivery_list.xlsx")])
-    runner.invoke(app, ["import", "orders", str(sample / "dms_orders.xlsx")])
     r = runner.invoke(app, ["today", "--date", "2026-11-26", "--json"])
     assert r.exit_code == 0
     items = json.loads(r.stdout)
@@ -186,11 +183,8 @@ def test_today_cli_json_and_table():
     assert r.exit_code == 0 and "修后回访" in r.stdout and "tasks: 修后回访" in r.stdout
 
 
-def test_sample_data_gives_a_nonempty_today_on_any_day_ahead():
+def test_sample_data_gives_a_nonempty_today_on_any_day_ahead(sample_db):
     runner = CliRunner()
-    sample = Path(__file__).resolve().parent.parent / "sample_data"
-    runner.invoke(app, ["import", "vehicles", str(sample / "delivery_list.xlsx")])
-    runner.invoke(app, ["import", "orders", str(sample / "dms_orders.xlsx")])
     from datetime import timedelta
 
     for n in range(0, 3 * 365, 37):
