@@ -53,7 +53,7 @@ class Order(NamedTuple):
     mileage: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Customer:
     id: int
     orders: list[Order] = field(default_factory=list)

@@ -266,7 +266,6 @@ def m004_classes(db: sqlite_utils.Database) -> None:
             day TEXT NOT NULL,
             run_id INTEGER NOT NULL REFERENCES classify_runs(id)
         );
-        CREATE INDEX classifications_class ON classifications(value_class, age_band);
         CREATE TABLE class_changes (
             id INTEGER PRIMARY KEY,
             run_id INTEGER NOT NULL REFERENCES classify_runs(id),

@@ -336,8 +336,15 @@ def _reminder_effect(db, settings, s, e) -> dict:
 
 
 def _holding(db, end: date) -> dict:
-    r = retention(db, end)
-    return ratio(r["total"]["came_back"], r["total"]["vehicles"])
+    """The holding rate at ``end`` (as in ``retention``, totals only: one query)."""
+    d = end.isoformat()
+    since = (end - relativedelta(months=12)).isoformat()
+    vehicles, back = db.conn.execute(
+        "SELECT count(*), coalesce(sum(EXISTS (SELECT 1 FROM repair_orders o"
+        " WHERE o.vehicle_id = v.id AND o.order_date > ? AND o.order_date <= ?)), 0)"
+        " FROM vehicles v WHERE coalesce(v.delivery_date, v.purchase_date, '') <= ?",
+        (since, d, d)).fetchone()
+    return ratio(back, vehicles)
 
 
 def follow_up(db, settings: dict, which: str, *, month: str | None = None,

@@ -189,3 +189,10 @@ def test_loading_stand_ins_for_old_orders_gives_the_same_classes(db):
                               db.conn.execute("SELECT order_date, service_type, total_fen, mileage"
                                               " FROM repair_orders WHERE customer_id=?", (cid,))])
         assert classify.classify(loaded[cid], DAY, CFG) == classify.classify(full, DAY, CFG)
+
+
+def test_report_holding_rate_is_the_retention_total(sample_db):
+    for day in (date(2026, 6, 30), date(2026, 11, 26)):
+        r = stats.retention(sample_db, day)
+        assert stats._holding(sample_db, day) == stats.ratio(r["total"]["came_back"],
+                                                              r["total"]["vehicles"])
