@@ -21,7 +21,7 @@ business hours on official working days.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import sqlite_utils
 
@@ -119,6 +119,8 @@ def log_call(
     wc = WorkCalendar(c["extra_holidays"], c["extra_workdays"])
     with write_transaction(db):
         task = _task(db, task_id)
+        if task["channel"] == "sms":
+            raise UsageError(f"task #{task_id} is an SMS ({task['kind']}); there is no call to log")
         if task["state"] not in ("open",):
             raise UsageError(f"task #{task_id} is {task['state']}"
                              f"{' (' + task['state_reason'] + ')' if task['state_reason'] else ''};"
@@ -172,6 +174,10 @@ def _apply_outcome(db, task: dict, outcome: str, at: datetime, call_at: datetime
         return {"task_state": state, "task_reason": reason}
 
     if outcome == "reached":
+        # The contacts merged into this one were covered by the same call.
+        db.conn.execute("UPDATE tasks SET state='done', state_reason=?, closed_at=?, updated_at=?"
+                        " WHERE merged_into=? AND state='merged'",
+                        (f"covered by the call on task {tid}", now, now, tid))
         return close("done", f"reached on {at:%Y-%m-%d %H:%M}")
     if outcome == "refused":
         if task["customer_id"]:
@@ -211,7 +217,8 @@ def _thank_you(db, task: dict, at: datetime, settings: dict, now: str) -> None:
     greeting = nz.greeting(task["name"], task["gender"]) if task["name"] else ""
     text = settings["calls"]["thank_you_text"].format(greeting=greeting,
                                                       dealer=settings["dealer"]["name"])
-    day = at.date().isoformat()
+    # Sent by the next morning's SMS run: calls are made after that day's run.
+    day = (at.date() + timedelta(days=1)).isoformat()
     db.conn.execute(
         "INSERT OR IGNORE INTO tasks (key, kind, customer_id, vehicle_id, order_id, due_date,"
         " expires_on, channel, weight, reason, state, planned_at, updated_at)"

@@ -159,6 +159,8 @@ def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool,
     today = parse_day(day) or date.today()
     if rejects is not None and rejects.suffix.lower() != ".xlsx":
         raise UsageError("--rejects must name an .xlsx file, e.g. --rejects rejects.xlsx")
+    if rejects is not None and not rejects.resolve().parent.is_dir():
+        raise UsageError(f"--rejects: the folder {rejects.resolve().parent} does not exist")
     aliases = state.settings["import"]["aliases"]
     console, errc = out(), err()
     summaries, worst, reject_sheets = [], 0, {}
@@ -502,7 +504,9 @@ def today_cmd(
     if as_json:
         write = sys.stdout.write
         write("[")
-        for n, item in enumerate(data["tasks"] + data["days_off_tasks"]):
+        # Today's work only: what falls due on the days off is listed on those days, so a
+        # script exporting the day's SMS never sends one early or twice.
+        for n, item in enumerate(data["tasks"]):
             write(("," if n else "") + json.dumps(item, ensure_ascii=False))
         write("]\n")
         return

@@ -396,8 +396,10 @@ def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, s
     for i in range(0, len(keys), 500):
         chunk = keys[i:i + 500]
         for row in conn.execute(
-                f"SELECT key, id, state, attempts, due_date, reason, channel, merged_into FROM tasks"
-                f" WHERE key IN ({','.join('?' * len(chunk))})", chunk):
+                f"SELECT t.key, t.id, t.state, t.attempts, t.due_date, t.reason, t.channel,"
+                f" t.customer_id, lead.state FROM tasks t LEFT JOIN tasks lead"
+                f" ON lead.id = t.merged_into WHERE t.key IN ({','.join('?' * len(chunk))})",
+                chunk):
             existing[row[0]] = row[1:]
     inserts, updates = [], []
     for c in cands:
@@ -407,16 +409,22 @@ def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, s
             inserts.append((c.key, c.kind, c.customer_id, c.vehicle_id, c.order_id,
                             c.due.isoformat(), c.expires.isoformat(), c.channel, c.weight,
                             c.reason, state, now, now))
+        elif row[1] == "merged" and row[7] not in (None, "open", "merged"):
+            continue  # covered by a call that has been made: not reopened
         elif row[1] in ("open", "merged") and row[2] == 0:
-            if (row[1], row[3], row[4], row[5]) != (state, c.due.isoformat(), c.reason, c.channel):
+            # The customer is in the comparison: a vehicle that changed hands takes its
+            # open reminders to the new owner.
+            if (row[1], row[3], row[4], row[5], row[6]) != (
+                    state, c.due.isoformat(), c.reason, c.channel, c.customer_id):
                 updates.append((c.due.isoformat(), c.expires.isoformat(), c.reason, c.channel,
-                                state, now, row[0]))
+                                state, c.customer_id, now, row[0]))
     conn.executemany(
         "INSERT INTO tasks (key, kind, customer_id, vehicle_id, order_id, due_date, expires_on,"
         " channel, weight, reason, state, planned_at, updated_at) VALUES"
         " (?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
     conn.executemany("UPDATE tasks SET due_date=?, expires_on=?, reason=?, channel=?, state=?,"
-                     " merged_into=NULL, updated_at=? WHERE id=?", updates)
+                     " customer_id=?, merged_into=NULL, state_reason=NULL, updated_at=? WHERE id=?",
+                     updates)
     result.created, result.updated = len(inserts), len(updates)
     # Point merged tasks at their lead (ids are known only now).
     if merges:
@@ -450,6 +458,8 @@ def _withdraw_reason(db, row, vehicles: dict[int, VehicleFacts]) -> str:
     consent = db.conn.execute("SELECT callback_consent FROM customers WHERE id=?",
                               (customer_id,)).fetchone()
     v = vehicles.get(vehicle_id) if vehicle_id else None
+    if consent is not None and consent[0] == 0:
+        return "the customer refused callbacks"
     if vehicle_id and v is None:
         return "the vehicle has no owner on file any more"
     if v is not None and v.customer_id != customer_id:
@@ -463,8 +473,6 @@ def _withdraw_reason(db, row, vehicles: dict[int, VehicleFacts]) -> str:
         return f"the expiry date on file is now {new}" if new else "no expiry date on file"
     if kind == "inspection" and v is not None:
         return f"the inspection date on file is now {v.inspection_due}"
-    if consent is not None and consent[0] == 0:
-        return "the customer refused callbacks"
     if kind == "recovery":
         return "the customer came back"
     return "no longer applies after the latest data"

@@ -49,7 +49,8 @@ def test_reached_closes_the_task_keeps_scores_and_sends_thanks(db):
     assert row == ("小李", "reached", 5, 4, None, "满意", 1)
     sms = db.conn.execute("SELECT channel, due_date, reason FROM tasks WHERE kind='thank_you_sms'"
                           ).fetchone()
-    assert sms[0] == "sms" and sms[1] == "2026-11-26" and "张先生" in sms[2]
+    # Due the next morning: that day's SMS run went out before the call was made.
+    assert sms[0] == "sms" and sms[1] == "2026-11-27" and "张先生" in sms[2]
 
 
 def test_no_answer_retries_next_working_day_then_unreachable(db):
@@ -202,3 +203,29 @@ def test_log_cli_both_ways_and_the_interactive_session_resumes(sample_db):
     # End of input is as good as quitting: nothing lost, exit 0.
     r = runner.invoke(app, ["call"], input="")
     assert r.exit_code == 0
+
+
+def test_a_call_covers_the_contacts_merged_into_it_and_they_stay_closed(db):
+    s = copy.deepcopy(DEFAULTS)  # the default 3-day contact window merges
+    c = store.customer(db)
+    v = store.vehicle(db, c, insurance_compulsory_expiry="2026-12-27")  # due 11-27
+    store.order(db, v, c, "2026-11-23", "repair")  # post-repair due 11-26, the lead
+    planner.plan(db, DAY, s)
+    lead, merged = (db.conn.execute(f"SELECT id FROM tasks WHERE kind='{k}'").fetchone()[0]
+                    for k in ("post_repair", "insurance_compulsory"))
+    calls.log_call(db, lead, "reached", s, by="a", at=at("2026-11-26 10:00"))
+    assert task_row(db, merged)[0] == "done"
+    # After the lead's window has passed, planning does not bring the covered one back.
+    planner.plan(db, date(2026, 12, 9), s, as_of=date(2026, 12, 9))
+    state, reason = db.conn.execute("SELECT state, state_reason FROM tasks WHERE id=?",
+                                    (merged,)).fetchone()
+    assert (state, reason) == ("done", f"covered by the call on task {lead}")
+
+
+def test_sms_tasks_have_no_call_to_log(db):
+    c = store.customer(db, birthday="1980-11-26")
+    planner.plan(db, DAY, S)
+    tid = db.conn.execute("SELECT id FROM tasks WHERE kind='birthday'").fetchone()[0]
+    with pytest.raises(UsageError, match="is an SMS"):
+        calls.log_call(db, tid, "no_answer", S, by="a")
+    assert c

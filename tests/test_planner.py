@@ -202,3 +202,38 @@ def test_looking_at_a_future_day_closes_nothing_as_missed(db):
     assert tasks(db, "kind='post_repair'")[0][1] == "open"
     planner.plan(db, date(2026, 12, 9), settings(), as_of=date(2026, 12, 9))
     assert tasks(db, "kind='post_repair'")[0][1] == "missed"
+
+
+def test_a_vehicle_sold_takes_its_open_reminders_to_the_new_owner(db):
+    old = store.customer(db, "张伟")
+    v = store.vehicle(db, old, insurance_compulsory_expiry="2026-12-27")
+    planner.plan(db, DAY, settings(contact_window_days=0))
+    new = store.customer(db, "李娜")
+    db.conn.execute("UPDATE vehicles SET customer_id=? WHERE id=?", (new, v))
+    planner.plan(db, DAY, settings(contact_window_days=0), force=True)
+    assert db.conn.execute("SELECT customer_id, state FROM tasks").fetchall() == [(new, "open")]
+
+
+def test_refusal_is_the_reason_given_for_withdrawn_calls(db):
+    c = store.customer(db)
+    v = store.vehicle(db, c)
+    store.order(db, v, c, "2026-06-01", "maintenance", mileage=10000)
+    store.order(db, v, c, "2026-10-27", "repair", advice="建议更换轮胎")
+    planner.plan(db, DAY, settings(contact_window_days=0))
+    db.conn.execute("UPDATE customers SET callback_consent=0, updated_at='x'")
+    db.conn.execute("INSERT INTO changes (entity, entity_id, field, changed_at) VALUES"
+                    " ('customer', 1, 'callback_consent', 'x')")
+    planner.plan(db, DAY, settings(contact_window_days=0))
+    reasons = {r for (r,) in db.conn.execute("SELECT state_reason FROM tasks WHERE state='withdrawn'")}
+    assert reasons == {"the customer refused callbacks"}
+
+
+def test_today_json_is_the_day_only(db):
+    # Friday 2026-11-27: a birthday on Saturday shows in the days-off table, not in the JSON.
+    c = store.customer(db, birthday="1980-11-28")
+    assert c
+    runner = CliRunner()
+    r = runner.invoke(app, ["today", "--date", "2026-11-27", "--json"])
+    assert json.loads(r.stdout) == []
+    r = runner.invoke(app, ["today", "--date", "2026-11-27"])
+    assert "Falling due on the days off" in r.stdout and "生日" in r.stdout
