@@ -138,8 +138,10 @@ def log_call(
         result = {"call_id": call_id, "task_id": task_id, "outcome": outcome, **effect}
         if corrected and outcome == "reached" and task["customer_id"] \
                 and corrected != task["mobile"]:
-            db.conn.execute("UPDATE customers SET mobile=?, phone_kind=?, updated_at=? WHERE id=?",
-                            (corrected, parsed[1], now, task["customer_id"]))
+            # A clerk's correction: imports of older DMS data do not undo it.
+            db.conn.execute("UPDATE customers SET mobile=?, phone_kind=?, mobile_source='call',"
+                            " updated_at=? WHERE id=?", (corrected, parsed[1], now,
+                                                         task["customer_id"]))
             _audit(db, "customer", task["customer_id"], "mobile", task["mobile"], corrected, now, by)
             result["phone_corrected"] = corrected
         if complaint:

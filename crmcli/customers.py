@@ -260,6 +260,7 @@ def _validate(key: str, raw) -> dict:
         out = {key: found[0] if found else None}
         if key == "mobile" and found:
             out["phone_kind"] = found[1]
+            out["mobile_source"] = "edit"  # imports of older DMS data do not undo it
         return out
     if key == "callback_consent":
         return {"callback_consent": 1 if raw else 0}

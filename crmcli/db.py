@@ -72,11 +72,13 @@ def connect(path: Path | str | None = None, *, migrate: bool = True) -> sqlite_u
             check_same_thread=False,
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         # Index pages of a 100,000-row import stay in memory (32 MiB; the default is 2).
         conn.execute("PRAGMA cache_size = -32768")
+    except sqlite3.OperationalError as exc:
+        raise DatabaseError(f"cannot open {path}: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{path} is not a crmcli database ({exc})") from exc
     db = sqlite_utils.Database(conn)
@@ -85,6 +87,21 @@ def connect(path: Path | str | None = None, *, migrate: bool = True) -> sqlite_u
 
         run_migrations(db)
     return db
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Turn on WAL. Two processes opening a brand-new file can collide on this one
+    statement, which SQLite's busy handler does not cover: try again briefly."""
+    import time
+
+    for attempt in range(50):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.02 * (attempt + 1))
 
 
 @contextlib.contextmanager

@@ -95,6 +95,7 @@ class ImportResult:
     verdicts: list[tuple[int, str]] = field(default_factory=list)
     header: list = field(default_factory=list)
     problem_rows: dict[int, list] = field(default_factory=dict)
+    aliases_mark: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -104,7 +105,7 @@ class ImportResult:
 
     def summary(self) -> dict:
         """The result for scripts (--json): counts, mapping, problems; not the raw rows."""
-        skip = {"header", "problem_rows", "verdicts", "problems", "mapping"}
+        skip = {"header", "problem_rows", "verdicts", "problems", "mapping", "aliases_mark"}
         d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
         d["mapping"] = [{"column": c, "field": f} for c, f in self.mapping]
         d["problems"] = [{k: getattr(p, k) for k in Problem.__slots__} for p in self.problems]
@@ -494,6 +495,32 @@ def _reject(pr: ParsedRow, fld: str, reason: str, value: str | None = None,
 # --------------------------------------------------------------------------- merging
 
 
+_TITLES = ("先生", "女士", "小姐", "太太")
+
+
+def same_person(a: str, b: str) -> bool:
+    """Names that, on one phone number, are one person: '张伟' ~ '张伟先生' ~ '张先生'.
+
+    Titles are set aside; a surname with a title matches any name with that
+    surname (the DMS writes '张先生' when the name was not asked).
+    """
+    if a == b:
+        return True
+
+    def core(n: str) -> tuple[str, bool]:
+        for t in _TITLES:
+            if n.endswith(t) and len(n) > len(t):
+                return n[: -len(t)], True
+        return n, False
+
+    (ca, ta), (cb, tb) = core(a), core(b)
+    if ca == cb:
+        return True
+    if ta and len(ca) <= 2 and cb.startswith(ca):
+        return True
+    return tb and len(cb) <= 2 and ca.startswith(cb)
+
+
 def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
@@ -536,6 +563,7 @@ class Merger:
         self.user = user
         self.customers: dict[str, dict] = {}  # merge_key -> row
         self.cust_by_id: dict[int, dict] = {}
+        self.by_mobile: dict[str, list[dict]] = {}
         self.vehicles_by_vin: dict[str, dict] = {}
         self.vehicles_by_plate: dict[str, dict] = {}
         self.veh_by_id: dict[int, dict] = {}
@@ -572,7 +600,9 @@ class Merger:
             self._index_vehicle(v)
         keys = [self.customer_key(r, None) for r in records]
         owner_ids = [v["customer_id"] for v in self.veh_by_id.values() if v["customer_id"]]
-        for c in self._load("customers", "merge_key", keys) + self._load("customers", "id", owner_ids):
+        mobiles = [r.get("mobile") for r in records]
+        for c in (self._load("customers", "merge_key", keys) + self._load("customers", "id", owner_ids)
+                  + self._load("customers", "mobile", mobiles)):
             self._index_customer(c)
         if kind == "orders":
             cols = "id, order_no, " + ", ".join(self.ORDER_COLS)
@@ -597,8 +627,12 @@ class Merger:
                 self.vehicles_by_plate[v["plate"]] = v
 
     def _index_customer(self, c: dict) -> None:
+        if c["id"] in self.cust_by_id:
+            return
         self.customers[c["merge_key"]] = c
         self.cust_by_id[c["id"]] = c
+        if c.get("mobile"):
+            self.by_mobile.setdefault(c["mobile"], []).append(c)
 
     # ---- identity
     @staticmethod
@@ -627,16 +661,30 @@ class Merger:
         return None
 
     def resolve_customer(self, rec: dict, vehicle: dict | None) -> dict | None:
+        """The customer a row names: found by mobile and name, else created.
+
+        The same person is not made twice: a row without a phone belongs to the
+        vehicle's owner when the name agrees or is missing; a phone already on
+        file is that customer when the names agree once titles (先生/女士) are
+        set aside or a name is missing ('张伟', '张伟先生', '张先生'). The same
+        name on another phone stays another customer: a file cannot tell a
+        changed number from a namesake or a second phone, and a rule that
+        guessed made re-reading a file move orders between records.
+        """
         name = rec.get("customer_name")
-        if not rec.get("mobile") and vehicle is not None and vehicle.get("customer_id"):
+        mobile = rec.get("mobile")
+        owner = None
+        if vehicle is not None and vehicle.get("customer_id"):
             owner = self.cust_by_id.get(vehicle["customer_id"])
-            # Without a phone the row is the current owner's when the name agrees or is absent.
-            if owner is not None and (not name or owner.get("name") == name):
-                return owner
+        if not mobile and owner is not None and (not name or owner.get("name") == name):
+            return owner  # no phone: the owner, when the name agrees or is missing
         key = self.customer_key(rec, vehicle)
         if key is None:
             return None
         c = self.customers.get(key)
+        if c is None and mobile:
+            c = next((x for x in self.by_mobile.get(mobile, ())
+                      if not name or not x.get("name") or same_person(x["name"], name)), None)
         if c is None:
             c = {"id": self._take_id("customers"), "merge_key": key, "name": name,
                  "callback_consent": 1, "created_at": self.now, "updated_at": self.now}
@@ -645,6 +693,10 @@ class Merger:
             c["_new"] = True
             self.new_customers.append(c)
             self._index_customer(c)
+            if mobile:
+                self.by_mobile.setdefault(mobile, []).append(c)
+        elif name and not c.get("name"):
+            self._set("customer", c, "name", name, self.dirty_customers)
         return c
 
     def _take_id(self, table: str) -> int:
@@ -668,7 +720,7 @@ class Merger:
     def update_customer(self, c: dict, rec: dict) -> bool:
         d = self.dirty_customers
         changed = False
-        if rec.get("mobile"):
+        if rec.get("mobile") and c.get("mobile_source") not in ("edit", "call"):
             changed |= self._set("customer", c, "mobile", rec["mobile"], d)
             changed |= self._set("customer", c, "phone_kind", "landline" if rec["mobile"].startswith("0") else "mobile", d)
         for col in ("occupation", "address", "employer", "other_phones"):
@@ -847,6 +899,14 @@ class _DryRun(Exception):
     pass
 
 
+def aliases_mark(aliases: dict[str, list[str]] | None) -> str:
+    """A short fingerprint of the dealer's column aliases ('' when there are none)."""
+    if not aliases:
+        return ""
+    return hashlib.sha1(json.dumps(aliases, sort_keys=True, ensure_ascii=False).encode()
+                        ).hexdigest()[:16]
+
+
 def file_checksum(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -875,14 +935,18 @@ def import_file(
         raise UsageError(f"unknown import kind {kind!r}; use orders or vehicles")
     path = Path(path)
     result = ImportResult(file=str(path), kind=kind)
+    result.aliases_mark = aliases_mark(aliases)
     fmt, sheets = open_sheets(path)
     result.format = fmt
     result.checksum = file_checksum(path)
     # The same content imported before changes nothing: say so without reading it again.
     if not force and not dry_run:
+        # Only a clean earlier run counts: one that rejected rows, or read the columns
+        # with other aliases, may read differently now.
         previous = db.conn.execute(
             "SELECT id, finished_at FROM imports WHERE checksum=? AND kind=? AND status='done'"
-            " ORDER BY id DESC LIMIT 1", (result.checksum, kind)).fetchone()
+            " AND rejected = 0 AND coalesce(aliases_mark, '') = ? ORDER BY id DESC LIMIT 1",
+            (result.checksum, kind, aliases_mark(aliases))).fetchone()
         if previous:
             result.status = "same-file"
             result.message = (f"same content as import #{previous[0]} of {previous[1]}: "
@@ -1024,11 +1088,12 @@ def _store_problems(db, result: ImportResult, parsed: list[ParsedRow], import_id
 def _log_import(db, result: ImportResult, path: Path, *, now: str, status: str | None = None) -> int:
     cur = db.conn.execute(
         "INSERT INTO imports (kind, file_name, file_path, checksum, size, sheet, header_row, mapping,"
-        " started_at, finished_at, status, message, by_user) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " started_at, finished_at, status, message, by_user, aliases_mark)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (result.kind, path.name, str(path.resolve()), result.checksum, path.stat().st_size,
          result.sheet, result.header_row, json.dumps(dict(result.mapping), ensure_ascii=False),
          now, None if status == "running" else now, status or result.status, result.message,
-         _user()))
+         _user(), result.aliases_mark))
     return cur.lastrowid
 
 

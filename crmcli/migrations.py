@@ -376,3 +376,15 @@ def m006_report_indexes(db: sqlite_utils.Database) -> None:
         CREATE INDEX actions_created ON actions(created_at);
         """
     )
+
+
+@MIGRATIONS()
+def m007_sources(db: sqlite_utils.Database) -> None:
+    """Who set a customer's mobile (a clerk's fix beats the next import), and the column
+    aliases an import ran with (a file seen before is processed again when they change)."""
+    db.executescript(
+        """
+        ALTER TABLE customers ADD COLUMN mobile_source TEXT;
+        ALTER TABLE imports ADD COLUMN aliases_mark TEXT;
+        """
+    )

@@ -355,3 +355,43 @@ def test_birthday_column_takes_old_dates_and_lunar_text(db, tmp_path):
     # A lunar birthday in a leap month is kept as such (the planner applies the leap rule).
     assert got["赵哥"] == (None, "L04-30")
     assert [p.reason for p in r.problems] == ["not a date"] and got["钱总"] == (None, None)
+
+
+def test_same_phone_is_the_same_customer_with_or_without_a_title(db, tmp_path):
+    rows = [
+        ["R1", "粤B12345", "", "张伟", "13812345678", "", "2026-01-05", 5000, "保养", 0, 0, 0, ""],
+        ["R2", "粤B12345", "", "张伟先生", "13812345678", "", "2026-03-05", 9000, "保养", 0, 0, 0, ""],
+        ["R3", "粤B12345", "", "张先生", "13812345678", "", "2026-05-05", 13000, "保养", 0, 0, 0, ""],
+        ["R4", "粤B12345", "", "李娜", "13812345678", "", "2026-06-05", 15000, "保养", 0, 0, 0, ""],
+    ]
+    run(db, orders_file(tmp_path, rows))
+    names = [n for (n,) in db.conn.execute("SELECT name FROM customers ORDER BY id")]
+    assert names == ["张伟", "李娜"]  # another name on the phone is another person
+    slim = messy.write_xlsx(tmp_path / "noname.xlsx", [["工单号", "结算日期", "联系电话"],
+                                                      ["R5", "2026-07-01", "13812345678"]])
+    run(db, slim)
+    assert db.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 2
+
+
+def test_a_clerks_phone_fix_is_not_undone_by_the_next_import(db, tmp_path):
+    from crmcli import customers
+
+    rows = [["R1", "粤B12345", "", "张伟", "13812345678", "", "2026-01-05", 5000, "保养", 0, 0, 0, ""]]
+    run(db, orders_file(tmp_path, rows))
+    cid = db.conn.execute("SELECT id FROM customers").fetchone()[0]
+    customers.edit(db, cid, {"mobile": "13912345678"}, by="clerk")
+    rows[0][11] = 350  # tomorrow's export, still with the old number
+    run(db, orders_file(tmp_path, rows, name="again.xlsx"))
+    assert db.conn.execute("SELECT mobile, mobile_source FROM customers").fetchall() == [
+        ("13912345678", "edit")]
+
+
+def test_a_file_seen_before_is_read_again_when_it_had_rejections_or_aliases_changed(db, tmp_path):
+    path = messy.write_xlsx(tmp_path / "a.xlsx", [["工单号", "单据日期", "合计金额"],
+                                                  ["X1", "2026-10-01", 100]])
+    first = run(db, path)
+    assert (first.inserted, first.rejected) == (0, 1)  # 单据日期 is not a known date column
+    fixed = run(db, path, aliases={"date_settled": ["单据日期"]})
+    assert fixed.status == "done" and fixed.inserted == 1
+    again = run(db, path, aliases={"date_settled": ["单据日期"]})
+    assert again.status == "same-file"
