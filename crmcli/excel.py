@@ -156,17 +156,29 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, list]]:
     text, _encoding = decode_text(path.read_bytes(), path.name)
-    sample = text[:8192]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=guess_delimiter(text))
     try:
         for i, row in enumerate(reader, start=1):
             yield i, row
     except csv.Error as exc:
         raise FileRefused(f"{path.name}: the CSV is malformed near line {reader.line_num} ({exc})")
+
+
+def guess_delimiter(text: str) -> str:
+    """The separator most lines share: ',', tab, ';' or '|'.
+
+    A title line above the header ('维修工单明细') has none, so each candidate
+    is judged by the lines where it appears most, not by the first line.
+    """
+    lines = [ln for ln in text[:65536].splitlines()[:60] if ln.strip()]
+    best, best_score = ",", 0
+    for sep in (",", "\t", ";", "|"):
+        counts = sorted((ln.count(sep) for ln in lines), reverse=True)
+        top = counts[: max(1, len(counts) // 2)]
+        score = min(top) if top else 0
+        if score > best_score:
+            best, best_score = sep, score
+    return best
 
 
 def write_rows_xlsx(path: Path, sheets: dict[str, list[list]]) -> None:

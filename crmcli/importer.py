@@ -378,6 +378,21 @@ def _convert(parse: Callable, fld: str, raw) -> tuple:
     return fld, value, reason, shown, extra
 
 
+def alternate_columns(header: list, mapping: dict[int, str], aliases: dict[str, str]
+                      ) -> dict[int, list[int]]:
+    """Later columns that mean the same field as a mapped one (电话 and 手机 both
+    mobile): {mapped column: [other columns]}, read when the mapped cell is blank."""
+    first = {f: i for i, f in mapping.items()}
+    out: dict[int, list[int]] = {}
+    for i, cell in enumerate(header):
+        if i in mapping or not isinstance(cell, str):
+            continue
+        fld = aliases.get(header_key(cell))
+        if fld in first:
+            out.setdefault(first[fld], []).append(i)
+    return out
+
+
 def parse_rows(
     kind: str,
     rows: Iterable[tuple[int, list]],
@@ -385,6 +400,7 @@ def parse_rows(
     header: list,
     today: date,
     progress: Callable[[int], None] | None = None,
+    alternates: dict[int, list[int]] | None = None,
 ) -> tuple[list[ParsedRow], list[tuple[int, str]], int]:
     """Normalise each data row. Returns (parsed rows, skipped (row, reason), blank count).
 
@@ -419,6 +435,11 @@ def parse_rows(
         ncells = len(cells)
         for i, fld, colname, parse, cache in columns:
             raw = cells[i] if i < ncells else None
+            if (raw is None or raw == "") and alternates and i in alternates:
+                for j in alternates[i]:
+                    raw = cells[j] if j < ncells else None
+                    if raw is not None and raw != "":
+                        break
             if raw is None or raw == "":
                 continue
             if cache is None:
@@ -972,16 +993,24 @@ def import_file(
     header_row, header, mapping, pending = found
     result.header_row = header_row
     result.header = list(header)
+    alternates = alternate_columns(header, mapping, table)
     result.mapping = [(str(header[i]).strip(), f) for i, f in sorted(mapping.items())]
+    for i, others in alternates.items():
+        for j in others:
+            result.mapping.append((str(header[j]).strip(),
+                                   f"{mapping[i]} (when {str(header[i]).strip()} is blank)"))
+    fallback = {j for others in alternates.values() for j in others}
     result.ignored_columns = [str(h).strip() for i, h in enumerate(header)
-                              if i not in mapping and isinstance(h, str) and h.strip()]
+                              if i not in mapping and i not in fallback
+                              and isinstance(h, str) and h.strip()]
 
     def all_rows():
         yield from pending
         yield from sheet.rows
 
     try:
-        parsed, skipped, _blank = parse_rows(kind, all_rows(), mapping, header, today, progress)
+        parsed, skipped, _blank = parse_rows(kind, all_rows(), mapping, header, today, progress,
+                                             alternates)
     except FileRefused:
         raise
     except Exception as exc:  # calamine can fail mid-sheet on a damaged file

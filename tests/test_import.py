@@ -395,3 +395,15 @@ def test_a_file_seen_before_is_read_again_when_it_had_rejections_or_aliases_chan
     assert fixed.status == "done" and fixed.inserted == 1
     again = run(db, path, aliases={"date_settled": ["单据日期"]})
     assert again.status == "same-file"
+
+
+def test_a_second_column_of_the_same_meaning_fills_a_blank_first(db, tmp_path):
+    path = messy.write_xlsx(tmp_path / "two.xlsx", [
+        ["工单号", "结算日期", "客户名称", "电话", "手机"],
+        ["R1", "2026-10-01", "张伟", "", "13812345678"],
+        ["R2", "2026-10-02", "李娜", "13912345678", "13700000000"],
+    ])
+    r = run(db, path)
+    assert r.inserted == 2 and ("手机", "mobile (when 电话 is blank)") in r.mapping
+    assert dict(db.conn.execute("SELECT name, mobile FROM customers").fetchall()) == {
+        "张伟": "13812345678", "李娜": "13912345678"}

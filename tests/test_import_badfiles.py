@@ -118,3 +118,13 @@ def test_failure_mid_merge_rolls_back_the_whole_file(stocked, tmp_path, monkeypa
     assert dump(stocked) == before
     assert stocked.conn.execute("SELECT count(*) FROM imports WHERE status='running'"
                                 ).fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("sep", ["\t", ";", "|", ","])
+def test_csv_with_a_title_line_and_any_common_separator(db, tmp_path, sep):
+    lines = ["维修工单明细", sep.join(["工单号", "结算日期", "联系电话"]),
+             sep.join(["R1", "2026-10-01", "13812345678"]), sep.join(["R2", "2026-10-02", ""])]
+    path = tmp_path / "t.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="gbk")
+    r = importer.import_file(db, path, "orders", today=TODAY)
+    assert (r.inserted, r.rejected, r.header_row) == (2, 0, 2)
