@@ -221,6 +221,8 @@ def _render_import(console: Console, result, summary: dict, dry_run: bool) -> No
         console.print(render.problems_table(result.problems))
     console.print(render.import_summary_line(summary), markup=False, highlight=False,
                   soft_wrap=True)
+    for warning in result.warnings:
+        say_error(f"warning: {result.file}: {warning}")
 
 
 FilesArg = Annotated[list[Path], typer.Argument(help="One or more .xlsx, .xls or .csv files; "

@@ -96,6 +96,7 @@ class ImportResult:
     header: list = field(default_factory=list)
     problem_rows: dict[int, list] = field(default_factory=dict)
     aliases_mark: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -585,6 +586,7 @@ class Merger:
         self.customers: dict[str, dict] = {}  # merge_key -> row
         self.cust_by_id: dict[int, dict] = {}
         self.by_mobile: dict[str, list[dict]] = {}
+        self.row_flags: list[tuple[str, str, str]] = []  # (field, value, reason) of this row
         self.vehicles_by_vin: dict[str, dict] = {}
         self.vehicles_by_plate: dict[str, dict] = {}
         self.veh_by_id: dict[int, dict] = {}
@@ -788,8 +790,16 @@ class Merger:
             changed |= self._set("vehicle", v, "vin", rec["vin"], d)
             self.vehicles_by_vin[rec["vin"]] = v
         if rec.get("plate") and v.get("plate") != rec["plate"]:
-            changed |= self._set("vehicle", v, "plate", rec["plate"], d)
-            self.vehicles_by_plate[rec["plate"]] = v
+            other = self.vehicles_by_plate.get(rec["plate"])
+            if other is not None and other is not v and other.get("vin"):
+                # The VIN says one car and the plate another: most likely a typo. Keep
+                # both cars as they are and ask the clerk.
+                self.row_flags.append(("plate", rec["plate"],
+                                       f"plate belongs to another vehicle ({other['vin']}); "
+                                       f"not moved to VIN {v.get('vin')}"))
+            else:
+                changed |= self._set("vehicle", v, "plate", rec["plate"], d)
+                self.vehicles_by_plate[rec["plate"]] = v
         for col in fields:
             if col in rec:
                 changed |= self._set("vehicle", v, col, rec[col], d)
@@ -978,10 +988,17 @@ def import_file(
     table = alias_table(kind, aliases)
     key_fields = ("order_no",) if kind == "orders" else ("vin", "plate")
     found = None
-    for sheet in sheets:
+    for n, sheet in enumerate(sheets):
         found = find_header(sheet.rows, table, key_fields)
         if found:
             result.sheet = sheet.name
+            # One data sheet a file. Another sheet that looks like data too is said
+            # out loud rather than passed over in silence.
+            others = [s.name for s in sheets[n + 1:] if find_header(s.rows, table, key_fields)]
+            if others:
+                result.warnings.append(
+                    f"sheet(s) {', '.join(others)} also hold a header and were not imported;"
+                    " save each sheet as a file of its own and import those")
             break
     if not found:
         wanted = "an order number column (工单号/委托书号/RO Number)" if kind == "orders" \
@@ -1075,7 +1092,12 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], kind: str, import_
                 _iso(when) or "", pr.row_no)
 
     for pr in sorted(accepted, key=merge_order_key):
+        merger.row_flags = []
         verdict = merge(pr.record)
+        for fld, value, reason in merger.row_flags:
+            p = Problem(pr.row_no, "flagged", fld, None, value, reason)
+            pr.problems.append(p)
+            result.problems.append(p)
         counts[verdict] += 1
         if pr.problems:
             result.flagged += 1

@@ -407,3 +407,35 @@ def test_a_second_column_of_the_same_meaning_fills_a_blank_first(db, tmp_path):
     assert r.inserted == 2 and ("手机", "mobile (when 电话 is blank)") in r.mapping
     assert dict(db.conn.execute("SELECT name, mobile FROM customers").fetchall()) == {
         "张伟": "13812345678", "李娜": "13912345678"}
+
+
+def test_vin_of_one_car_with_the_plate_of_another_is_flagged_not_moved(db, tmp_path):
+    va, vb = vin_with_check("LFV2A21K", "E3066018"), vin_with_check("LSVAU218", "N2183270")
+    rows = [
+        ["R1", "粤B11111", va, "张伟", "13812345678", "", "2026-01-05", 5000, "保养", 0, 0, 0, ""],
+        ["R2", "粤B22222", vb, "李娜", "13912345678", "", "2026-02-05", 5000, "保养", 0, 0, 0, ""],
+    ]
+    run(db, orders_file(tmp_path, rows))
+    typo = [["R3", "粤B22222", va, "张伟", "13812345678", "", "2026-03-05", 9000, "保养", 0, 0, 0, ""]]
+    r = run(db, orders_file(tmp_path, typo, name="typo.xlsx"))
+    assert r.flagged == 1 and "belongs to another vehicle" in r.problems[0].reason
+    plates = dict(db.conn.execute("SELECT vin, plate FROM vehicles").fetchall())
+    assert plates == {va: "粤B11111", vb: "粤B22222"}
+
+
+def test_a_second_data_sheet_is_reported_not_dropped_in_silence(db, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "1月"
+    wb.active.append(["工单号", "结算日期"])
+    wb.active.append(["R1", "2026-01-05"])
+    ws = wb.create_sheet("2月")
+    ws.append(["工单号", "结算日期"])
+    ws.append(["R2", "2026-02-05"])
+    path = tmp_path / "months.xlsx"
+    wb.save(path)
+    r = run(db, path)
+    assert r.inserted == 1 and r.sheet == "1月"
+    assert r.warnings and "2月" in r.warnings[0] and "not imported" in r.warnings[0]
+    assert r.summary()["warnings"] == r.warnings
