@@ -231,14 +231,16 @@ def run(db: sqlite_utils.Database, day: date, settings: dict) -> dict:
             " age_band=excluded.age_band, day=excluded.day, run_id=excluded.run_id",
             [(cid, v.value_class, v.reason, bands[cid], day.isoformat(), run_id)
              for cid, v in verdicts.items()])
-        moves = [(run_id, cid, old.get(cid), v.value_class, day.isoformat(), v.reason)
-                 for cid, v in verdicts.items() if old.get(cid) != v.value_class]
+        # A first class is not a move: the history starts at the first change.
+        moves = [(run_id, cid, old[cid], v.value_class, day.isoformat(), v.reason)
+                 for cid, v in verdicts.items()
+                 if cid in old and old[cid] != v.value_class]
         db.conn.executemany(
             "INSERT INTO class_changes (run_id, customer_id, old_class, new_class, day, reason)"
             " VALUES (?,?,?,?,?,?)", moves)
     counts = Counter(v.value_class for v in verdicts.values())
     return {"day": day.isoformat(), "run_id": run_id, "customers": len(verdicts),
-            "changed": sum(1 for m in moves if m[2] is not None),
+            "changed": len(moves),
             "counts": {k: counts.get(k, 0) for k in CLASSES}}
 
 
