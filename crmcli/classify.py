@@ -224,11 +224,12 @@ def run(db: sqlite_utils.Database, day: date, settings: dict) -> dict:
         run_id = db.conn.execute(
             "INSERT INTO classify_runs (day, run_at, customers) VALUES (?,?,?)",
             (day.isoformat(), now, len(verdicts))).lastrowid
+        # Every customer gets a class each run: replacing the table whole (SQLite
+        # truncates it in one step) is quicker than 200,000 upserts.
+        db.conn.execute("DELETE FROM classifications")
         db.conn.executemany(
             "INSERT INTO classifications (customer_id, value_class, reason, age_band, day, run_id)"
-            " VALUES (?,?,?,?,?,?) ON CONFLICT(customer_id) DO UPDATE SET"
-            " value_class=excluded.value_class, reason=excluded.reason,"
-            " age_band=excluded.age_band, day=excluded.day, run_id=excluded.run_id",
+            " VALUES (?,?,?,?,?,?)",
             [(cid, v.value_class, v.reason, bands[cid], day.isoformat(), run_id)
              for cid, v in verdicts.items()])
         # A first class is not a move: the history starts at the first change.
