@@ -91,32 +91,64 @@ def is_paid(o: Order) -> bool:
     return (o.total_fen or 0) > 0 and o.service_type not in FREE_TYPES
 
 
-def loyalty(orders: list[Order], start: date, day: date, cfg: dict) -> tuple[float, str]:
+class Summary(NamedTuple):
+    """What classification needs of a customer's orders on a day, however it was counted."""
+
+    last_visit: date | None
+    last_paid: date | None
+    window_visits: int
+    paid_visits: int
+    spend_fen: int
+    maintenance: int
+    km_low: int | None  # the lowest and highest odometer reading in the window
+    km_high: int | None
+    readings: int
+
+
+def summarize(orders: list[Order], day: date, cfg: dict) -> Summary:
+    """Count a customer's orders up to ``day`` (the window is ``window_months`` back)."""
+    start = add_months(day, -cfg["window_months"])
+    upto = [o for o in orders if o.day <= day]
+    window = [o for o in upto if o.day >= start]
+    paid = [o for o in window if is_paid(o)]
+    kms = [o.mileage for o in window if o.mileage is not None]
+    return Summary(
+        max((o.day for o in upto), default=None),
+        max((o.day for o in upto if is_paid(o)), default=None),
+        len(window), len(paid), sum(o.total_fen or 0 for o in paid),
+        sum(1 for o in window if o.service_type in MAINTENANCE_TYPES),
+        min(kms, default=None), max(kms, default=None), len(kms))
+
+
+def loyalty(s: Summary, start: date, day: date, cfg: dict) -> tuple[float, str]:
     """Maintenance done here in the window against what was due, capped at 1.
 
-    Due by mileage when two readings exist (km driven / maintenance_km), else
-    by time (window months / maintenance_months). 30,000 km in the window and
-    3 maintenances here: 3 / 4 = 0.75.
+    Due by mileage when two readings exist (km driven, the highest reading
+    less the lowest, / maintenance_km), else by time (window months /
+    maintenance_months). 30,000 km in the window and 3 maintenances here:
+    3 / 4 = 0.75.
     """
-    inside = [o for o in orders if start <= o.day <= day]
-    done = sum(1 for o in inside if o.service_type in MAINTENANCE_TYPES)
-    readings = sorted((o.day, o.mileage) for o in inside if o.mileage is not None)
-    if len(readings) >= 2 and readings[-1][1] > readings[0][1]:
-        km = readings[-1][1] - readings[0][1]
+    if s.readings >= 2 and s.km_high > s.km_low:
+        km = s.km_high - s.km_low
         due = max(1.0, km / cfg["maintenance_km"])
         basis = f"{km:,} km driven"
     else:
         months = (day - start).days / 30.44
         due = max(1.0, months / cfg["maintenance_months"])
         basis = f"{months:.0f} months"
+    done = s.maintenance
     return min(1.0, done / due), f"{done} maintenance here for {due:.1f} due ({basis})"
 
 
 def classify(c: Customer, day: date, cfg: dict) -> Verdict:
     """The value class of one customer on ``day``, with the reason in words."""
-    orders = sorted((o for o in c.orders if o.day <= day), key=lambda o: o.day)
-    if not orders:
-        delivered = max((d for d in c.deliveries if d <= day), default=None)
+    return judge(summarize(c.orders, day, cfg), c.deliveries, day, cfg)
+
+
+def judge(s: Summary, deliveries: list[date], day: date, cfg: dict) -> Verdict:
+    """The class from a customer's summary and vehicle deliveries (the rules above)."""
+    if s.last_visit is None:
+        delivered = max((d for d in deliveries if d <= day), default=None)
         if delivered is None:
             return Verdict("C", "no visit and no delivery on file")
         age = (day - delivered).days
@@ -125,30 +157,28 @@ def classify(c: Customer, day: date, cfg: dict) -> Verdict:
         if age > cfg["d_no_visit_days"]:
             return Verdict("D", f"never came back: delivered {delivered}, {age} days ago")
         return Verdict("C", f"no visit since delivery {delivered}, {age} days ago")
-    last = orders[-1].day
+    last = s.last_visit
     since_last = (day - last).days
     if since_last > cfg["d_no_visit_days"]:
         return Verdict("D", f"last visit {last}, {since_last} days ago")
     start = add_months(day, -cfg["window_months"])
-    window = [o for o in orders if o.day >= start]
-    paid = [o for o in window if is_paid(o)]
-    last_paid = max((o.day for o in orders if is_paid(o)), default=None)
-    if window and not paid:
+    last_paid = s.last_paid
+    if s.window_visits and not s.paid_visits:
         return Verdict("C", f"only warranty/free work in the last {cfg['window_months']} months "
-                            f"({len(window)} visits)")
+                            f"({s.window_visits} visits)")
     if last_paid is None or (day - last_paid).days > cfg["c_no_paid_visit_days"]:
         when = f"last paid visit {last_paid}, {(day - last_paid).days} days ago" if last_paid \
             else "no paid visit on file"
         return Verdict("C", when)
-    spend = sum(o.total_fen or 0 for o in paid)
-    loyal, loyal_why = loyalty(orders, start, day, cfg)
-    facts = (f"{len(paid)} paid visits, ¥{spend / 100:,.0f} in {cfg['window_months']} months, "
+    spend = s.spend_fen
+    loyal, loyal_why = loyalty(s, start, day, cfg)
+    facts = (f"{s.paid_visits} paid visits, ¥{spend / 100:,.0f} in {cfg['window_months']} months, "
              f"loyalty {loyal:.2f} ({loyal_why})")
-    if (len(paid) >= cfg["a_min_paid_visits"] and spend >= cfg["a_min_spend_yuan"] * 100
+    if (s.paid_visits >= cfg["a_min_paid_visits"] and spend >= cfg["a_min_spend_yuan"] * 100
             and loyal >= cfg["a_min_loyalty"]):
         return Verdict("A", facts)
     missing = []
-    if len(paid) < cfg["a_min_paid_visits"]:
+    if s.paid_visits < cfg["a_min_paid_visits"]:
         missing.append(f"fewer than {cfg['a_min_paid_visits']} paid visits")
     if spend < cfg["a_min_spend_yuan"] * 100:
         missing.append(f"under ¥{cfg['a_min_spend_yuan']:,}")
@@ -160,64 +190,62 @@ def classify(c: Customer, day: date, cfg: dict) -> Verdict:
 # --------------------------------------------------------------------------- the store
 
 
-def load(db: sqlite_utils.Database, day: date, cfg: dict) -> dict[int, Customer]:
-    """Every customer with what ``classify`` needs for ``day``.
+def load(db: sqlite_utils.Database, day: date, cfg: dict) -> dict[int, tuple[Summary, list[date]]]:
+    """Every customer's summary for ``day`` and their vehicles' delivery dates.
 
-    Orders inside the window come whole; of the older ones only two matter
-    (the last visit and the last paid visit), so SQLite hands those over as
-    two stand-in orders instead of every row: a customer file of millions of
-    orders loads in a fraction of the time, and the classes are the same.
+    SQLite counts the orders in one grouped pass, the same counts ``summarize``
+    makes from a list of orders (a test checks they agree), so millions of
+    orders never become Python objects.
     """
     start = add_months(day, -cfg["window_months"]).isoformat()
-    end = day.isoformat()
-    customers: dict[int, Customer] = {}
-    for (cid,) in db.conn.execute("SELECT id FROM customers"):
-        customers[cid] = Customer(cid)
-    days: dict[str, date] = {}  # a few thousand distinct days among millions of orders
+    days: dict[str, date] = {}
 
-    def as_day(d: str) -> date:
+    def as_day(d: str | None) -> date | None:
+        if d is None:
+            return None
         v = days.get(d)
         if v is None:
             v = days[d] = date.fromisoformat(d)
         return v
 
-    # A window of two years is a large share of the orders: one pass over the table
-    # beats a million index lookups (3.5 s against 1.1 s on 2,000,000 orders).
-    for cid, d, st, total, km in db.conn.execute(
-            "SELECT customer_id, order_date, service_type, total_fen, mileage FROM repair_orders"
-            " NOT INDEXED WHERE customer_id IS NOT NULL AND order_date >= ? AND order_date <= ?",
-            (start, end)):
-        c = customers.get(cid)
-        if c is not None:
-            c.orders.append(Order(as_day(d), st, total, km))
+    out: dict[int, tuple[Summary, list[date]]] = {}
+    empty = Summary(None, None, 0, 0, 0, 0, None, None, 0)
+    for (cid,) in db.conn.execute("SELECT id FROM customers"):
+        out[cid] = (empty, [])
     free = ",".join(f"'{t}'" for t in FREE_TYPES)
-    for cid, last, last_paid in db.conn.execute(
-            "SELECT customer_id, max(order_date), max(CASE WHEN total_fen > 0 AND"
-            f" coalesce(service_type, '') NOT IN ({free}) THEN order_date END)"
-            " FROM repair_orders WHERE customer_id IS NOT NULL AND order_date < ?"
-            " GROUP BY customer_id", (start,)):
-        c = customers.get(cid)
-        if c is not None:
-            c.orders.append(Order(as_day(last), "free_check", 0, None))
-            if last_paid:
-                c.orders.append(Order(as_day(last_paid), "repair", 1, None))
+    maint = ",".join(f"'{t}'" for t in MAINTENANCE_TYPES)
+    paid = f"(total_fen > 0 AND coalesce(service_type, '') NOT IN ({free}))"
+    inside = "order_date >= :start"
+    # One pass over the table and a sort beats two million index-ordered row lookups.
+    for row in db.conn.execute(
+            "SELECT customer_id, max(order_date),"
+            f" max(CASE WHEN {paid} THEN order_date END),"
+            f" sum({inside}), sum({inside} AND {paid}),"
+            f" sum(CASE WHEN {inside} AND {paid} THEN total_fen ELSE 0 END),"
+            f" sum({inside} AND service_type IN ({maint})),"
+            f" min(CASE WHEN {inside} THEN mileage END), max(CASE WHEN {inside} THEN mileage END),"
+            f" sum({inside} AND mileage IS NOT NULL)"
+            " FROM repair_orders NOT INDEXED WHERE customer_id IS NOT NULL AND order_date <= :day"
+            " GROUP BY customer_id", {"start": start, "day": day.isoformat()}):
+        cid = row[0]
+        if cid in out:
+            out[cid] = (Summary(as_day(row[1]), as_day(row[2]), *row[3:]), out[cid][1])
     for cid, d in db.conn.execute(
             "SELECT customer_id, coalesce(delivery_date, purchase_date) FROM vehicles"
             " WHERE customer_id IS NOT NULL AND coalesce(delivery_date, purchase_date) IS NOT NULL"):
-        if cid in customers:
-            customers[cid].deliveries.append(date.fromisoformat(d))
-    return customers
+        if cid in out:
+            out[cid][1].append(as_day(d))
+    return out
 
 
 def run(db: sqlite_utils.Database, day: date, settings: dict) -> dict:
     """Classify every customer for ``day``; store the classes and every change of class."""
     cfg = settings["classes"]
     customers = load(db, day, cfg)
-    verdicts = {cid: classify(c, day, cfg) for cid, c in customers.items()}
-    bands = {}
-    for cid, c in customers.items():
-        newest = max(c.deliveries, default=None)
-        bands[cid] = age_band(newest, day, cfg)
+    verdicts = {cid: judge(summary, deliveries, day, cfg)
+                for cid, (summary, deliveries) in customers.items()}
+    bands = {cid: age_band(max(deliveries, default=None), day, cfg)
+             for cid, (_summary, deliveries) in customers.items()}
     now = datetime.now().isoformat(timespec="seconds")
     with write_transaction(db):
         old = dict(db.conn.execute("SELECT customer_id, value_class FROM classifications"))
