@@ -161,7 +161,8 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list]]:
         for i, row in enumerate(reader, start=1):
             yield i, row
     except csv.Error as exc:
-        raise FileRefused(f"{path.name}: the CSV is malformed near line {reader.line_num} ({exc})")
+        raise FileRefused(
+            f"{path.name}: the CSV is malformed near line {reader.line_num} ({exc})") from None
 
 
 def guess_delimiter(text: str) -> str:

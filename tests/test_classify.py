@@ -101,7 +101,7 @@ def test_run_stores_classes_and_history_a_to_b_first(db):
     a = store.customer(db, "甲")
     d = store.customer(db, "乙")
     va, vd = store.vehicle(db, a), store.vehicle(db, d)
-    for i, km in enumerate((10000, 17500, 25000, 32500)):
+    for i in range(4):
         store.order(db, va, a, (DAY - timedelta(days=30 + 150 * i)).isoformat(), "maintenance",
                     mileage=40000 - i * 7500 - 2500, total_fen=120000)
     store.order(db, vd, d, "2025-06-01", "repair", total_fen=50000)
