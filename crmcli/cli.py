@@ -106,6 +106,11 @@ def handle_errors(fn):
     return wrapper
 
 
+def emit_json(data) -> None:
+    """What every --json prints: one JSON document on stdout, Chinese kept as is."""
+    print(json.dumps(data, ensure_ascii=False, default=str))
+
+
 def parse_day(value: Optional[str]) -> Optional[date]:
     if value is None:
         return None
@@ -190,8 +195,7 @@ def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool,
         if not as_json:
             console.print(f"Rejected and flagged rows written to {rejects}", markup=False)
     if as_json:
-        console.print_json(json.dumps(summaries if len(summaries) > 1 else summaries[0],
-                                      ensure_ascii=False, default=str))
+        emit_json(summaries if len(summaries) > 1 else summaries[0])
     raise typer.Exit(worst)
 
 
@@ -285,7 +289,7 @@ def customer_show(
             from .normalize import mask_id_number
 
             f["customer"]["id_number"] = mask_id_number(f["customer"]["id_number"])
-        out().print_json(json.dumps(f, ensure_ascii=False, default=str))
+        emit_json(f)
         return
     console = out()
     for part in render.customer_panel(f, show_id):
@@ -317,7 +321,7 @@ def customer_list(
                                     no_consent=no_consent, value_class=value_class,
                                     age_band=age, limit=limit, offset=offset)
     if as_json:
-        out().print_json(json.dumps(rows, ensure_ascii=False))
+        emit_json(rows)
         return
     out().print(render.customers_table(rows))
 
@@ -402,7 +406,7 @@ def classify_cmd(
         if e is None:
             raise UsageError("no classification yet; run `crmcli classify` first")
         if as_json:
-            print(json.dumps(dict(e, customer_id=c["id"]), ensure_ascii=False))
+            emit_json(dict(e, customer_id=c["id"]))
         else:
             out().print(f"#{c['id']} {c['name'] or ''}: {e['value_class']} because: {e['reason']}"
                         f" (vehicle age: {e['age_band']}, classified for {e['day']})",
@@ -411,7 +415,7 @@ def classify_cmd(
     if changes:
         moves = classify.changes(state.db, parse_day(since))
         if as_json:
-            print(json.dumps(moves, ensure_ascii=False))
+            emit_json(moves)
         else:
             out().print(render.changes_table(moves))
         return
@@ -419,7 +423,7 @@ def classify_cmd(
     result = classify.run(state.db, when, state.settings)
     m = classify.matrix(state.db)
     if as_json:
-        print(json.dumps(dict(result, **m), ensure_ascii=False))
+        emit_json(dict(result, **m))
         return
     labels = {b: classify.band_label(b, state.settings["classes"]) for b in classify.BANDS}
     for part in render.class_matrix(m, labels):
@@ -439,7 +443,7 @@ def retention_cmd(ctx: typer.Context, day: DateOpt = None, as_json: JsonOpt = Fa
     r = stats.retention(state.db, when,
                         active_days=state.settings["classes"]["c_no_paid_visit_days"])
     if as_json:
-        print(json.dumps(r, ensure_ascii=False))
+        emit_json(r)
         return
     from . import render
 
@@ -465,7 +469,7 @@ def plan_cmd(
     when = parse_day(day) or date.today()
     result = planner.plan(state.db, when, state.settings, force=force, as_of=date.today())
     if as_json:
-        out().print_json(json.dumps(result.as_dict()))
+        emit_json(result.as_dict())
         return
     if result.skipped:
         msg = f"{when}: already planned and nothing changed since (use --force to plan again)"
@@ -588,7 +592,7 @@ def log_cmd(
         note=note, complaint=complaint, category=category, call_at=calls.parse_when(call_at),
         phone=phone, reminded=reminded)
     if as_json:
-        print(json.dumps(result, ensure_ascii=False))
+        emit_json(result)
         return
     out().print(_log_line(result), markup=False, highlight=False, soft_wrap=True)
 
@@ -642,7 +646,7 @@ def complaint_add(
     k = calls.add_complaint(state.db, c["id"], category, text, state.settings, by=_clerk(by),
                             at=calls.parse_when(at), owner=owner)
     if as_json:
-        print(json.dumps(k, ensure_ascii=False))
+        emit_json(k)
         return
     out().print(f"complaint #{k['id']} opened: escalate by {k['escalate_by']},"
                 f" reply by {k['reply_by']}", markup=False, highlight=False)
@@ -694,7 +698,7 @@ def complaint_show(ctx: typer.Context, complaint_id: ComplaintArg, as_json: Json
 
     k = calls.complaint(ctx.obj.db, complaint_id)
     if as_json:
-        print(json.dumps(k, ensure_ascii=False))
+        emit_json(k)
         return
     console = out()
     console.print(f"#{k['id']} [{k['state']}] {k['category']}: {k['text']}", markup=False)
@@ -720,7 +724,7 @@ def complaints_cmd(
     now = calls.parse_when(at) or calls._now()
     items = calls.list_complaints(ctx.obj.db, now, include_closed=include_closed)
     if as_json:
-        print(json.dumps(items, ensure_ascii=False))
+        emit_json(items)
         return
     out().print(render.complaints_table(items, now))
 
@@ -763,7 +767,7 @@ def action_list(ctx: typer.Context, day: DateOpt = None,
     items = calls.list_actions(ctx.obj.db, parse_day(day) or date.today(),
                                include_done=include_done)
     if as_json:
-        print(json.dumps(items, ensure_ascii=False))
+        emit_json(items)
         return
     out().print(render.actions_table(items))
 
@@ -828,7 +832,7 @@ def stats_cmd(
 
         write_report_xlsx(xlsx, r)
     if as_json:
-        print(json.dumps(r, ensure_ascii=False))
+        emit_json(r)
         return
     from . import render
 
@@ -848,7 +852,7 @@ def _follow_up(ctx: typer.Context, which: str, as_json: bool) -> None:
     rows = stats.follow_up(state.db, state.settings, which, clerk=ctx.meta.get("stats_clerk"),
                            **ctx.meta["stats_period"])
     if as_json:
-        print(json.dumps(rows, ensure_ascii=False))
+        emit_json(rows)
         return
     out().print(render.follow_up_table(rows, which))
 
