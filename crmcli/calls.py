@@ -39,7 +39,6 @@ OUTCOME_ALIASES = {
     "not_owner": "not_owner", "not-owner": "not_owner", "非本人": "not_owner",
 }
 QUESTIONS = ("overall", "advisor", "quality", "timeliness", "price", "cleanliness")
-COMPLAINT_STATES = ("open", "escalated", "replied", "closed")
 
 
 def _now() -> datetime:
@@ -113,10 +112,9 @@ def log_call(
         except ValueError as exc:
             raise UsageError(f"phone {phone!r}: {exc}") from None
         corrected = parsed[0] if parsed else None
-    from .calendar import WorkCalendar
+    from .planner import work_calendar
 
-    c = settings["calendar"]
-    wc = WorkCalendar(c["extra_holidays"], c["extra_workdays"])
+    wc = work_calendar(settings)
     with write_transaction(db):
         task = _task(db, task_id)
         if task["channel"] == "sms":
@@ -270,10 +268,9 @@ def _open_complaint(db, customer_id, category, text, by, at, settings, wc, *, ta
 
 def add_complaint(db, customer_id: int | None, category: str, text: str, settings: dict, *,
                   by: str, at: datetime | None = None, owner: str | None = None) -> dict:
-    from .calendar import WorkCalendar
+    from .planner import work_calendar
 
-    c = settings["calendar"]
-    wc = WorkCalendar(c["extra_holidays"], c["extra_workdays"])
+    wc = work_calendar(settings)
     at = at or _now()
     with write_transaction(db):
         cid = _open_complaint(db, customer_id, category, text, by, at, settings, wc, owner=owner)

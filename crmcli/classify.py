@@ -33,10 +33,9 @@ from typing import NamedTuple
 import sqlite_utils
 
 from .db import write_transaction
-from .rules import add_months, years_between
+from .rules import MAINTENANCE_TYPES, add_months, years_between
 
 FREE_TYPES = ("warranty", "free_check")
-MAINTENANCE_TYPES = ("maintenance", "first_maintenance")
 CLASSES = ("A", "B", "C", "D")
 BANDS = ("in_warranty", "mid", "old", "unknown")
 BAND_ALIASES = {"warranty": "in_warranty", "in_warranty": "in_warranty", "0-2": "in_warranty",

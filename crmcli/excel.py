@@ -127,8 +127,13 @@ def _calamine_rows(path: Path, wb, name: str) -> Iterator[tuple[int, list]]:
             f"{path.name}: sheet {name!r} cannot be read ({_short(exc)}); export it again"
         ) from None
     pad = [""] * offset
-    for i, row in enumerate(rows):
-        yield first + i, (pad + row if offset else row)
+    i = 0
+    try:
+        for i, row in enumerate(rows):
+            yield first + i, (pad + row if offset else row)
+    except Exception as exc:  # calamine can fail mid-sheet on a damaged file
+        raise FileRefused(f"{path.name}: the file could not be read past row {first + i} "
+                          f"({_short(exc)}); export it again") from None
 
 
 def _short(exc: Exception) -> str:

@@ -29,6 +29,7 @@ import getpass
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -172,22 +173,10 @@ def _is_totals(cells: list) -> bool:
     return False
 
 
-# Field kind -> (parser, severity when it fails). Parsers raise ValueError with the reason.
-def _p_text(v):
-    return nz.text(v)
-
-
-def _p_name(v):
-    return nz.parse_name(v)
-
-
+# Parsers that need more than the normalize function: each raises ValueError with the reason.
 def _p_phone(v):
     r = nz.parse_phone(v)
     return r[0] if r else None
-
-
-def _p_vin(v):
-    return nz.parse_vin(v)
 
 
 # What a delivery list writes where a new car has no plate yet: not an error, no plate.
@@ -200,29 +189,9 @@ def _p_plate(v):
     return nz.parse_plate(v)
 
 
-def _p_money(v):
-    return nz.parse_money(v)
-
-
-def _p_mileage(v):
-    return nz.parse_mileage(v)
-
-
-def _p_service(v):
-    return nz.parse_service_type(v)
-
-
-def _p_gender(v):
-    return nz.parse_gender(v)
-
-
 def _p_usage(v):
     r = nz.parse_usage(v)
     return r[0] if r else None
-
-
-def _p_lunar(v):
-    return parse_lunar_birthday(v)
 
 
 def _p_phones(v):
@@ -230,10 +199,6 @@ def _p_phones(v):
     if not found and nz.text(v):
         raise ValueError("not a mobile or landline number")
     return ",".join(p for p, _k in found) or None
-
-
-def _p_id(v):
-    return nz.parse_id_number(v)
 
 
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
@@ -264,8 +229,6 @@ def parse_lunar_birthday(value) -> str | None:
     DMS users type: '农历八月十五', '农历1983年正月初八', '腊月廿三', '闰四月初一'.
     The year, when given, is dropped: the birthday recurs by month and day.
     """
-    import re
-
     s = nz.text(value)
     if s is None:
         return None
@@ -314,11 +277,12 @@ FUTURE_OK = {"insurance_compulsory_expiry", "insurance_commercial_expiry", "insp
              "warranty_end"}
 
 PARSERS: dict[str, Callable] = {
-    "order_no": _p_text, "customer_name": _p_name, "mobile": _p_phone, "vin": _p_vin,
-    "plate": _p_plate, "labour": _p_money, "parts": _p_money, "total": _p_money,
-    "mileage": _p_mileage, "first_maintenance_km": _p_mileage, "service_type": _p_service,
-    "gender": _p_gender, "usage": _p_usage, "lunar_birthday": _p_lunar,
-    "other_phones": _p_phones, "id_number": _p_id, "birthday": _p_birthday,
+    "order_no": nz.text, "customer_name": nz.parse_name, "mobile": _p_phone,
+    "vin": nz.parse_vin, "plate": _p_plate, "labour": nz.parse_money, "parts": nz.parse_money,
+    "total": nz.parse_money, "mileage": nz.parse_mileage, "first_maintenance_km": nz.parse_mileage,
+    "service_type": nz.parse_service_type, "gender": nz.parse_gender, "usage": _p_usage,
+    "lunar_birthday": parse_lunar_birthday, "other_phones": _p_phones,
+    "id_number": nz.parse_id_number, "birthday": _p_birthday,
 }
 
 # Keep a flagged VIN or plate in its cleaned form: it still identifies the vehicle
@@ -1025,14 +989,8 @@ def import_file(
         yield from pending
         yield from sheet.rows
 
-    try:
-        parsed, skipped, _blank = parse_rows(kind, all_rows(), mapping, header, today, progress,
-                                             alternates)
-    except FileRefused:
-        raise
-    except Exception as exc:  # calamine can fail mid-sheet on a damaged file
-        raise FileRefused(f"{path.name}: the file could not be read to the end ({exc}); "
-                          "export it again") from None
+    parsed, skipped, _blank = parse_rows(kind, all_rows(), mapping, header, today, progress,
+                                         alternates)
 
     result.skipped = len(skipped)
     result.rows_read = len(parsed) + len(skipped)

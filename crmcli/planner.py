@@ -122,7 +122,7 @@ def load_vehicles(db: sqlite_utils.Database) -> list[VehicleFacts]:
             "SELECT vehicle_id, max(order_date),"
             " min(CASE WHEN mileage IS NOT NULL THEN order_date END),"
             " max(CASE WHEN mileage IS NOT NULL THEN order_date END), min(mileage), max(mileage),"
-            " max(CASE WHEN service_type IN ('maintenance', 'first_maintenance') THEN"
+            f" max(CASE WHEN service_type IN {rules.MAINTENANCE_TYPES!r} THEN"
             "     order_date || '|' || printf('%012d', id) || '|' || coalesce(mileage, '')"
             "     || '|' || order_no END)"
             " FROM repair_orders WHERE vehicle_id IS NOT NULL GROUP BY vehicle_id"):

@@ -78,7 +78,6 @@ def _age(delivered: str | None, day: date) -> int | None:
 
 # --------------------------------------------------------------------------- the monthly report
 
-CALL_CHANNELS = ("call", "sms_call")
 REMINDER_KINDS = {"maintenance": ("first_maintenance", "regular_maintenance"),
                   "warranty_check": ("warranty_check",), "recovery": ("recovery",)}
 QUESTIONS = ("overall", "advisor", "quality", "timeliness", "price", "cleanliness")
@@ -274,11 +273,11 @@ def _complaints(db, settings, s, e_stamp, cutoff) -> dict:
     """Opened and closed in the period; overdue: late for a deadline at the cutoff."""
     from datetime import datetime
 
-    from .calendar import WorkCalendar, working_hours_between
+    from .calendar import working_hours_between
     from .calls import _hours
+    from .planner import work_calendar
 
-    cal = settings["calendar"]
-    wc = WorkCalendar(cal["extra_holidays"], cal["extra_workdays"])
+    wc = work_calendar(settings)
     hours = _hours(settings)
     opened = db.conn.execute("SELECT opened_at, escalated_at, replied_at FROM complaints"
                              " WHERE opened_at >= ? AND opened_at < ?", (s, e_stamp)).fetchall()
