@@ -16,6 +16,14 @@ creates nothing new. What changed is applied:
 
 Greetings with a fixed day (welcome SMS, birthdays, holidays) merge only with
 contacts due the same day; they are not moved and do not push others away.
+
+A day planned already is planned again for the customers whose data changed
+since (the ``plan_dirt`` log that triggers fill, whatever wrote the change),
+provided that no other day was planned in between and the settings are the
+same; every customer's tasks depend on that customer's data alone, so the
+result is the same as planning everyone again. Otherwise the whole file is
+planned. Vehicle facts from the orders (last visit, mileage span, last
+maintenance) come from ``vehicle_facts``, which triggers keep current.
 """
 
 from __future__ import annotations
@@ -39,7 +47,10 @@ PLANNED_KINDS = {"welcome_sms", "delivery_call", "delivery_questionnaire", "post
                  "first_maintenance", "regular_maintenance", "warranty_check",
                  "insurance_compulsory", "insurance_commercial", "inspection", "birthday",
                  "holiday", "advice_followup", "recovery"}
-CODE_VERSION = "plan-1"
+CODE_VERSION = "plan-2"
+# Beyond this many changed customers, planning everyone is about as quick.
+INCREMENTAL_LIMIT = 20_000
+_IN_SCOPE = "IN (SELECT customer_id FROM temp.plan_scope)"
 
 
 @dataclass
@@ -52,6 +63,9 @@ class PlanResult:
     merged: int = 0
     open: int = 0
     skipped: bool = False
+    # 'full', or 'changed' when only the customers whose data changed were planned again
+    scope: str = "full"
+    customers: int | None = None
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -73,20 +87,47 @@ def horizon(day: date, wc: cal.WorkCalendar) -> date:
     return (off[-1] if off else day) + timedelta(days=1)
 
 
-def data_mark(db: sqlite_utils.Database, settings: dict) -> str:
-    """What the plan depends on: the last import, the last edit, the settings, this code."""
-    imp = db.conn.execute("SELECT coalesce(max(id), 0) FROM imports").fetchone()[0]
-    chg = db.conn.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
-    opt = db.conn.execute("SELECT count(*), coalesce(max(since), '') FROM optouts").fetchone()
+def settings_mark(settings: dict) -> str:
+    """The settings and this code: a plan made under others is redone in full."""
     digest = hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
-    return f"{CODE_VERSION}:{imp}:{chg}:{opt[0]}:{opt[1]}:{digest[:12]}"
+    return f"{CODE_VERSION}:{digest[:12]}"
 
 
-def is_planned(db: sqlite_utils.Database, day: date, settings: dict) -> bool:
-    row = db.conn.execute(
-        "SELECT data_mark FROM plan_runs WHERE day = ? AND finished_at IS NOT NULL"
-        " ORDER BY id DESC LIMIT 1", (day.isoformat(),)).fetchone()
-    return row is not None and row[0] == data_mark(db, settings)
+def dirt_seq(db: sqlite_utils.Database) -> int:
+    """The last change logged for planning (sequence numbers are never reused)."""
+    row = db.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'plan_dirt'").fetchone()
+    return row[0] if row else 0
+
+
+def changed_customers(db: sqlite_utils.Database, day: date, settings: dict,
+                      limit: int = INCREMENTAL_LIMIT) -> set[int] | None:
+    """The customers to plan ``day`` again for; None when everyone must be planned.
+
+    Everyone is planned when ``day`` was not the last day planned, under these
+    settings, or when more than ``limit`` changes are pending. A changed
+    vehicle brings its owner and the customers of its orders (a follow-up
+    depends on whether the car came back); an empty set means nothing changed.
+    """
+    last = db.conn.execute(
+        "SELECT day, dirt_seq, settings_mark FROM plan_runs WHERE finished_at IS NOT NULL"
+        " ORDER BY id DESC LIMIT 1").fetchone()
+    floor = db.conn.execute("SELECT dirt_floor FROM plan_state").fetchone()[0]
+    if (last is None or last[0] != day.isoformat() or last[2] != settings_mark(settings)
+            or last[1] is None or last[1] < floor):
+        return None
+    seen = last[1]
+    pending = db.conn.execute("SELECT count(*) FROM plan_dirt WHERE seq > ?", (seen,)).fetchone()[0]
+    if pending > limit:
+        return None
+    rows = db.conn.execute(
+        "WITH d AS (SELECT customer_id, vehicle_id FROM plan_dirt WHERE seq > :seen)"
+        " SELECT customer_id FROM d WHERE customer_id IS NOT NULL"
+        " UNION SELECT customer_id FROM vehicles"
+        "  WHERE id IN (SELECT vehicle_id FROM d) AND customer_id IS NOT NULL"
+        " UNION SELECT customer_id FROM repair_orders"
+        "  WHERE vehicle_id IN (SELECT vehicle_id FROM d) AND customer_id IS NOT NULL",
+        {"seen": seen}).fetchall()
+    return {r[0] for r in rows}
 
 
 # --------------------------------------------------------------------------- facts
@@ -111,46 +152,42 @@ def _date_memo():
     return parse
 
 
-def load_vehicles(db: sqlite_utils.Database) -> list[VehicleFacts]:
-    """Every owned vehicle with its last maintenance, last visit and mileage span."""
-    conn = db.conn
+def load_vehicles(db: sqlite_utils.Database, where: str = "", params=()) -> list[VehicleFacts]:
+    """Owned vehicles with their last maintenance, last visit and mileage span.
+
+    ``where`` (on ``v``, the vehicle) narrows them; the order facts come from
+    ``vehicle_facts``, the last maintenance packed as 'date|id|km|order no'.
+    """
     _d = _date_memo()
-    spans = {}
-    # One pass over the orders: the last visit, the mileage span, and the last
-    # maintenance packed as 'date|id|km|order no' so max() picks the latest one.
-    for vid, last_visit, d0, d1, k0, k1, lm in conn.execute(
-            "SELECT vehicle_id, max(order_date),"
-            " min(CASE WHEN mileage IS NOT NULL THEN order_date END),"
-            " max(CASE WHEN mileage IS NOT NULL THEN order_date END), min(mileage), max(mileage),"
-            f" max(CASE WHEN service_type IN {rules.MAINTENANCE_TYPES!r} THEN"
-            "     order_date || '|' || printf('%012d', id) || '|' || coalesce(mileage, '')"
-            "     || '|' || order_no END)"
-            " FROM repair_orders WHERE vehicle_id IS NOT NULL GROUP BY vehicle_id"):
+    out = []
+    for (vid, cid, plate, delivery, usage, ins1, ins2, insp, last_visit, d0, d1, k0, k1,
+         lm) in db.conn.execute(
+            "SELECT v.id, v.customer_id, v.plate, coalesce(v.delivery_date, v.purchase_date),"
+            " v.usage, v.insurance_compulsory_expiry, v.insurance_commercial_expiry,"
+            " v.inspection_due, f.last_visit, f.km_first_date, f.km_last_date, f.km_min,"
+            " f.km_max, f.last_maintenance"
+            " FROM vehicles v LEFT JOIN vehicle_facts f ON f.vehicle_id = v.id"
+            f" WHERE v.customer_id IS NOT NULL {where}", params):
         if lm:
             day, oid, km, ono = lm.split("|", 3)
             lm = Visit(_d(day), int(km) if km else None, int(oid), ono)
-        spans[vid] = (_d(last_visit), (_d(d0), k0) if d0 else None, (_d(d1), k1) if d1 else None,
-                      lm)
-    out = []
-    for row in conn.execute(
-            "SELECT id, customer_id, plate, coalesce(delivery_date, purchase_date), usage,"
-            " insurance_compulsory_expiry, insurance_commercial_expiry, inspection_due"
-            " FROM vehicles WHERE customer_id IS NOT NULL"):
-        vid = row[0]
-        last_visit, k0, k1, lm = spans.get(vid, (None, None, None, None))
-        out.append(VehicleFacts(vid, row[1], row[2], _d(row[3]), row[4], _d(row[5]), _d(row[6]),
-                                _d(row[7]), lm, last_visit, k0, k1))
+        out.append(VehicleFacts(vid, cid, plate, _d(delivery), usage, _d(ins1), _d(ins2),
+                                _d(insp), lm, _d(last_visit), (_d(d0), k0) if d0 else None,
+                                (_d(d1), k1) if d1 else None))
     return out
 
 
-def load_orders(db: sqlite_utils.Database, start: date, end: date,
-                last_visit: dict[int, date | None]) -> list[OrderFacts]:
+def load_orders(db: sqlite_utils.Database, start: date, end: date, where: str = "",
+                params=()) -> list[OrderFacts]:
+    """Orders dated from ``start`` to ``end``, with their vehicle's last visit."""
+    _d = _date_memo()
     rows = db.conn.execute(
-        "SELECT id, order_no, vehicle_id, customer_id, order_date, service_type, advice"
-        " FROM repair_orders WHERE order_date BETWEEN ? AND ? AND customer_id IS NOT NULL",
-        (start.isoformat(), end.isoformat()))
-    return [OrderFacts(r[0], r[1], r[2], r[3], _d(r[4]), r[5], r[6], last_visit.get(r[2]))
-            for r in rows]
+        "SELECT o.id, o.order_no, o.vehicle_id, o.customer_id, o.order_date, o.service_type,"
+        " o.advice, f.last_visit FROM repair_orders o"
+        " LEFT JOIN vehicle_facts f ON f.vehicle_id = o.vehicle_id"
+        f" WHERE o.order_date BETWEEN ? AND ? AND o.customer_id IS NOT NULL {where}",
+        (start.isoformat(), end.isoformat(), *params))
+    return [OrderFacts(r[0], r[1], r[2], r[3], _d(r[4]), r[5], r[6], _d(r[7])) for r in rows]
 
 
 def load_customers(db: sqlite_utils.Database, where: str = "", params=()) -> list[CustomerFacts]:
@@ -165,13 +202,16 @@ def load_customers(db: sqlite_utils.Database, where: str = "", params=()) -> lis
 
 
 def candidates(db: sqlite_utils.Database, day: date, settings: dict,
-               wc: cal.WorkCalendar) -> tuple[list[Candidate], dict[int, VehicleFacts]]:
+               wc: cal.WorkCalendar, scoped: bool = False
+               ) -> tuple[list[Candidate], dict[int, VehicleFacts]]:
+    """Every contact that may be due from ``day`` to the horizon; with ``scoped``,
+    only those of the customers in ``temp.plan_scope``."""
     care = settings["care"]
     planning = settings["planning"]
     end = horizon(day, wc)
     kmpd = planning["default_km_per_day"]
     out: list[Candidate] = []
-    vehicles = load_vehicles(db)
+    vehicles = load_vehicles(db, f"AND v.customer_id {_IN_SCOPE}" if scoped else "")
     by_id = {v.id: v for v in vehicles}
     window = (day, end)
     w_cfg, r_cfg = care["warranty_check"], care["regular_maintenance"]
@@ -208,14 +248,14 @@ def candidates(db: sqlite_utils.Database, day: date, settings: dict,
             out += rules.insurance(v, care, window)
         if inspection_gate(v):
             out += rules.inspection(v, care, settings["inspection_rules"], day, end)
-    last_visit = {v.id: v.last_visit for v in vehicles}
     longest = max(care["post_repair"]["days_after"] + care["post_repair"]["expires_after_days"],
                   care["advice_followup"]["days_after"]
                   + care["advice_followup"]["expires_after_days"])
-    for o in load_orders(db, day - timedelta(days=longest), end, last_visit):
+    for o in load_orders(db, day - timedelta(days=longest), end,
+                         f"AND o.customer_id {_IN_SCOPE}" if scoped else ""):
         out += rules.post_repair(o, care, window)
         out += rules.advice_followup(o, care, window)
-    out += _customer_candidates(db, day, end, care, vehicles)
+    out += _customer_candidates(db, day, end, care, vehicles, scoped)
     keep = [c for c in out if c.due <= end and c.expires >= day]
     return keep, by_id
 
@@ -253,8 +293,9 @@ def _inspection_gate(day: date, end: date, cfg: dict, table: dict):
 
 
 def _customer_candidates(db, day: date, end: date, care: dict,
-                         vehicles: list[VehicleFacts]) -> list[Candidate]:
+                         vehicles: list[VehicleFacts], scoped: bool) -> list[Candidate]:
     out: list[Candidate] = []
+    scope = f" AND c.id {_IN_SCOPE}" if scoped else ""
     # Birthdays: only customers whose solar month-day falls in the window, plus every
     # customer with a lunar birthday (few, and their solar date moves each year).
     mmdd = sorted({(day + timedelta(days=i)).strftime("%m-%d")
@@ -262,12 +303,13 @@ def _customer_candidates(db, day: date, end: date, care: dict,
                   | ({"02-29"} if any((day + timedelta(days=i)).strftime("%m-%d") == "02-28"
                                       for i in range((end - day).days + 1)) else set()))
     marks = ",".join("?" * len(mmdd))
-    for c in load_customers(db, f"WHERE substr(c.birthday, 6, 5) IN ({marks})"
-                                " OR c.lunar_birthday IS NOT NULL", mmdd):
+    for c in load_customers(db, f"WHERE (substr(c.birthday, 6, 5) IN ({marks})"
+                                f" OR c.lunar_birthday IS NOT NULL){scope}", mmdd):
         out += rules.birthdays(c, care, day, end)
     hols = rules.holidays_between(day, end, care["holiday"]["holidays"])
     if hols and care["holiday"]["enabled"]:
-        for c in db.conn.execute("SELECT id, occupation FROM customers WHERE mobile IS NOT NULL"):
+        for c in db.conn.execute("SELECT id, occupation FROM customers c"
+                                 f" WHERE mobile IS NOT NULL{scope}"):
             out += rules.holiday_greetings(CustomerFacts(c[0], None, None, c[1], None), care, hols)
     # Recovery: a customer's last visit over all the vehicles they own.
     last: dict[int, date] = {}
@@ -359,25 +401,45 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
     ahead never loses work still to be done.
     """
     result = PlanResult(day=day.isoformat())
-    if not force and is_planned(db, day, settings):
+    # Read first: a change committed while this plan runs is after `seen`, and
+    # is planned next time.
+    seen = dirt_seq(db)
+    scope = None if force else changed_customers(db, day, settings)
+    if scope is not None and not scope:
         result.skipped = True
         return result
+    scoped = scope is not None
+    if scoped:
+        result.scope, result.customers = "changed", len(scope)
+        db.conn.execute("CREATE TEMP TABLE IF NOT EXISTS plan_scope"
+                        " (customer_id INTEGER PRIMARY KEY)")
+        db.conn.execute("DELETE FROM temp.plan_scope")
+        db.conn.executemany("INSERT INTO temp.plan_scope VALUES (?)", [(c,) for c in scope])
     wc = work_calendar(settings)
-    cands, vehicles = candidates(db, day, settings, wc)
-    no_calls = {r[0] for r in db.conn.execute("SELECT id FROM customers WHERE callback_consent = 0")}
+    cands, vehicles = candidates(db, day, settings, wc, scoped)
+    where = f" AND id {_IN_SCOPE}" if scoped else ""
+    no_calls = {r[0] for r in db.conn.execute(
+        f"SELECT id FROM customers WHERE callback_consent = 0{where}")}
     optouts: dict[int, set[str]] = {}
-    for cid, what in db.conn.execute("SELECT customer_id, what FROM optouts"):
+    for cid, what in db.conn.execute(
+            f"SELECT customer_id, what FROM optouts"
+            f"{' WHERE customer_id ' + _IN_SCOPE if scoped else ''}"):
         optouts.setdefault(cid, set()).add(what)
     cands = apply_consent(cands, no_calls, optouts)
     merges = merge_close(cands, settings["planning"]["contact_window_days"])
     now = datetime.now().isoformat(timespec="seconds")
-    mark = data_mark(db, settings)
     end = horizon(day, wc)
+    mark = settings_mark(settings)
     with write_transaction(db):
-        run_id = db.conn.execute("INSERT INTO plan_runs (day, data_mark, started_at) VALUES (?,?,?)",
-                                 (day.isoformat(), mark, now)).lastrowid
+        run_id = db.conn.execute(
+            "INSERT INTO plan_runs (day, data_mark, settings_mark, dirt_seq, scope, started_at)"
+            " VALUES (?,?,?,?,?,?)", (day.isoformat(), f"{mark}:{seen}", mark, seen, result.scope,
+                                      now)).lastrowid
         _store(db, day, end, cands, merges, vehicles, now, result,
-               missed_before=min(day, as_of) if as_of else day)
+               missed_before=min(day, as_of) if as_of else day, scoped=scoped)
+        # Only the newest run can be continued from, and it has seen these.
+        db.conn.execute("DELETE FROM plan_dirt WHERE seq <= ?", (seen,))
+        db.conn.execute("UPDATE plan_state SET dirt_floor = max(dirt_floor, ?)", (seen,))
         db.conn.execute(
             "UPDATE plan_runs SET finished_at=?, created=?, updated=?, withdrawn=?, missed=?,"
             " merged=? WHERE id=?", (datetime.now().isoformat(timespec="seconds"), result.created,
@@ -389,7 +451,7 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
 
 def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, str],
            vehicles: dict[int, VehicleFacts], now: str, result: PlanResult,
-           missed_before: date) -> None:
+           missed_before: date, scoped: bool = False) -> None:
     conn = db.conn
     keys = [c.key for c in cands]
     existing: dict[str, tuple] = {}
@@ -440,8 +502,14 @@ def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, s
     stale = [r for r in conn.execute(
         "SELECT id, key, kind, vehicle_id, customer_id, due_date FROM tasks"
         " WHERE state IN ('open', 'merged') AND attempts = 0 AND due_date <= ?"
-        " AND expires_on >= ?", (end.isoformat(), day.isoformat()))
+        " AND expires_on >= ?" + (f" AND customer_id {_IN_SCOPE}" if scoped else ""),
+        (end.isoformat(), day.isoformat()))
         if r[1] not in live and r[2] in PLANNED_KINDS]
+    missing = sorted({r[3] for r in stale if r[3] and r[3] not in vehicles})
+    for i in range(0, len(missing), 500):
+        chunk = missing[i:i + 500]
+        vehicles.update((v.id, v) for v in load_vehicles(
+            db, f"AND v.id IN ({','.join('?' * len(chunk))})", chunk))
     conn.executemany(
         "UPDATE tasks SET state='withdrawn', state_reason=?, closed_at=?, updated_at=? WHERE id=?",
         [(_withdraw_reason(db, r, vehicles), now, now, r[0]) for r in stale])

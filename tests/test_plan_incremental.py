@@ -1,0 +1,209 @@
+"""Facts kept by triggers, and re-planning only the customers whose data changed.
+
+The incremental re-plan is checked against the whole plan: the same changes
+are applied, one copy is planned again for the changed customers and the
+other in full, and the tasks must come out the same.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import sqlite3
+from datetime import date, datetime
+
+import pytest
+import store
+
+from crmcli import calls, customers, migrations, planner
+from crmcli import db as dbmod
+from crmcli.settings import DEFAULTS
+
+DAY = date(2026, 11, 26)
+S = copy.deepcopy(DEFAULTS)
+
+
+# --------------------------------------------------------------------------- vehicle facts
+
+
+def facts_in_python(db) -> dict[int, tuple]:
+    """What vehicle_facts must hold, worked out from the orders row by row."""
+    out: dict[int, dict] = {}
+    for oid, vid, day, km, stype, ono in db.conn.execute(
+            "SELECT id, vehicle_id, order_date, mileage, service_type, order_no FROM repair_orders"
+            " WHERE vehicle_id IS NOT NULL"):
+        f = out.setdefault(vid, {"last": None, "d": [], "k": [], "lm": None})
+        f["last"] = max(f["last"] or day, day)
+        if km is not None:
+            f["d"].append(day)
+            f["k"].append(km)
+        if stype in ("maintenance", "first_maintenance"):
+            packed = f"{day}|{oid:012d}|{km if km is not None else ''}|{ono}"
+            f["lm"] = max(f["lm"] or packed, packed)
+    return {vid: (f["last"], min(f["d"], default=None), max(f["d"], default=None),
+                  min(f["k"], default=None), max(f["k"], default=None), f["lm"])
+            for vid, f in out.items()}
+
+
+def facts_in_table(db) -> dict[int, tuple]:
+    return {r[0]: tuple(r[1:]) for r in db.conn.execute(
+        "SELECT vehicle_id, last_visit, km_first_date, km_last_date, km_min, km_max,"
+        " last_maintenance FROM vehicle_facts")}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_vehicle_facts_follow_every_insert_update_and_delete(db, seed):
+    rnd = random.Random(seed)
+    c = store.customer(db)
+    vehicles = [store.vehicle(db, c) for _ in range(4)]
+    orders: list[int] = []
+    types = ["repair", "maintenance", "first_maintenance", "bodywork", None]
+    for _step in range(120):
+        op = rnd.random()
+        day = f"2026-{rnd.randint(1, 11):02d}-{rnd.randint(1, 28):02d}"
+        if op < 0.5 or not orders:
+            orders.append(store.order(db, rnd.choice(vehicles), c, day, rnd.choice(types),
+                                      rnd.choice([None, rnd.randint(1000, 90000)])))
+        elif op < 0.85:
+            oid = rnd.choice(orders)
+            col, value = rnd.choice([("order_date", day), ("mileage", rnd.randint(1000, 90000)),
+                                     ("mileage", None), ("service_type", rnd.choice(types)),
+                                     ("vehicle_id", rnd.choice(vehicles)),
+                                     ("order_no", f"X{rnd.randint(1, 10**6)}")])
+            db.conn.execute(f"UPDATE repair_orders SET {col} = ? WHERE id = ?", (value, oid))
+        else:
+            oid = orders.pop(rnd.randrange(len(orders)))
+            db.conn.execute("DELETE FROM repair_orders WHERE id = ?", (oid,))
+        assert facts_in_table(db) == facts_in_python(db)
+    assert len(facts_in_table(db)) >= 2
+
+
+def test_an_old_file_gets_its_vehicle_facts_when_upgraded(tmp_path):
+    path = tmp_path / "old.db"
+    old = dbmod.connect(path, migrate=False)
+    with dbmod.write_transaction(old):
+        migrations.MIGRATIONS.apply(old, stop_before="m008_vehicle_facts_and_plan_dirt")
+    c = store.customer(old)
+    v = store.vehicle(old, c)
+    store.order(old, v, c, "2026-03-01", "maintenance", 12000)
+    store.order(old, v, c, "2026-06-01", "repair", 15000)
+    old.conn.close()
+    upgraded = dbmod.connect(path)
+    assert facts_in_table(upgraded) == facts_in_python(upgraded)
+    assert facts_in_table(upgraded)[v][0] == "2026-06-01"
+
+
+# --------------------------------------------------------------------------- incremental plans
+
+
+def snapshot(db) -> dict[str, tuple]:
+    """Every task by key, with the lead it is merged into named by key (ids may differ)."""
+    keys = dict(db.conn.execute("SELECT id, key FROM tasks"))
+    return {r[0]: (*r[1:-1], keys.get(r[-1])) for r in db.conn.execute(
+        "SELECT key, kind, customer_id, vehicle_id, order_id, due_date, expires_on, channel,"
+        " weight, reason, state, attempts, next_try, merged_into FROM tasks")}
+
+
+def twin(db, tmp_path):
+    """A copy of the database, to plan in full beside the incremental plan."""
+    path = tmp_path / "twin.db"
+    dest = sqlite3.connect(path)
+    db.conn.backup(dest)
+    dest.close()
+    return dbmod.connect(path)
+
+
+def test_a_changed_day_is_planned_again_for_the_changed_customers_only(sample_db, tmp_path):
+    db = sample_db
+    planner.plan(db, DAY, S)
+    open_tasks = db.conn.execute(
+        "SELECT id, kind, customer_id, vehicle_id FROM tasks WHERE state='open' ORDER BY id"
+    ).fetchall()
+    by_kind: dict[str, list] = {}
+    for t in open_tasks:
+        by_kind.setdefault(t[1], []).append(t)
+    touched: set[int] = set()
+    now = "2026-11-26T09:00:00"
+
+    # A car with a maintenance reminder comes in for maintenance: the reminder goes.
+    maint = (by_kind.get("regular_maintenance") or by_kind["first_maintenance"])[0]
+    store.order(db, maint[3], maint[2], "2026-11-25", "maintenance", 30000)
+    touched.add(maint[2])
+    # A customer with no task gets a birthday today.
+    quiet = db.conn.execute("SELECT id FROM customers WHERE id NOT IN"
+                            " (SELECT customer_id FROM tasks) ORDER BY id LIMIT 2").fetchall()
+    customers.edit(db, quiet[0][0], {"birthday": "1980-11-26"}, by="test")
+    touched.add(quiet[0][0])
+    # One customer refuses calls; another opts out of one kind.
+    call_tasks = [t for t in open_tasks if t[2] not in touched]
+    customers.edit(db, call_tasks[0][2], {"callback_consent": False}, by="test")
+    touched.add(call_tasks[0][2])
+    other = next(t for t in call_tasks if t[2] not in touched)
+    db.conn.execute("INSERT INTO optouts (customer_id, what, since) VALUES (?, ?, ?)",
+                    (other[2], other[1], now))
+    touched.add(other[2])
+    # A car changes hands: its reminders follow it to the new owner.
+    moving = next(t for t in open_tasks if t[3] and t[2] not in touched)
+    db.conn.execute("UPDATE vehicles SET customer_id = ? WHERE id = ?", (quiet[1][0], moving[3]))
+    touched |= {moving[2], quiet[1][0]}
+    # An insurance expiry moves out of the window.
+    ins = next((t for t in open_tasks if t[1].startswith("insurance") and t[2] not in touched),
+               None)
+    if ins:
+        db.conn.execute("UPDATE vehicles SET insurance_compulsory_expiry = '2027-10-01',"
+                        " insurance_commercial_expiry = '2027-10-01' WHERE id = ?", (ins[3],))
+        touched.add(ins[2])
+    # A call is logged on a post-repair callback.
+    callback = next(t for t in open_tasks if t[1] == "post_repair" and t[2] not in touched)
+    calls.log_call(db, callback[0], "no_answer", S, by="test", at=datetime(2026, 11, 26, 9))
+    touched.add(callback[2])
+
+    full = twin(db, tmp_path)
+    assert planner.changed_customers(db, DAY, S) == touched
+    again = planner.plan(db, DAY, S)
+    whole = planner.plan(full, DAY, S, force=True)
+    assert again.scope == "changed" and whole.scope == "full"
+    assert again.customers == len(touched)
+    assert snapshot(db) == snapshot(full)
+    # And something did change, so the comparison means something.
+    assert again.withdrawn + again.created + again.updated > 0
+    assert (again.created, again.updated, again.withdrawn) == (
+        whole.created, whole.updated, whole.withdrawn)
+
+
+def test_nothing_changed_means_nothing_to_plan(sample_db):
+    from crmcli import importer
+    from conftest import SAMPLE
+
+    planner.plan(sample_db, DAY, S)
+    importer.import_file(sample_db, SAMPLE / "dms_orders.xlsx", "orders", today=DAY, force=True)
+    result = planner.plan(sample_db, DAY, S)
+    assert result.skipped
+    n = sample_db.conn.execute("SELECT count(*) FROM plan_dirt").fetchone()[0]
+    assert n == 0
+
+
+def test_the_whole_file_is_planned_when_another_day_or_other_settings_came_between(db):
+    c = store.customer(db)
+    v = store.vehicle(db, c, delivery_date="2026-11-23")
+    store.order(db, v, c, "2026-11-23", "repair")
+    assert planner.plan(db, DAY, S).scope == "full"
+    store.customer(db, "李娜")
+    assert planner.plan(db, DAY, S).scope == "changed"
+    planner.plan(db, date(2026, 11, 27), S)
+    store.customer(db, "王芳")
+    assert planner.plan(db, DAY, S).scope == "full"  # the 27th was planned in between
+    store.customer(db, "赵敏")
+    other = copy.deepcopy(S)
+    other["planning"]["contact_window_days"] = 5
+    assert planner.plan(db, DAY, other).scope == "full"
+
+
+def test_too_many_changes_plan_everyone(db):
+    c = store.customer(db)
+    store.vehicle(db, c, delivery_date="2026-11-23")
+    planner.plan(db, DAY, S)
+    for i in range(5):
+        store.customer(db, f"客户{i}")
+    assert planner.changed_customers(db, DAY, S, limit=3) is None
+    assert len(planner.changed_customers(db, DAY, S, limit=10)) == 5
