@@ -6,8 +6,6 @@ Errors from the core (``errors.CrmError``) are turned into one line on stderr
 and an exit code in one place: ``handle_errors``.
 """
 
-from __future__ import annotations
-
 import functools
 import json
 import os
@@ -70,13 +68,13 @@ class State:
         return self._settings
 
 
-def out() -> Console:
+def out() -> "Console":
     from rich.console import Console
 
     return Console()
 
 
-def err() -> Console:
+def err() -> "Console":
     from rich.console import Console
 
     return Console(stderr=True)
@@ -213,7 +211,7 @@ def _import_with_progress(importer, state, path, kind, today, aliases, dry_run, 
                                     progress=lambda n: bar.update(task, completed=n))
 
 
-def _render_import(console: Console, result, summary: dict, dry_run: bool) -> None:
+def _render_import(console: "Console", result, summary: dict, dry_run: bool) -> None:
     from . import render
 
     if dry_run:
@@ -453,6 +451,11 @@ def retention_cmd(ctx: typer.Context, day: DateOpt = None, as_json: JsonOpt = Fa
 # --------------------------------------------------------------------------- planning
 
 
+# The table's default length: the most urgent screenful or two; the rest is counted
+# below it and is one --limit or --json away.
+TODAY_ROWS = 25
+
+
 @app.command("plan")
 @handle_errors
 def plan_cmd(
@@ -491,7 +494,8 @@ def today_cmd(
     value_class: Annotated[Optional[str], typer.Option(
         "--class", help="Only customers of this value class (A, B, C or D).")] = None,
     limit: Annotated[Optional[int], typer.Option(
-        help="Show at most this many rows; default 60 in the table, all in --json.",
+        help="Show at most this many rows; default 25 in the table (a screenful or two,"
+             " the most urgent first), all in --json.",
         show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -504,7 +508,7 @@ def today_cmd(
         raise UsageError("--channel takes sms or call")
     planner.plan(state.db, when, state.settings, as_of=date.today())
     if limit is None and not as_json:
-        limit = 60
+        limit = TODAY_ROWS
     data = planner.today_list(state.db, when, state.settings, kinds=kind, channel=channel,
                               value_class=value_class, limit=limit)
     if as_json:

@@ -631,7 +631,7 @@ def _task_rows(db, where: str, params) -> list[tuple]:
 
 
 def _item(r: tuple, rank: tuple) -> dict:
-    from .normalize import greeting
+    from .names import greeting
 
     _id, step, overdue, urgency, value_class = rank
     return {

@@ -157,6 +157,20 @@ def test_help_and_cli_import_do_not_load_workbook_libraries():
     assert out.stdout.strip() == "[]"
 
 
+def test_today_loads_no_import_machinery(sample_db, tmp_path):
+    """`today` runs every morning: no cleaners, no pydantic, no package-metadata scan."""
+    path = sample_db.conn.execute("PRAGMA database_list").fetchone()[2]
+    code = ("import sys; from crmcli.cli import main; sys.argv = ['crmcli', '--db', sys.argv[1],"
+            " 'today', '--date', '2026-11-26']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print([m for m in ('crmcli.normalize', 'crmcli.importer', 'openpyxl', 'pydantic',"
+            " 'importlib.metadata') if m in sys.modules], file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True,
+                         check=True)
+    assert "to do" in out.stdout
+    assert out.stderr.strip().splitlines()[-1] == "[]"
+
+
 def test_readme_commands_are_what_ci_runs():
     root = Path(__file__).resolve().parent.parent
     readme = (root / "README.md").read_text(encoding="utf-8")
@@ -171,3 +185,16 @@ def test_rejects_into_a_missing_folder_is_refused_before_importing(tmp_path):
     r = invoke("import", "orders", good, "--rejects", tmp_path / "nope" / "r.xlsx")
     assert r.exit_code == 2 and "does not exist" in r.stderr and "Traceback" not in r.output
     assert dbmod.connect().conn.execute("SELECT count(*) FROM repair_orders").fetchone()[0] == 0
+
+
+def test_today_table_shows_the_most_urgent_screenful_and_counts_the_rest(sample_db):
+    everything = json.loads(invoke("today", "--date", "2026-11-26", "--json").stdout)
+    assert len(everything) > 25
+    table = invoke("today", "--date", "2026-11-26").stdout
+    assert f"{len(everything)} to do" in table
+    assert f"... {len(everything) - 25} more: use --limit" in table
+    # The rows shown are the first 25 of the ranked list, no others.
+    shown = {t["id"] for t in everything if f"│ {t['id']} │" in table or f"│{t['id']} │" in table}
+    assert shown and shown <= {t["id"] for t in everything[:25]}
+    wider = invoke("today", "--date", "2026-11-26", "--limit", "40").stdout
+    assert f"... {len(everything) - 40} more" in wider
