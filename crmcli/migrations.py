@@ -537,13 +537,14 @@ def m008_vehicle_facts_and_plan_dirt(db: sqlite_utils.Database) -> None:
 def m009_tasks_work_index(db: sqlite_utils.Database) -> None:
     """Today's list reads open tasks from one covering index, without touching the rows.
 
-    It replaces tasks_state_due, a prefix of it. On the first day of a large file
-    (80,000 open tasks) the list's two scans take 25 ms instead of 110.
+    It replaces tasks_state_due. The kind comes second so that the count per
+    kind reads the index in order. On the first day of a large file (80,000
+    open tasks) the list's two scans take 9 and 26 ms instead of 110 each.
     """
     db.executescript(
         """
         DROP INDEX tasks_state_due;
         CREATE INDEX tasks_state_work
-            ON tasks(state, due_date, next_try, channel, attempts, kind, weight, customer_id);
+            ON tasks(state, kind, due_date, next_try, channel, attempts, weight, customer_id);
         """
     )

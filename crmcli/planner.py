@@ -582,35 +582,40 @@ def today_list(db: sqlite_utils.Database, day: date, settings: dict, *, kinds=No
             "days_off_total": sum(ahead_counts.values())}
 
 
+_STEP = ("CASE WHEN t.channel = 'sms' OR (t.channel = 'sms_call' AND t.due_date > :sday)"
+         " THEN 'sms' ELSE 'call' END")
+
+
 def _ranked(db, where: str, params: dict, day: date, weights: dict, kinds, channel,
             value_class, limit: int | None, order: str) -> tuple[list[dict], dict[str, int]]:
     params = dict(params, sday=day.isoformat(), per=weights["weight_overdue_per_day"],
                   abonus=weights["weight_a_class"])
-    filters = []
+    filters = [where]
     if kinds:
-        filters.append(f"kind IN ({','.join(':k%d' % i for i in range(len(kinds)))})")
+        filters.append(f"t.kind IN ({','.join(':k%d' % i for i in range(len(kinds)))})")
         params.update({f"k{i}": k for i, k in enumerate(kinds)})
     if channel:
-        filters.append("step = :channel")
+        filters.append(f"{_STEP} = :channel")
         params["channel"] = channel
     if value_class:
-        filters.append("value_class = :cls")
+        filters.append("k.value_class = :cls")
         params["cls"] = value_class.upper()
-    ranked = (
-        "WITH due AS (SELECT t.id, t.kind, t.due_date, t.weight, k.value_class,"
-        " CASE WHEN t.channel = 'sms' OR (t.channel = 'sms_call' AND t.due_date > :sday)"
-        "      THEN 'sms' ELSE 'call' END AS step,"
+    where_all = " AND ".join(f"({f})" for f in filters)
+    join = " LEFT JOIN classifications k ON k.customer_id = t.customer_id"
+    # The count per kind reads the tasks_state_work index in kind order; the class
+    # table is joined only when a filter needs it.
+    counts = dict(db.conn.execute(
+        f"SELECT t.kind, count(*) FROM tasks t{join if value_class else ''} WHERE {where_all}"
+        " GROUP BY t.kind ORDER BY 2 DESC, 1", params).fetchall())
+    top = db.conn.execute(
+        "WITH due AS (SELECT t.id, t.due_date, t.weight, k.value_class,"
+        f" {_STEP} AS step,"
         " max(0, CAST(julianday(:sday) - julianday(t.due_date) AS INTEGER)) AS overdue"
-        " FROM tasks t LEFT JOIN classifications k ON k.customer_id = t.customer_id"
-        f" WHERE {where}),"
+        f" FROM tasks t{join} WHERE {where_all}),"
         " scored AS (SELECT *, weight + overdue * :per"
-        " + CASE WHEN value_class = 'A' THEN :abonus ELSE 0 END AS urgency FROM due"
-        + (" WHERE " + " AND ".join(filters) if filters else "") + ")")
-    counts = dict(db.conn.execute(ranked + " SELECT kind, count(*) FROM scored GROUP BY kind"
-                                  " ORDER BY 2 DESC, 1", params).fetchall())
-    top = db.conn.execute(ranked + f" SELECT id, step, overdue, urgency, value_class FROM scored"
-                          f" ORDER BY {order}" + (" LIMIT :limit" if limit is not None else ""),
-                          dict(params, limit=limit)).fetchall()
+        " + CASE WHEN value_class = 'A' THEN :abonus ELSE 0 END AS urgency FROM due)"
+        f" SELECT id, step, overdue, urgency, value_class FROM scored ORDER BY {order}"
+        + (" LIMIT :limit" if limit is not None else ""), dict(params, limit=limit)).fetchall()
     details = {}
     ids = [r[0] for r in top]
     for i in range(0, len(ids), 500):
