@@ -152,29 +152,36 @@ def _date_memo():
     return parse
 
 
+def _vehicle_rows(db: sqlite_utils.Database, where: str = "", params=()):
+    """Owned vehicles as stored: (id, customer, plate, delivery, usage, 交强险, 商业险,
+    inspection, last visit, first km day, last km day, min km, max km, last maintenance),
+    dates as ISO strings, the last maintenance packed as 'date|id|km|order no'."""
+    return db.conn.execute(
+        "SELECT v.id, v.customer_id, v.plate, coalesce(v.delivery_date, v.purchase_date),"
+        " v.usage, v.insurance_compulsory_expiry, v.insurance_commercial_expiry,"
+        " v.inspection_due, f.last_visit, f.km_first_date, f.km_last_date, f.km_min,"
+        " f.km_max, f.last_maintenance"
+        " FROM vehicles v LEFT JOIN vehicle_facts f ON f.vehicle_id = v.id"
+        f" WHERE v.customer_id IS NOT NULL {where}", params)
+
+
+def _vehicle_facts(row: tuple, _d) -> VehicleFacts:
+    vid, cid, plate, delivery, usage, ins1, ins2, insp, last_visit, d0, d1, k0, k1, lm = row
+    if lm:
+        day, oid, km, ono = lm.split("|", 3)
+        lm = Visit(_d(day), int(km) if km else None, int(oid), ono)
+    return VehicleFacts(vid, cid, plate, _d(delivery), usage, _d(ins1), _d(ins2), _d(insp), lm,
+                        _d(last_visit), (_d(d0), k0) if d0 else None, (_d(d1), k1) if d1 else None)
+
+
 def load_vehicles(db: sqlite_utils.Database, where: str = "", params=()) -> list[VehicleFacts]:
     """Owned vehicles with their last maintenance, last visit and mileage span.
 
     ``where`` (on ``v``, the vehicle) narrows them; the order facts come from
-    ``vehicle_facts``, the last maintenance packed as 'date|id|km|order no'.
+    ``vehicle_facts``.
     """
     _d = _date_memo()
-    out = []
-    for (vid, cid, plate, delivery, usage, ins1, ins2, insp, last_visit, d0, d1, k0, k1,
-         lm) in db.conn.execute(
-            "SELECT v.id, v.customer_id, v.plate, coalesce(v.delivery_date, v.purchase_date),"
-            " v.usage, v.insurance_compulsory_expiry, v.insurance_commercial_expiry,"
-            " v.inspection_due, f.last_visit, f.km_first_date, f.km_last_date, f.km_min,"
-            " f.km_max, f.last_maintenance"
-            " FROM vehicles v LEFT JOIN vehicle_facts f ON f.vehicle_id = v.id"
-            f" WHERE v.customer_id IS NOT NULL {where}", params):
-        if lm:
-            day, oid, km, ono = lm.split("|", 3)
-            lm = Visit(_d(day), int(km) if km else None, int(oid), ono)
-        out.append(VehicleFacts(vid, cid, plate, _d(delivery), usage, _d(ins1), _d(ins2),
-                                _d(insp), lm, _d(last_visit), (_d(d0), k0) if d0 else None,
-                                (_d(d1), k1) if d1 else None))
-    return out
+    return [_vehicle_facts(row, _d) for row in _vehicle_rows(db, where, params)]
 
 
 def load_orders(db: sqlite_utils.Database, start: date, end: date, where: str = "",
@@ -211,42 +218,33 @@ def candidates(db: sqlite_utils.Database, day: date, settings: dict,
     end = horizon(day, wc)
     kmpd = planning["default_km_per_day"]
     out: list[Candidate] = []
-    vehicles = load_vehicles(db, f"AND v.customer_id {_IN_SCOPE}" if scoped else "")
-    by_id = {v.id: v for v in vehicles}
     window = (day, end)
-    w_cfg, r_cfg = care["warranty_check"], care["regular_maintenance"]
-    # The last warranty point lies at most max(points) months after delivery, and a
-    # regular maintenance at most `months` after the last one: older ones cannot be due.
-    warranty_from = rules.add_months(
-        day + timedelta(days=w_cfg["lead_days"] - w_cfg["expires_after_days"]),
-        -max((m for m, _km in w_cfg["points"]), default=0))
-    maintenance_from = rules.add_months(day - timedelta(days=r_cfg["expires_after_days"]),
-                                        -r_cfg["months"])
-    # Cheap bounds first: most vehicles have nothing near the window, and the rules
-    # need not run for them. Each bound is the widest the rule's settings allow.
-    delivery_from = day - timedelta(days=max(care[k]["days_after"] + care[k]["expires_after_days"]
-                                             for k in ("welcome_sms", "delivery_call",
-                                                       "delivery_questionnaire")))
-    ins_lo = {k: day + timedelta(days=care[k]["lead_days"] - care[k]["expires_after_days"])
-              for k in ("insurance_compulsory", "insurance_commercial")}
-    ins_hi = {k: end + timedelta(days=care[k]["lead_days"]) for k in ins_lo}
-    inspection_gate = _inspection_gate(day, end, care["inspection"], settings["inspection_rules"])
-    for v in vehicles:
-        if v.delivery is not None and delivery_from <= v.delivery <= end:
+    gate = _vehicle_gate(day, end, settings)
+    _d = _date_memo()
+    vehicles: list[tuple[VehicleFacts, tuple]] = []
+    last_visit: dict[int, str] = {}  # customer -> the last visit over all their vehicles
+    for row in _vehicle_rows(db, f"AND v.customer_id {_IN_SCOPE}" if scoped else ""):
+        lv = row[8]
+        if lv and lv > last_visit.get(row[1], ""):
+            last_visit[row[1]] = lv
+        # Most vehicles have nothing near the window: they are judged on the stored
+        # strings, and the facts are built only for those a rule may fire for.
+        flags = gate(row)
+        if flags:
+            vehicles.append((_vehicle_facts(row, _d), flags))
+    by_id = {v.id: v for v, _flags in vehicles}
+    for v, (delivery, first, regular, warranty, insurance, inspection) in vehicles:
+        if delivery:
             out += rules.delivery_contacts(v, care, window)
-        if v.delivery is not None and (v.last_maintenance is None
-                                       or v.last_maintenance.day < v.delivery):
+        if first:
             out += rules.first_maintenance(v, care, kmpd, window)
-        if v.last_maintenance is not None and v.last_maintenance.day >= maintenance_from:
+        if regular:
             out += rules.regular_maintenance(v, care, kmpd, window)
-        if v.delivery is not None and v.delivery >= warranty_from:
+        if warranty:
             out += rules.warranty_checks(v, care, kmpd, window)
-        if (v.insurance_compulsory and ins_lo["insurance_compulsory"] <= v.insurance_compulsory
-                <= ins_hi["insurance_compulsory"]) or (
-                v.insurance_commercial and ins_lo["insurance_commercial"]
-                <= v.insurance_commercial <= ins_hi["insurance_commercial"]):
+        if insurance:
             out += rules.insurance(v, care, window)
-        if inspection_gate(v):
+        if inspection:
             out += rules.inspection(v, care, settings["inspection_rules"], day, end)
     longest = max(care["post_repair"]["days_after"] + care["post_repair"]["expires_after_days"],
                   care["advice_followup"]["days_after"]
@@ -255,9 +253,60 @@ def candidates(db: sqlite_utils.Database, day: date, settings: dict,
                          f"AND o.customer_id {_IN_SCOPE}" if scoped else ""):
         out += rules.post_repair(o, care, window)
         out += rules.advice_followup(o, care, window)
-    out += _customer_candidates(db, day, end, care, vehicles, scoped)
+    out += _customer_candidates(db, day, end, care, last_visit, scoped)
     keep = [c for c in out if c.due <= end and c.expires >= day]
     return keep, by_id
+
+
+def _vehicle_gate(day: date, end: date, settings: dict):
+    """Which vehicle rules may fire in the window, judged on a stored row's ISO strings.
+
+    Returns a function of a ``_vehicle_rows`` row giving a tuple of flags
+    (delivery contacts, first maintenance, regular maintenance, warranty,
+    insurance, inspection), or None when no rule can. Each bound is the
+    widest the rule's settings allow, so a rule that would give a contact
+    in the window is never skipped (ISO strings compare as dates do).
+    """
+    care = settings["care"]
+    w_cfg, r_cfg, f_cfg = (care["warranty_check"], care["regular_maintenance"],
+                           care["first_maintenance"])
+    iso = date.isoformat
+    end_s = iso(end)
+    delivery_from = iso(day - timedelta(days=max(
+        care[k]["days_after"] + care[k]["expires_after_days"]
+        for k in ("welcome_sms", "delivery_call", "delivery_questionnaire"))))
+    # A first maintenance is due at the latest `months` after delivery, a regular one
+    # `months` after the last, the last warranty check max(points) months after
+    # delivery; a few days' slack covers months of unequal length.
+    slack = timedelta(days=3)
+    first_from = iso(rules.add_months(day - timedelta(days=f_cfg["expires_after_days"]),
+                                      -f_cfg["months"]) - slack)
+    maintenance_from = iso(rules.add_months(day - timedelta(days=r_cfg["expires_after_days"]),
+                                            -r_cfg["months"]) - slack)
+    warranty_from = iso(rules.add_months(
+        day + timedelta(days=w_cfg["lead_days"] - w_cfg["expires_after_days"]),
+        -max((m for m, _km in w_cfg["points"]), default=0)) - slack)
+    ins = [(iso(day + timedelta(days=care[k]["lead_days"] - care[k]["expires_after_days"])),
+            iso(end + timedelta(days=care[k]["lead_days"])))
+           for k in ("insurance_compulsory", "insurance_commercial")]
+    (lo1, hi1), (lo2, hi2) = ins
+    inspection = _inspection_gate(day, end, care["inspection"], settings["inspection_rules"])
+
+    def gate(row: tuple) -> tuple | None:
+        delivery, ins1, ins2, insp, lm = row[3], row[5], row[6], row[7], row[13]
+        last_m = lm[:10] if lm else None
+        flags = (
+            delivery is not None and delivery_from <= delivery <= end_s,
+            delivery is not None and delivery >= first_from and (
+                last_m is None or last_m < delivery),
+            last_m is not None and last_m >= maintenance_from,
+            delivery is not None and delivery >= warranty_from,
+            (ins1 is not None and lo1 <= ins1 <= hi1) or (ins2 is not None and lo2 <= ins2 <= hi2),
+            inspection(insp, delivery),
+        )
+        return flags if True in flags else None
+
+    return gate
 
 
 def _inspection_gate(day: date, end: date, cfg: dict, table: dict):
@@ -266,7 +315,8 @@ def _inspection_gate(day: date, end: date, cfg: dict, table: dict):
     Inspection dates fall on whole-month steps from delivery (or from the
     imported date), every step a multiple of the gcd of the rule table's
     intervals; a vehicle whose month is not congruent with any month the
-    window can reach is skipped without walking its dates.
+    window can reach is skipped without walking its dates. Takes the stored
+    inspection and delivery dates as ISO strings.
     """
     from math import gcd
 
@@ -282,18 +332,19 @@ def _inspection_gate(day: date, end: date, cfg: dict, table: dict):
     while d <= hi:
         months.add((d.year * 12 + d.month - 1) % g)
         d = rules.add_months(d, 1)
+    lo_s, hi_s = lo.isoformat(), hi.isoformat()
 
-    def gate(v: VehicleFacts) -> bool:
-        if v.inspection_due is not None and lo <= v.inspection_due <= hi:
+    def gate(inspection_due: str | None, delivery: str | None) -> bool:
+        if inspection_due is not None and lo_s <= inspection_due <= hi_s:
             return True
-        start = v.inspection_due or v.delivery
-        return start is not None and (start.year * 12 + start.month - 1) % g in months
+        start = inspection_due or delivery
+        return start is not None and (int(start[:4]) * 12 + int(start[5:7]) - 1) % g in months
 
     return gate
 
 
-def _customer_candidates(db, day: date, end: date, care: dict,
-                         vehicles: list[VehicleFacts], scoped: bool) -> list[Candidate]:
+def _customer_candidates(db, day: date, end: date, care: dict, last_visit: dict[int, str],
+                         scoped: bool) -> list[Candidate]:
     out: list[Candidate] = []
     scope = f" AND c.id {_IN_SCOPE}" if scoped else ""
     # Birthdays: only customers whose solar month-day falls in the window, plus every
@@ -312,16 +363,12 @@ def _customer_candidates(db, day: date, end: date, care: dict,
                                  f" WHERE mobile IS NOT NULL{scope}"):
             out += rules.holiday_greetings(CustomerFacts(c[0], None, None, c[1], None), care, hols)
     # Recovery: a customer's last visit over all the vehicles they own.
-    last: dict[int, date] = {}
-    for v in vehicles:
-        if v.last_visit and (v.customer_id not in last or v.last_visit > last[v.customer_id]):
-            last[v.customer_id] = v.last_visit
     cfg = care["recovery"]
     if cfg["enabled"]:
-        cutoff = day - timedelta(days=cfg["lost_after_days"] - cfg["every_days"])
-        for cid, lv in last.items():
+        cutoff = (day - timedelta(days=cfg["lost_after_days"] - cfg["every_days"])).isoformat()
+        for cid, lv in last_visit.items():
             if lv <= cutoff:
-                out += rules.recovery(CustomerFacts(cid, None, None, None, lv), care, day)
+                out += rules.recovery(CustomerFacts(cid, None, None, None, _d(lv)), care, day)
     return out
 
 

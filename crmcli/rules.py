@@ -262,12 +262,17 @@ def warranty_checks(v: VehicleFacts, care: dict, default_kmpd: float,
     cfg = care["warranty_check"]
     if not cfg["enabled"] or v.delivery is None:
         return []
-    per_day, _own = km_per_day(v, default_kmpd)
+    per_day = None
     lead = timedelta(days=cfg["lead_days"])
     out = []
     expires = timedelta(days=cfg["expires_after_days"])
     for months, km in cfg["points"]:
-        point = min(add_months(v.delivery, months), _by_km(v.delivery, km, per_day))
+        by_time = add_months(v.delivery, months)
+        if window is not None and by_time - lead + expires < window[0]:
+            continue  # the point is reached by time at the latest, and that check is over
+        if per_day is None:
+            per_day, _own = km_per_day(v, default_kmpd)
+        point = min(by_time, _by_km(v.delivery, km, per_day))
         if window is not None and (point - lead > window[1] or point - lead + expires < window[0]):
             continue
         out.append(_cand("warranty_check", f"warranty_check:v{v.id}:{months}m", cfg, point - lead,
