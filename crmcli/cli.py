@@ -461,8 +461,9 @@ TODAY_ROWS = 25
 def plan_cmd(
     ctx: typer.Context,
     day: DateOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Plan again even if nothing changed "
-                                        "since the last plan of that day.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Plan every customer again, not only "
+                                        "those whose data changed since the day was planned.")
+                     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan the day's care contacts and callbacks; safe to run again (nothing is duplicated)."""
@@ -479,6 +480,8 @@ def plan_cmd(
     else:
         msg = (f"{when}: {result.created} new, {result.updated} updated, {result.merged} merged,"
                f" {result.withdrawn} withdrawn, {result.missed} missed; {result.open} open tasks")
+        if result.scope == "changed":
+            msg += f" (planned again for {result.customers} customers whose data changed)"
     out().print(msg, markup=False, highlight=False, soft_wrap=True)
 
 
