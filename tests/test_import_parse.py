@@ -56,7 +56,13 @@ def _big_orders(tmp_path: Path, rows: int) -> Path:
     return gen.write_big_orders_xlsx(tmp_path / "big.xlsx", rows, TODAY, 7)
 
 
-V1 = "LFV2A21K4E3066018"
+def _vin(prefix8: str, suffix8: str) -> str:
+    from crmcli.normalize import vin_check_digit
+
+    return prefix8 + vin_check_digit(prefix8 + "0" + suffix8) + suffix8
+
+
+V1 = _vin("LFV2A21K", "E3066018")
 HEADER = ["工单号", "车牌号码", "车架号", "客户名称", "联系电话", "手机", "进厂日期", "结算日期",
           "进厂里程(km)", "维修类别", "工时费", "材料费", "合计金额"]
 MESSY_ROWS = [
@@ -87,6 +93,7 @@ def test_chunked_parse_equals_row_by_row_on_messy_rows(tmp_path, monkeypatch, ch
     assert fast[1] == [(7, "totals row"), (8, "header repeated inside the data")]
     assert [(r[0], r[4]) for r in rows] == [(2, False), (3, False), (4, True), (5, True), (6, True),
                                             (9, False), (11, True), (12, False)]
+    assert [r[0] for r in rows if not r[3]] == [2, 12]  # clean rows, the chunked path's own
     assert rows[0][2]["mobile"] == "13812345678"  # from the second phone column
     assert rows[0][2]["total"] == 30000 and rows[0][2]["order_date"] == "2026-10-01"
 
