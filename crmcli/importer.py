@@ -48,6 +48,7 @@ from .fields import FIELDS_BY_KIND, alias_table, header_key
 HEADER_SCAN_ROWS = 30
 TOTALS_WORDS = ("合计", "总计", "小计", "total", "sum")
 CHUNK = 500  # SQLite's variable limit is far higher; 500 keeps each IN query quick
+MERGE_BATCH = 5000  # rows merged after each load of their stored orders
 
 
 @dataclass(slots=True)
@@ -736,10 +737,12 @@ class Merger:
         self.vehicles_by_vin: dict[str, dict] = {}
         self.vehicles_by_plate: dict[str, dict] = {}
         self.veh_by_id: dict[int, dict] = {}
-        self.orders: dict[str, dict] = {}
+        # Stored orders of the rows about to be merged, as (id, order_no, *ORDER_COLS),
+        # loaded a batch at a time by load_orders and dropped once merged.
+        self.orders: dict[str, tuple] = {}
         self.new_customers: list[dict] = []
         self.new_vehicles: list[dict] = []
-        self.new_orders: list[dict] = []
+        self.new_orders: list[tuple] = []  # (id, order_no, created_at, updated_at, *ORDER_COLS)
         self.dirty_customers: dict[int, dict] = {}
         self.dirty_vehicles: dict[int, dict] = {}
         self.dirty_orders: dict[int, dict] = {}
@@ -779,16 +782,26 @@ class Merger:
         for c in (self._load("customers", "merge_key", keys) + self._load("customers", "id", owner_ids)
                   + self._load("customers", "mobile", mobiles)):
             self._index_customer(c)
-        if kind == "orders":
-            cols = "id, order_no, " + ", ".join(self.ORDER_COLS)
-            for o in self._load("repair_orders", "order_no", map(get["order_no"], records),
-                                cols):
-                self.orders[o["order_no"]] = o
         since = self._load("vehicle_owners", "vehicle_id", list(self.veh_by_id))
         for row in since:
             v = self.veh_by_id[row["vehicle_id"]]
             if row["until"] is None and row["customer_id"] == v["customer_id"]:
                 v["_owner_since"] = row["since"]
+
+    def load_orders(self, order_nos: Iterable[str]) -> None:
+        """Load the stored orders with these numbers (the next batch of rows to merge).
+
+        A batch at a time rather than all at once: a re-export of 100,000 orders
+        would otherwise hold every stored order in memory through the merge.
+        """
+        keys = [k for k in order_nos if k]
+        cols = "id, order_no, " + ", ".join(self.ORDER_COLS)
+        cur = self.conn.cursor()
+        for chunk in _chunks(keys):
+            cur.execute(f"SELECT {cols} FROM repair_orders WHERE order_no IN"
+                        f" ({','.join('?' * len(chunk))})", chunk)
+            for row in cur:
+                self.orders[row[1]] = row
 
     def _index_vehicle(self, v: dict) -> None:
         if v["id"] in self.veh_by_id:
@@ -991,29 +1004,24 @@ class Merger:
         if vehicle is not None:
             changed |= self.update_vehicle(vehicle, rec, ("model",))
             changed |= self.set_owner(vehicle, customer, _iso(rec["order_date"]))
-        values = {
-            "vehicle_id": vehicle["id"] if vehicle else None,
-            "customer_id": customer["id"] if customer else None,
-            "date_in": rec.get("date_in"), "date_settled": rec.get("date_settled"),
-            "order_date": rec["order_date"], "mileage": rec.get("mileage"),
-            "service_type": rec.get("service_type"),
-            "service_type_raw": rec.get("service_type_raw"),
-            "items": rec.get("items"), "labour_fen": rec.get("labour"),
-            "parts_fen": rec.get("parts"), "total_fen": rec.get("total"),
-            "advisor": rec.get("advisor"), "advice": rec.get("advice"),
-        }
-        existing = self.orders.get(rec["order_no"])
-        if existing is None:
-            row = values
-            row.update(id=self._take_id("repair_orders"), order_no=rec["order_no"],
-                       created_at=self.now, updated_at=self.now, _new=True)
-            self.orders[rec["order_no"]] = row
-            self.new_orders.append(row)
+        get = rec.get
+        # In ORDER_COLS order. Every value is as stored: ISO text, int or None.
+        values = (vehicle["id"] if vehicle else None, customer["id"] if customer else None,
+                  get("date_in"), get("date_settled"), rec["order_date"], get("mileage"),
+                  get("service_type"), get("service_type_raw"), get("items"), get("labour"),
+                  get("parts"), get("total"), get("advisor"), get("advice"))
+        order_no = rec["order_no"]
+        # _merge gives each order number once (the later row of a file wins), so an
+        # order is never seen twice here: a new one is final, and a stored one is dropped.
+        stored = self.orders.pop(order_no, None)
+        if stored is None:
+            self.new_orders.append((self._take_id("repair_orders"), order_no, self.now, self.now)
+                                   + values)
             return "inserted"
-        for col, val in values.items():
-            changed |= self._set("order", existing, col, val, self.dirty_orders)
-        if existing.get("_new"):
-            return "inserted"
+        if values != stored[2:]:  # the whole row first: a re-export mostly changes nothing
+            existing = dict(zip(("id", "order_no") + self.ORDER_COLS, stored))
+            for col, val in zip(self.ORDER_COLS, values):
+                changed |= self._set("order", existing, col, val, self.dirty_orders)
         return "updated" if changed else "unchanged"
 
     def merge_vehicle_row(self, rec: dict) -> str:
@@ -1037,11 +1045,11 @@ class Merger:
         conn = self.conn
         now = self.now
 
-        def insert(table: str, cols: tuple, rows: list[dict]) -> None:
+        def insert(table: str, cols: tuple, rows: list[dict] | list[tuple]) -> None:
             if not rows:
                 return
             sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
-            conn.executemany(sql, map(itemgetter(*cols), rows))
+            conn.executemany(sql, rows if type(rows[0]) is tuple else map(itemgetter(*cols), rows))
 
         def update(table: str, cols: tuple, rows: Iterable[dict]) -> None:
             rows = [r for r in rows if not r.get("_new")]
@@ -1253,19 +1261,24 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str,
         return (mobile(rec) is None and customer_name(rec) is not None,
                 _iso(when) or "", pr.row_no)
 
-    for pr in sorted(accepted, key=merge_order_key):
-        merger.row_flags = []
-        verdict = merge(dict(zip(fields, pr.record)))
-        for fld, value, reason in merger.row_flags:
-            p = Problem(pr.row_no, "flagged", fld, None, value, reason)
-            if not pr.problems:
-                pr.problems = []
-            pr.problems.append(p)
-            result.problems.append(p)
-        counts[verdict] += 1
-        if pr.problems:
-            result.flagged += 1
-        result.verdicts.append((pr.row_no, verdict + (" (flagged)" if pr.problems else "")))
+    ordered = sorted(accepted, key=merge_order_key)
+    for start in range(0, len(ordered), MERGE_BATCH):
+        batch = ordered[start:start + MERGE_BATCH]
+        if kind == "orders":
+            merger.load_orders([order_no(pr.record) for pr in batch])
+        for pr in batch:
+            merger.row_flags = []
+            verdict = merge(dict(zip(fields, pr.record)))
+            for fld, value, reason in merger.row_flags:
+                p = Problem(pr.row_no, "flagged", fld, None, value, reason)
+                if not pr.problems:
+                    pr.problems = []
+                pr.problems.append(p)
+                result.problems.append(p)
+            counts[verdict] += 1
+            if pr.problems:
+                result.flagged += 1
+            result.verdicts.append((pr.row_no, verdict + (" (flagged)" if pr.problems else "")))
     merger.flush()
     result.inserted, result.updated, result.unchanged = (
         counts["inserted"], counts["updated"], counts["unchanged"])
