@@ -47,6 +47,7 @@ from .fields import FIELDS_BY_KIND, alias_table, header_key
 
 HEADER_SCAN_ROWS = 30
 TOTALS_WORDS = ("合计", "总计", "小计", "total", "sum")
+_TOTALS_FIRST = frozenset(w[0] for w in TOTALS_WORDS)
 CHUNK = 500  # SQLite's variable limit is far higher; 500 keeps each IN query quick
 MERGE_BATCH = 5000  # rows merged after each load of their stored orders
 
@@ -427,16 +428,22 @@ def parse_rows(
         n += 1
         if progress and n % 2000 == 0:
             progress(n)
-        if _is_blank(cells):
+        c0 = cells[0] if cells else None
+        if type(c0) is str and c0 and not c0[0].isspace() and c0[0].lower()[:1] not in _TOTALS_FIRST:
+            pass  # the usual data row: neither blank nor a totals row, said without a call
+        elif _is_blank(cells):
             blank += 1
             continue
-        if _is_totals(cells):
+        elif _is_totals(cells):
             skipped.append((row_no, "totals row"))
             continue
-        if key_col is not None and key_col < len(cells) and isinstance(cells[key_col], str) \
-                and header_key(cells[key_col]) in header_keys and cells[key_col].strip():
-            skipped.append((row_no, "header repeated inside the data"))
-            continue
+        if key_col is not None and key_col < len(cells) and isinstance(cells[key_col], str):
+            key = cells[key_col]
+            # header_key of plain ASCII letters and digits is just their lower case
+            if (key.lower() if key.isascii() and key.isalnum() else header_key(key)) in header_keys \
+                    and key.strip():
+                skipped.append((row_no, "header repeated inside the data"))
+                continue
         chunk.append((row_no, cells))
         if len(chunk) == CHUNK_ROWS:
             _parse_chunk(kind, chunk, columns, fields, colnames, alternates, need, out)
@@ -754,7 +761,10 @@ class Merger:
         }
 
     # ---- loading only what this file can touch
-    def _load(self, table: str, column: str, keys: Iterable[str], cols: str = "*") -> list[dict]:
+    def _load(self, table: str, column: str, keys: Iterable[str], cols: str = "*",
+              known: dict | None = None) -> list[dict]:
+        """Rows whose column is one of keys, as dicts; with ``known`` (id -> row, and
+        the first column is the id), the rows already known are left out."""
         keys = list({k for k in keys if k})
         rows: list[dict] = []
         cur = self.conn.cursor()
@@ -762,7 +772,10 @@ class Merger:
             marks = ",".join("?" * len(chunk))
             cur.execute(f"SELECT {cols} FROM {table} WHERE {column} IN ({marks})", chunk)
             names = [d[0] for d in cur.description]
-            rows.extend(dict(zip(names, r)) for r in cur.fetchall())
+            if known is None:
+                rows.extend(dict(zip(names, r)) for r in cur.fetchall())
+            else:
+                rows.extend(dict(zip(names, r)) for r in cur.fetchall() if r[0] not in known)
         return rows
 
     def preload(self, records: list[tuple], fields: tuple[str, ...], kind: str) -> None:
@@ -771,16 +784,24 @@ class Merger:
                                                      "order_no")}
         vins = list(map(get["vin"], records))
         plates = list(map(get["plate"], records))
-        for v in self._load("vehicles", "vin", vins) + self._load("vehicles", "plate", plates):
+        # Each query's rows are indexed before the next runs, so a row the next finds
+        # again is skipped before it is made a dict (_index_* would ignore it anyway).
+        for v in self._load("vehicles", "vin", vins):
+            self._index_vehicle(v)
+        for v in self._load("vehicles", "plate", plates, known=self.veh_by_id):
             self._index_vehicle(v)
         mobiles = list(map(get["mobile"], records))
         keys = [self.customer_key({"customer_name": name, "mobile": mobile, "vin": vin,
                                    "plate": plate}, None)
                 for name, mobile, vin, plate in zip(map(get["customer_name"], records), mobiles,
                                                     vins, plates)]
-        owner_ids = [v["customer_id"] for v in self.veh_by_id.values() if v["customer_id"]]
-        for c in (self._load("customers", "merge_key", keys) + self._load("customers", "id", owner_ids)
-                  + self._load("customers", "mobile", mobiles)):
+        for c in self._load("customers", "merge_key", keys):
+            self._index_customer(c)
+        owner_ids = [v["customer_id"] for v in self.veh_by_id.values()
+                     if v["customer_id"] and v["customer_id"] not in self.cust_by_id]
+        for c in self._load("customers", "id", owner_ids):
+            self._index_customer(c)
+        for c in self._load("customers", "mobile", mobiles, known=self.cust_by_id):
             self._index_customer(c)
         since = self._load("vehicle_owners", "vehicle_id", list(self.veh_by_id))
         for row in since:

@@ -142,3 +142,29 @@ def test_chunked_import_stores_what_the_row_by_row_import_stores(tmp_path, monke
     assert chunked[1] == reference[1] and chunked[2] == reference[2]
     for table in chunked[0]:
         assert len(chunked[0][table]) == len(reference[0][table]), table
+
+
+def test_totals_rows_and_repeated_headers_are_told_from_data_rows(tmp_path):
+    # Data rows are recognised without calling _is_blank/_is_totals when their first
+    # cell plainly starts with something else; these are the cases near that line,
+    # judged against those functions and header_key one row at a time.
+    from crmcli.fields import header_key
+
+    header = ["RO Number", "结算日期", "合计金额"]
+    rows = [["T2026001", "2026-10-01", 1], ["sum", "", 2], [" 合计", "", 3], ["Total:", "", 4],
+            ["s1", "2026-10-02", 5], ["  ", "", ""], ["ＴＯＴＡＬ", "", 6], ["RONumber", "", ""],
+            ["ro number", "", ""], ["", "小计", 7], ["2026003", "2026-10-03", 8], ["RO Number（单号）", "", ""]]
+    path = messy.write_csv(tmp_path / "t.csv", [header] + rows)
+    parsed, skipped, blank = _parse(path, "orders")
+    expected, data, blanks = [], [], 0
+    for row_no, cells in enumerate(rows, start=2):
+        if importer._is_blank(cells):
+            blanks += 1
+        elif importer._is_totals(cells):
+            expected.append((row_no, "totals row"))
+        elif header_key(cells[0]) == header_key(header[0]):
+            expected.append((row_no, "header repeated inside the data"))
+        else:
+            data.append(row_no)
+    assert (skipped, [r[0] for r in parsed], blank) == (expected, data, blanks)
+    assert len(expected) == 7 and data == [2, 6, 8, 12]
