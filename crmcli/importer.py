@@ -69,7 +69,9 @@ class Problem:
 class ParsedRow:
     row_no: int
     cells: list | None  # kept only for a row with problems (for --rejects)
-    record: tuple  # the values of parse_rows' record fields; a dict while _row_rules runs
+    # the values of parse_rows' record fields; a dict while _row_rules runs, None once
+    # a row without problems is merged
+    record: tuple | None
     problems: list[Problem] | tuple  # () for a clean row
     rejected: bool = False
 
@@ -915,9 +917,12 @@ class Merger:
 
     # ---- field updates with an audit trail
     def _set(self, entity: str, row: dict, col: str, value, dirty: dict) -> bool:
-        value = _iso(value)
+        if value is None:
+            return False
+        if isinstance(value, date):
+            value = value.isoformat()
         old = row.get(col)
-        if value is None or old == value:
+        if old == value:
             return False
         row[col] = value
         if not row.get("_new"):
@@ -1299,6 +1304,8 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str,
             counts[verdict] += 1
             if pr.problems:
                 result.flagged += 1
+            else:
+                pr.record = None  # merged: only a row with problems is read again (below)
             result.verdicts.append((pr.row_no, verdict + (" (flagged)" if pr.problems else "")))
     merger.flush()
     result.inserted, result.updated, result.unchanged = (
