@@ -33,6 +33,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 
@@ -46,7 +47,9 @@ from .fields import FIELDS_BY_KIND, alias_table, header_key
 
 HEADER_SCAN_ROWS = 30
 TOTALS_WORDS = ("合计", "总计", "小计", "total", "sum")
+_TOTALS_FIRST = frozenset(w[0] for w in TOTALS_WORDS)
 CHUNK = 500  # SQLite's variable limit is far higher; 500 keeps each IN query quick
+MERGE_BATCH = 5000  # rows merged after each load of their stored orders
 
 
 @dataclass(slots=True)
@@ -65,9 +68,11 @@ class Problem:
 @dataclass(slots=True)
 class ParsedRow:
     row_no: int
-    cells: list | None
-    record: dict
-    problems: list[Problem]
+    cells: list | None  # kept only for a row with problems (for --rejects)
+    # the values of parse_rows' record fields; a dict while _row_rules runs, None once
+    # a row without problems is merged
+    record: tuple | None
+    problems: list[Problem] | tuple  # () for a clean row
     rejected: bool = False
 
 
@@ -358,6 +363,37 @@ def alternate_columns(header: list, mapping: dict[int, str], aliases: dict[str, 
     return out
 
 
+# Derived fields a record can hold besides the mapped ones (see _convert and _row_rules).
+DERIVED_FIELDS = ("service_type_raw", "lunar_birthday", "order_date", "total", "usage_guess")
+CHUNK_ROWS = 2048  # rows normalised together, column by column
+
+
+def record_fields(mapping: dict[int, str]) -> tuple[str, ...]:
+    """The fields of a parsed record, in order: a record is a tuple of their values.
+
+    A tuple a row (None where a field is absent) costs a fifth of a dict a row,
+    which matters with 100,000 rows held until they are merged.
+    """
+    names = [mapping[i] for i in sorted(mapping)]
+    return tuple(names + [f for f in DERIVED_FIELDS if f not in names])
+
+
+def record_dict(fields: tuple[str, ...], record: tuple) -> dict:
+    """A record as the dict the merge reads (absent fields are None)."""
+    return dict(zip(fields, record))
+
+
+@dataclass(slots=True)
+class _Column:
+    index: int
+    field: str
+    name: str
+    parse: Callable
+    cache: dict | None  # raw -> _convert result, for the slow path too
+    plain: dict  # raw -> value, for the raws whose value needs no flag nor another field
+    raw_text: dict | None  # service_type only: raw -> the raw text kept beside the type
+
+
 def parse_rows(
     kind: str,
     rows: Iterable[tuple[int, list]],
@@ -366,68 +402,224 @@ def parse_rows(
     today: date,
     progress: Callable[[int], None] | None = None,
     alternates: dict[int, list[int]] | None = None,
-) -> tuple[list[ParsedRow], list[tuple[int, str]], int]:
-    """Normalise each data row. Returns (parsed rows, skipped (row, reason), blank count).
+) -> tuple[list[ParsedRow], list[tuple[int, str]], int, tuple[str, ...]]:
+    """Normalise each data row. Returns (parsed rows, skipped (row, reason), blank
+    count, the record fields: each ParsedRow.record is a tuple of their values).
 
     Each column's parser runs once per distinct cell value (DMS exports repeat
     VINs, names, dates and types row after row); dates come out as ISO text.
+    Rows are normalised a chunk at a time, column by column; a row with anything
+    to say (a flagged cell, a missing key field) is parsed again on its own by
+    the row-by-row rules, so its record and problems are exactly theirs.
     """
-    columns = [(i, f, str(header[i]).strip(), _column_parser(f, today),
-                None if f in UNCACHED else {}) for i, f in sorted(mapping.items())]
-    colnames = {f: name for _i, f, name, _p, _c in columns}
+    alternates = alternates or {}
+    fields = record_fields(mapping)
+    columns = [_Column(i, f, str(header[i]).strip(), _column_parser(f, today),
+                       None if f in UNCACHED else {}, {}, {} if f == "service_type" else None)
+               for i, f in sorted(mapping.items())]
+    colnames = {c.field: c.name for c in columns}
     header_keys = {header_key(h) for h in header if isinstance(h, str) and h}
     key_col = next((i for i, f in mapping.items() if f == ("order_no" if kind == "orders" else "vin")), None)
+    need = 1 + max([*mapping, *(j for js in alternates.values() for j in js)])
     out: list[ParsedRow] = []
     skipped: list[tuple[int, str]] = []
     blank = 0
     n = 0
+    chunk: list[tuple[int, list]] = []
     for row_no, cells in rows:
         n += 1
         if progress and n % 2000 == 0:
             progress(n)
-        if _is_blank(cells):
+        c0 = cells[0] if cells else None
+        if type(c0) is str and c0 and not c0[0].isspace() and c0[0].lower()[:1] not in _TOTALS_FIRST:
+            pass  # the usual data row: neither blank nor a totals row, said without a call
+        elif _is_blank(cells):
             blank += 1
             continue
-        if _is_totals(cells):
+        elif _is_totals(cells):
             skipped.append((row_no, "totals row"))
             continue
-        if key_col is not None and key_col < len(cells) and isinstance(cells[key_col], str) \
-                and header_key(cells[key_col]) in header_keys and cells[key_col].strip():
-            skipped.append((row_no, "header repeated inside the data"))
-            continue
-        record: dict = {}
-        problems: list[Problem] = []
-        ncells = len(cells)
-        for i, fld, colname, parse, cache in columns:
-            raw = cells[i] if i < ncells else None
-            if (raw is None or raw == "") and alternates and i in alternates:
-                for j in alternates[i]:
-                    raw = cells[j] if j < ncells else None
-                    if raw is not None and raw != "":
-                        break
-            if raw is None or raw == "":
+        if key_col is not None and key_col < len(cells) and isinstance(cells[key_col], str):
+            key = cells[key_col]
+            # header_key of plain ASCII letters and digits is just their lower case
+            if (key.lower() if key.isascii() and key.isalnum() else header_key(key)) in header_keys \
+                    and key.strip():
+                skipped.append((row_no, "header repeated inside the data"))
                 continue
-            if cache is None:
-                res = _convert(parse, fld, raw)
+        chunk.append((row_no, cells))
+        if len(chunk) == CHUNK_ROWS:
+            _parse_chunk(kind, chunk, columns, fields, colnames, alternates, need, out)
+            chunk = []
+    if chunk:
+        _parse_chunk(kind, chunk, columns, fields, colnames, alternates, need, out)
+    return out, skipped, blank, fields
+
+
+def _parse_chunk(kind: str, chunk: list[tuple[int, list]], columns: list[_Column],
+                 fields: tuple[str, ...], colnames: dict[str, str],
+                 alternates: dict[int, list[int]], need: int, out: list[ParsedRow]) -> None:
+    """Normalise a chunk of rows column by column; append a ParsedRow for each."""
+    padded = [cells if len(cells) >= need else list(cells) + [None] * (need - len(cells))
+              for _row_no, cells in chunk]
+    raw_cols = list(zip(*padded))
+    del padded
+    nrows = len(chunk)
+    slow: set[int] = set()  # rows parsed again one by one
+    values: list = [None] * len(fields)
+    slot = {f: k for k, f in enumerate(fields)}
+    for col in columns:
+        raws = raw_cols[col.index]
+        if col.index in alternates:  # a blank cell is read from a later column of the same field
+            raws = list(raws)
+            for k, raw in enumerate(raws):
+                if raw is None or raw == "":
+                    for j in alternates[col.index]:
+                        raw = raw_cols[j][k]
+                        if raw is not None and raw != "":
+                            raws[k] = raw
+                            break
+        fld = col.field
+        if col.cache is None:
+            values[slot[fld]] = _uncached_values(col, raws, slow)
+            continue
+        if fld in DATE_FIELDS:  # the time of day is not kept; one cache entry a day
+            raws = [raw.date() if type(raw) is datetime else raw for raw in raws]
+        plain = col.plain
+        odd = set()
+        for raw in set(raws).difference(plain):
+            if raw is None or raw == "":
+                plain[raw] = None  # a blank cell: the field is absent
+                continue
+            res = col.cache.get(raw)
+            if res is None:
+                res = col.cache[raw] = _convert(col.parse, fld, raw)
+            out_fld, value, reason, _shown_value, extra = res
+            if reason is None and out_fld == fld:
+                plain[raw] = value
+                if col.raw_text is not None:
+                    col.raw_text[raw] = None if value is None else extra
             else:
-                if type(raw) is datetime and fld in DATE_FIELDS:
-                    raw = raw.date()  # the time of day is not kept; one cache entry a day
-                res = cache.get(raw)
-                if res is None:
-                    res = cache[raw] = _convert(parse, fld, raw)
-            out_fld, value, reason, shown, extra = res
-            if reason is not None:
-                problems.append(Problem(row_no, "flagged", fld, colname, shown, reason))
-            if value is not None:
-                record[out_fld] = value
-                if extra is not None:
-                    record["service_type_raw"] = extra
-        pr = ParsedRow(row_no, cells if problems else None, record, problems)
-        _row_rules(kind, pr, colnames)
-        if pr.problems and pr.cells is None:
-            pr.cells = cells  # a row rejected for a missing field keeps its cells for --rejects
-        out.append(pr)
-    return out, skipped, blank
+                odd.add(raw)
+        if odd:
+            slow.update(k for k, raw in enumerate(raws) if raw in odd)
+        values[slot[fld]] = list(map(plain.get, raws))
+        if col.raw_text is not None:
+            values[slot["service_type_raw"]] = list(map(col.raw_text.get, raws))
+    _fast_rules(kind, values, slot, nrows, slow)
+    for k, record in enumerate(zip(*(v if v is not None else repeat(None, nrows)
+                                      for v in values))):
+        row_no, cells = chunk[k]
+        if k in slow:
+            out.append(_parse_row(kind, row_no, cells, columns, fields, colnames, alternates))
+        else:
+            out.append(ParsedRow(row_no, None, record, ()))
+
+
+def _uncached_values(col: _Column, raws, slow: set[int]) -> list:
+    """Values of a column whose cells are nearly all different (order numbers, mileage).
+
+    Their parsers return text, an int or an IdInfo, never a date or a tuple, so
+    a value that parses needs nothing of _convert; a cell that raises is left
+    to the row-by-row parse.
+    """
+    parse = col.parse
+    try:
+        return [None if raw is None or raw == "" else parse(raw) for raw in raws]
+    except ValueError:
+        pass
+    vals = []
+    for k, raw in enumerate(raws):
+        if raw is None or raw == "":
+            vals.append(None)
+            continue
+        try:
+            vals.append(parse(raw))
+        except ValueError:
+            vals.append(None)
+            slow.add(k)
+    return vals
+
+
+def _fast_rules(kind: str, values: list, slot: dict[str, int], nrows: int, slow: set[int]) -> None:
+    """_row_rules for a chunk of clean rows; a row it would reject goes to the slow path."""
+    def col(f):
+        v = values[slot[f]] if f in slot else None
+        return v if v is not None else [None] * nrows
+
+    if kind == "orders":
+        order_no, settled, date_in = col("order_no"), col("date_settled"), col("date_in")
+        order_date = [s or d for s, d in zip(settled, date_in)]
+        slow.update(k for k in range(nrows) if not order_no[k] or order_date[k] is None)
+        values[slot["order_date"]] = order_date
+        labour = values[slot["labour"]] if "labour" in slot else None
+        parts = values[slot["parts"]] if "parts" in slot else None
+        if labour is not None or parts is not None:
+            labour, parts, total = col("labour"), col("parts"), col("total")
+            values[slot["total"]] = [
+                t if t is not None or (lb is None and pt is None)
+                else (0 if lb is None else lb) + (0 if pt is None else pt)
+                for t, lb, pt in zip(total, labour, parts)]
+        return
+    vin, plate = col("vin"), col("plate")
+    slow.update(k for k in range(nrows) if not vin[k] and not plate[k])
+    names, usage = col("customer_name"), col("usage")
+    if "customer_name" in slot and values[slot["customer_name"]] is not None:
+        values[slot["usage_guess"]] = [
+            (_guess_usage(name) or None) if name and usage_k is None else None
+            for name, usage_k in zip(names, usage)]
+
+
+_USAGE_GUESSES: dict[str, str | None] = {}
+
+
+def _guess_usage(name: str) -> str | None:
+    try:
+        return _USAGE_GUESSES[name]
+    except KeyError:
+        guess = nz.guess_usage_from_owner(name)
+        if len(_USAGE_GUESSES) < 100_000:
+            _USAGE_GUESSES[name] = guess
+        return guess
+
+
+def _parse_row(kind: str, row_no: int, cells: list, columns: list[_Column],
+               fields: tuple[str, ...], colnames: dict[str, str],
+               alternates: dict[int, list[int]]) -> ParsedRow:
+    """One row, cell by cell: the record, every flagged cell, and the verdict of _row_rules."""
+    record: dict = {}
+    problems: list[Problem] = []
+    ncells = len(cells)
+    for col in columns:
+        i, fld, parse, cache = col.index, col.field, col.parse, col.cache
+        raw = cells[i] if i < ncells else None
+        if (raw is None or raw == "") and i in alternates:
+            for j in alternates[i]:
+                raw = cells[j] if j < ncells else None
+                if raw is not None and raw != "":
+                    break
+        if raw is None or raw == "":
+            continue
+        if cache is None:
+            res = _convert(parse, fld, raw)
+        else:
+            if type(raw) is datetime and fld in DATE_FIELDS:
+                raw = raw.date()  # the time of day is not kept; one cache entry a day
+            res = cache.get(raw)
+            if res is None:
+                res = cache[raw] = _convert(parse, fld, raw)
+        out_fld, value, reason, shown, extra = res
+        if reason is not None:
+            problems.append(Problem(row_no, "flagged", fld, col.name, shown, reason))
+        if value is not None:
+            record[out_fld] = value
+            if extra is not None:
+                record["service_type_raw"] = extra
+    pr = ParsedRow(row_no, cells if problems else None, record, problems)
+    _row_rules(kind, pr, colnames)
+    if pr.problems and pr.cells is None:
+        pr.cells = cells  # a row rejected for a missing field keeps its cells for --rejects
+    pr.record = tuple(map(record.get, fields))
+    return pr
 
 
 def _shown(raw) -> str:
@@ -554,10 +746,12 @@ class Merger:
         self.vehicles_by_vin: dict[str, dict] = {}
         self.vehicles_by_plate: dict[str, dict] = {}
         self.veh_by_id: dict[int, dict] = {}
-        self.orders: dict[str, dict] = {}
+        # Stored orders of the rows about to be merged, as (id, order_no, *ORDER_COLS),
+        # loaded a batch at a time by load_orders and dropped once merged.
+        self.orders: dict[str, tuple] = {}
         self.new_customers: list[dict] = []
         self.new_vehicles: list[dict] = []
-        self.new_orders: list[dict] = []
+        self.new_orders: list[tuple] = []  # (id, order_no, created_at, updated_at, *ORDER_COLS)
         self.dirty_customers: dict[int, dict] = {}
         self.dirty_vehicles: dict[int, dict] = {}
         self.dirty_orders: dict[int, dict] = {}
@@ -569,7 +763,10 @@ class Merger:
         }
 
     # ---- loading only what this file can touch
-    def _load(self, table: str, column: str, keys: Iterable[str], cols: str = "*") -> list[dict]:
+    def _load(self, table: str, column: str, keys: Iterable[str], cols: str = "*",
+              known: dict | None = None) -> list[dict]:
+        """Rows whose column is one of keys, as dicts; with ``known`` (id -> row, and
+        the first column is the id), the rows already known are left out."""
         keys = list({k for k in keys if k})
         rows: list[dict] = []
         cur = self.conn.cursor()
@@ -577,30 +774,57 @@ class Merger:
             marks = ",".join("?" * len(chunk))
             cur.execute(f"SELECT {cols} FROM {table} WHERE {column} IN ({marks})", chunk)
             names = [d[0] for d in cur.description]
-            rows.extend(dict(zip(names, r)) for r in cur.fetchall())
+            if known is None:
+                rows.extend(dict(zip(names, r)) for r in cur.fetchall())
+            else:
+                rows.extend(dict(zip(names, r)) for r in cur.fetchall() if r[0] not in known)
         return rows
 
-    def preload(self, records: list[dict], kind: str) -> None:
-        vins = [r.get("vin") for r in records]
-        plates = [r.get("plate") for r in records]
-        for v in self._load("vehicles", "vin", vins) + self._load("vehicles", "plate", plates):
+    def preload(self, records: list[tuple], fields: tuple[str, ...], kind: str) -> None:
+        """Load what the records (tuples of ``fields``) can touch."""
+        get = {f: _field_getter(fields, f) for f in ("vin", "plate", "mobile", "customer_name",
+                                                     "order_no")}
+        vins = list(map(get["vin"], records))
+        plates = list(map(get["plate"], records))
+        # Each query's rows are indexed before the next runs, so a row the next finds
+        # again is skipped before it is made a dict (_index_* would ignore it anyway).
+        for v in self._load("vehicles", "vin", vins):
             self._index_vehicle(v)
-        keys = [self.customer_key(r, None) for r in records]
-        owner_ids = [v["customer_id"] for v in self.veh_by_id.values() if v["customer_id"]]
-        mobiles = [r.get("mobile") for r in records]
-        for c in (self._load("customers", "merge_key", keys) + self._load("customers", "id", owner_ids)
-                  + self._load("customers", "mobile", mobiles)):
+        for v in self._load("vehicles", "plate", plates, known=self.veh_by_id):
+            self._index_vehicle(v)
+        mobiles = list(map(get["mobile"], records))
+        keys = [self.customer_key({"customer_name": name, "mobile": mobile, "vin": vin,
+                                   "plate": plate}, None)
+                for name, mobile, vin, plate in zip(map(get["customer_name"], records), mobiles,
+                                                    vins, plates)]
+        for c in self._load("customers", "merge_key", keys):
             self._index_customer(c)
-        if kind == "orders":
-            cols = "id, order_no, " + ", ".join(self.ORDER_COLS)
-            for o in self._load("repair_orders", "order_no", [r["order_no"] for r in records],
-                                cols):
-                self.orders[o["order_no"]] = o
+        owner_ids = [v["customer_id"] for v in self.veh_by_id.values()
+                     if v["customer_id"] and v["customer_id"] not in self.cust_by_id]
+        for c in self._load("customers", "id", owner_ids):
+            self._index_customer(c)
+        for c in self._load("customers", "mobile", mobiles, known=self.cust_by_id):
+            self._index_customer(c)
         since = self._load("vehicle_owners", "vehicle_id", list(self.veh_by_id))
         for row in since:
             v = self.veh_by_id[row["vehicle_id"]]
             if row["until"] is None and row["customer_id"] == v["customer_id"]:
                 v["_owner_since"] = row["since"]
+
+    def load_orders(self, order_nos: Iterable[str]) -> None:
+        """Load the stored orders with these numbers (the next batch of rows to merge).
+
+        A batch at a time rather than all at once: a re-export of 100,000 orders
+        would otherwise hold every stored order in memory through the merge.
+        """
+        keys = [k for k in order_nos if k]
+        cols = "id, order_no, " + ", ".join(self.ORDER_COLS)
+        cur = self.conn.cursor()
+        for chunk in _chunks(keys):
+            cur.execute(f"SELECT {cols} FROM repair_orders WHERE order_no IN"
+                        f" ({','.join('?' * len(chunk))})", chunk)
+            for row in cur:
+                self.orders[row[1]] = row
 
     def _index_vehicle(self, v: dict) -> None:
         if v["id"] in self.veh_by_id:
@@ -693,9 +917,12 @@ class Merger:
 
     # ---- field updates with an audit trail
     def _set(self, entity: str, row: dict, col: str, value, dirty: dict) -> bool:
-        value = _iso(value)
+        if value is None:
+            return False
+        if isinstance(value, date):
+            value = value.isoformat()
         old = row.get(col)
-        if value is None or old == value:
+        if old == value:
             return False
         row[col] = value
         if not row.get("_new"):
@@ -803,29 +1030,24 @@ class Merger:
         if vehicle is not None:
             changed |= self.update_vehicle(vehicle, rec, ("model",))
             changed |= self.set_owner(vehicle, customer, _iso(rec["order_date"]))
-        values = {
-            "vehicle_id": vehicle["id"] if vehicle else None,
-            "customer_id": customer["id"] if customer else None,
-            "date_in": rec.get("date_in"), "date_settled": rec.get("date_settled"),
-            "order_date": rec["order_date"], "mileage": rec.get("mileage"),
-            "service_type": rec.get("service_type"),
-            "service_type_raw": rec.get("service_type_raw"),
-            "items": rec.get("items"), "labour_fen": rec.get("labour"),
-            "parts_fen": rec.get("parts"), "total_fen": rec.get("total"),
-            "advisor": rec.get("advisor"), "advice": rec.get("advice"),
-        }
-        existing = self.orders.get(rec["order_no"])
-        if existing is None:
-            row = values
-            row.update(id=self._take_id("repair_orders"), order_no=rec["order_no"],
-                       created_at=self.now, updated_at=self.now, _new=True)
-            self.orders[rec["order_no"]] = row
-            self.new_orders.append(row)
+        get = rec.get
+        # In ORDER_COLS order. Every value is as stored: ISO text, int or None.
+        values = (vehicle["id"] if vehicle else None, customer["id"] if customer else None,
+                  get("date_in"), get("date_settled"), rec["order_date"], get("mileage"),
+                  get("service_type"), get("service_type_raw"), get("items"), get("labour"),
+                  get("parts"), get("total"), get("advisor"), get("advice"))
+        order_no = rec["order_no"]
+        # _merge gives each order number once (the later row of a file wins), so an
+        # order is never seen twice here: a new one is final, and a stored one is dropped.
+        stored = self.orders.pop(order_no, None)
+        if stored is None:
+            self.new_orders.append((self._take_id("repair_orders"), order_no, self.now, self.now)
+                                   + values)
             return "inserted"
-        for col, val in values.items():
-            changed |= self._set("order", existing, col, val, self.dirty_orders)
-        if existing.get("_new"):
-            return "inserted"
+        if values != stored[2:]:  # the whole row first: a re-export mostly changes nothing
+            existing = dict(zip(("id", "order_no") + self.ORDER_COLS, stored))
+            for col, val in zip(self.ORDER_COLS, values):
+                changed |= self._set("order", existing, col, val, self.dirty_orders)
         return "updated" if changed else "unchanged"
 
     def merge_vehicle_row(self, rec: dict) -> str:
@@ -849,11 +1071,11 @@ class Merger:
         conn = self.conn
         now = self.now
 
-        def insert(table: str, cols: tuple, rows: list[dict]) -> None:
+        def insert(table: str, cols: tuple, rows: list[dict] | list[tuple]) -> None:
             if not rows:
                 return
             sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
-            conn.executemany(sql, map(itemgetter(*cols), rows))
+            conn.executemany(sql, rows if type(rows[0]) is tuple else map(itemgetter(*cols), rows))
 
         def update(table: str, cols: tuple, rows: Iterable[dict]) -> None:
             rows = [r for r in rows if not r.get("_new")]
@@ -989,8 +1211,8 @@ def import_file(
         yield from pending
         yield from sheet.rows
 
-    parsed, skipped, _blank = parse_rows(kind, all_rows(), mapping, header, today, progress,
-                                         alternates)
+    parsed, skipped, _blank, rec_fields = parse_rows(kind, all_rows(), mapping, header, today,
+                                                     progress, alternates)
 
     result.skipped = len(skipped)
     result.rows_read = len(parsed) + len(skipped)
@@ -1006,8 +1228,8 @@ def import_file(
         with write_transaction(db):
             import_id = _log_import(db, result, path, now=now, status="running")
             result.import_id = import_id
-            _merge(db, result, parsed, kind, import_id, now)
-            _store_problems(db, result, parsed, import_id)
+            _merge(db, result, parsed, rec_fields, kind, import_id, now)
+            _store_problems(db, result, parsed, rec_fields, import_id)
             _finish_import(db, result, import_id)
             if dry_run:
                 raise _DryRun
@@ -1017,7 +1239,15 @@ def import_file(
     return result
 
 
-def _merge(db, result: ImportResult, parsed: list[ParsedRow], kind: str, import_id: int, now: str):
+def _field_getter(fields: tuple[str, ...], name: str) -> Callable[[tuple], object]:
+    """record tuple -> the value of one field (None when the file has no such field)."""
+    if name in fields:
+        return itemgetter(fields.index(name))
+    return lambda _record: None
+
+
+def _merge(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str, ...], kind: str,
+           import_id: int, now: str):
     accepted = [pr for pr in parsed if not pr.rejected]
     result.rejected = len(parsed) - len(accepted)
     for pr in parsed:
@@ -1025,10 +1255,14 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], kind: str, import_
             result.verdicts.append((pr.row_no, "rejected: " + pr.problems[0].reason))
     # Within one file the later row of the same order (or vehicle) wins; earlier ones
     # are superseded and said so, never silently dropped.
+    get = {f: _field_getter(fields, f) for f in (
+        "order_no", "vin", "plate", "order_date", "delivery_date", "purchase_date", "mobile",
+        "customer_name")}
+    order_no, vin, plate = get["order_no"], get["vin"], get["plate"]
     last: dict[str, ParsedRow] = {}
     for pr in accepted:
         rec = pr.record
-        key = rec["order_no"] if kind == "orders" else (rec.get("vin") or "p:" + rec["plate"])
+        key = order_no(rec) if kind == "orders" else (vin(rec) or "p:" + plate(rec))
         prev = last.pop(key, None)
         if prev is not None:
             result.superseded += 1
@@ -1037,29 +1271,42 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], kind: str, import_
         last[key] = pr
     accepted = sorted(last.values(), key=lambda pr: pr.row_no)
     merger = Merger(db, import_id, now, _user())
-    merger.preload([pr.record for pr in accepted], kind)
+    merger.preload([pr.record for pr in accepted], fields, kind)
     merge = merger.merge_order if kind == "orders" else merger.merge_vehicle_row
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     # Merge in an order that does not depend on how the DMS sorted its rows: by date,
     # so ownership history is built forwards in time; rows with a usable phone before
     # rows without one, so a phone-less row finds the customer its vehicle belongs to.
+    order_date, delivery_date, purchase_date = (
+        get["order_date"], get["delivery_date"], get["purchase_date"])
+    mobile, customer_name = get["mobile"], get["customer_name"]
+
     def merge_order_key(pr: ParsedRow):
         rec = pr.record
-        when = rec.get("order_date") or rec.get("delivery_date") or rec.get("purchase_date")
-        return (rec.get("mobile") is None and rec.get("customer_name") is not None,
+        when = order_date(rec) or delivery_date(rec) or purchase_date(rec)
+        return (mobile(rec) is None and customer_name(rec) is not None,
                 _iso(when) or "", pr.row_no)
 
-    for pr in sorted(accepted, key=merge_order_key):
-        merger.row_flags = []
-        verdict = merge(pr.record)
-        for fld, value, reason in merger.row_flags:
-            p = Problem(pr.row_no, "flagged", fld, None, value, reason)
-            pr.problems.append(p)
-            result.problems.append(p)
-        counts[verdict] += 1
-        if pr.problems:
-            result.flagged += 1
-        result.verdicts.append((pr.row_no, verdict + (" (flagged)" if pr.problems else "")))
+    ordered = sorted(accepted, key=merge_order_key)
+    for start in range(0, len(ordered), MERGE_BATCH):
+        batch = ordered[start:start + MERGE_BATCH]
+        if kind == "orders":
+            merger.load_orders([order_no(pr.record) for pr in batch])
+        for pr in batch:
+            merger.row_flags = []
+            verdict = merge(dict(zip(fields, pr.record)))
+            for fld, value, reason in merger.row_flags:
+                p = Problem(pr.row_no, "flagged", fld, None, value, reason)
+                if not pr.problems:
+                    pr.problems = []
+                pr.problems.append(p)
+                result.problems.append(p)
+            counts[verdict] += 1
+            if pr.problems:
+                result.flagged += 1
+            else:
+                pr.record = None  # merged: only a row with problems is read again (below)
+            result.verdicts.append((pr.row_no, verdict + (" (flagged)" if pr.problems else "")))
     merger.flush()
     result.inserted, result.updated, result.unchanged = (
         counts["inserted"], counts["updated"], counts["unchanged"])
@@ -1068,7 +1315,7 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], kind: str, import_
     for pr in accepted:
         if not pr.problems:
             continue
-        rec = pr.record
+        rec = dict(zip(fields, pr.record))
         v = merger.find_vehicle(rec)
         for p in pr.problems:
             p.vehicle_id = v["id"] if v else None
@@ -1082,12 +1329,14 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], kind: str, import_
             p.customer_id = c["id"] if c else None
 
 
-def _store_problems(db, result: ImportResult, parsed: list[ParsedRow], import_id: int) -> None:
+def _store_problems(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str, ...],
+                    import_id: int) -> None:
+    order_no = _field_getter(fields, "order_no")
     rows = []
     for pr in parsed:
         for p in pr.problems:
             rows.append((import_id, p.row_no, p.severity, p.field, p.column, p.value, p.reason,
-                         p.order_no or pr.record.get("order_no"), p.customer_id, p.vehicle_id))
+                         p.order_no or order_no(pr.record), p.customer_id, p.vehicle_id))
     if rows:
         db.conn.executemany(
             "INSERT INTO row_problems (import_id, row_no, severity, field, column_name, value,"

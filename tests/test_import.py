@@ -194,6 +194,38 @@ def test_reexport_with_new_amount_updates_and_is_audited(db, tmp_path):
     assert change == [("order", "total_fen", "0", "38800")]
 
 
+@pytest.mark.parametrize("batch", [1, 2, 5000])
+def test_forced_reexport_with_changes_records_exactly_them(db, tmp_path, monkeypatch, batch):
+    # Stored orders are loaded a merge batch at a time and compared row by row first;
+    # small batches make the three orders cross batch boundaries.
+    monkeypatch.setattr(importer, "MERGE_BATCH", batch)
+    run(db, orders_file(tmp_path, good_rows()))
+    rows = good_rows()
+    first = list(rows[0])
+    first[11] = 999  # superseded by the later row of the same order
+    rows[0][7], rows[0][11] = 16000, 388.0
+    rows[1][12] = ""  # a blank advisor never erases the stored one
+    bad = list(rows[2])
+    bad[6], bad[11] = "2026-02-30", 5  # rejected: never changes the stored order
+    new = ["RO2026110100009", "粤B12345", rows[0][2], "张伟", "13812345678", "", "2026-11-01",
+           17000, "保养", 10, 20, 30, "李娜"]
+    path = orders_file(tmp_path, [first] + rows + [bad, new], name="again.xlsx")
+    r = run(db, path, force=True)
+    assert (r.inserted, r.updated, r.unchanged, r.rejected, r.superseded) == (1, 1, 2, 1, 1)
+    changes = db.conn.execute("SELECT entity, field, old_value, new_value FROM changes"
+                              " ORDER BY id").fetchall()
+    assert changes == [("order", "mileage", "15000", "16000"), ("order", "total_fen", "0", "38800")]
+    stored = dict(db.conn.execute("SELECT order_no, total_fen FROM repair_orders").fetchall())
+    assert stored == {"RO2026100100001": 38800, "2026100201": 75050, "RO2026100300003": 200000,
+                      "RO2026110100009": 3000}
+    assert db.conn.execute("SELECT advisor FROM repair_orders WHERE order_no='2026100201'"
+                           ).fetchone()[0] == "王强"
+    before = table_dump(db)
+    again = run(db, path, force=True)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4)
+    assert table_dump(db) == {**before, "row_problems": table_dump(db)["row_problems"]}
+
+
 def test_later_row_in_the_same_file_wins(db, tmp_path):
     rows = good_rows()
     dup = list(rows[0])
