@@ -43,6 +43,7 @@ from . import normalize as nz
 from .db import write_transaction
 from .errors import FileRefused, UsageError
 from .excel import MAX_CELL_CHARS, open_sheets
+from .facts import note_inserted
 from .fields import FIELDS_BY_KIND, alias_table, header_key
 
 HEADER_SCAN_ROWS = 30
@@ -1093,6 +1094,10 @@ class Merger:
         update("customers", self.CUSTOMER_COLS, self.dirty_customers.values())
         update("vehicles", self.VEHICLE_COLS, self.dirty_vehicles.values())
         update("repair_orders", self.ORDER_COLS, self.dirty_orders.values())
+        # Updates reach planning's facts and log through triggers; bulk inserts through this.
+        note_inserted(conn, customers=[c["id"] for c in self.new_customers],
+                      vehicles=[(v["id"], v.get("customer_id")) for v in self.new_vehicles],
+                      orders=[(o[4], o[5]) for o in self.new_orders])
         # Opens first, then each close ends the ownership it follows (since <= the close
         # date), so a vehicle that changes hands twice in one file keeps both steps.
         opens = [(vid, cid, since or "") for op, vid, cid, since in self.owner_changes

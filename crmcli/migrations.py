@@ -391,34 +391,20 @@ def m007_sources(db: sqlite_utils.Database) -> None:
     )
 
 
-# What planning needs of a vehicle's orders, one row per vehicle. The last
-# maintenance is packed as 'date|id(12 digits)|km|order no' so that max() picks
-# the latest one. The service types are rules.MAINTENANCE_TYPES as of m008; a
-# release that changes that list recreates the triggers in a migration of its own.
-_FACTS_SELECT = """
-    SELECT vehicle_id, max(order_date),
-           min(CASE WHEN mileage IS NOT NULL THEN order_date END),
-           max(CASE WHEN mileage IS NOT NULL THEN order_date END),
-           min(mileage), max(mileage),
-           max(CASE WHEN service_type IN ('maintenance', 'first_maintenance') THEN
-               order_date || '|' || printf('%012d', id) || '|' || coalesce(mileage, '')
-               || '|' || order_no END)
-    FROM repair_orders WHERE {where} GROUP BY vehicle_id
-"""
-_FACTS_COLS = "vehicle_id, last_visit, km_first_date, km_last_date, km_min, km_max, last_maintenance"
-
-
 @MIGRATIONS()
 def m008_vehicle_facts_and_plan_dirt(db: sqlite_utils.Database) -> None:
-    """Per-vehicle order facts kept current by triggers, and a log of what changed for planning.
+    """Per-vehicle order facts, and a log of what changed for planning (see ``facts``).
 
-    ``vehicle_facts`` spares planning a scan of every repair order: an insert
-    folds the new order into its vehicle's row; an update or delete of an
-    order recomputes the rows of the vehicles involved (a handful of orders
-    each). ``plan_dirt`` records every customer (and vehicle) whose data
-    changed, whatever wrote it (an import, an edit, a call, an opt-out), so a
-    day that was planned is re-planned for those customers only.
+    Triggers keep both current on every update and delete of an order, a
+    vehicle or a customer (an update or delete of an order recomputes the
+    facts of the vehicles involved, a handful of orders each), and on every
+    write of opt-outs and calls. Inserts of customers, vehicles and orders
+    come in bulk from the importer, which records them with
+    ``facts.note_inserted`` in the same transaction.
     """
+    from .facts import FACTS_COLS as _FACTS_COLS
+    from .facts import FACTS_SELECT as _FACTS_SELECT
+
     recompute = (
         f"DELETE FROM vehicle_facts WHERE vehicle_id IN (OLD.vehicle_id, NEW.vehicle_id);"
         f" INSERT INTO vehicle_facts ({_FACTS_COLS})"
@@ -437,29 +423,6 @@ def m008_vehicle_facts_and_plan_dirt(db: sqlite_utils.Database) -> None:
         INSERT INTO vehicle_facts ({_FACTS_COLS})
         {_FACTS_SELECT.format(where="vehicle_id IS NOT NULL")};
 
-        -- max(a, b) is NULL when either is: coalesce keeps whichever is known.
-        CREATE TRIGGER repair_orders_facts_insert AFTER INSERT ON repair_orders
-        WHEN NEW.vehicle_id IS NOT NULL BEGIN
-            INSERT INTO vehicle_facts ({_FACTS_COLS}) VALUES (
-                NEW.vehicle_id, NEW.order_date,
-                CASE WHEN NEW.mileage IS NOT NULL THEN NEW.order_date END,
-                CASE WHEN NEW.mileage IS NOT NULL THEN NEW.order_date END,
-                NEW.mileage, NEW.mileage,
-                CASE WHEN NEW.service_type IN ('maintenance', 'first_maintenance') THEN
-                    NEW.order_date || '|' || printf('%012d', NEW.id) || '|'
-                    || coalesce(NEW.mileage, '') || '|' || NEW.order_no END)
-            ON CONFLICT (vehicle_id) DO UPDATE SET
-                last_visit = coalesce(max(last_visit, excluded.last_visit), last_visit,
-                                      excluded.last_visit),
-                km_first_date = coalesce(min(km_first_date, excluded.km_first_date),
-                                         km_first_date, excluded.km_first_date),
-                km_last_date = coalesce(max(km_last_date, excluded.km_last_date), km_last_date,
-                                        excluded.km_last_date),
-                km_min = coalesce(min(km_min, excluded.km_min), km_min, excluded.km_min),
-                km_max = coalesce(max(km_max, excluded.km_max), km_max, excluded.km_max),
-                last_maintenance = coalesce(max(last_maintenance, excluded.last_maintenance),
-                                            last_maintenance, excluded.last_maintenance);
-        END;
         CREATE TRIGGER repair_orders_facts_update
         AFTER UPDATE OF vehicle_id, order_date, mileage, service_type, order_no ON repair_orders
         BEGIN {recompute} END;
@@ -485,9 +448,6 @@ def m008_vehicle_facts_and_plan_dirt(db: sqlite_utils.Database) -> None:
         ALTER TABLE plan_runs ADD COLUMN settings_mark TEXT;
         ALTER TABLE plan_runs ADD COLUMN scope TEXT;
 
-        CREATE TRIGGER repair_orders_dirt_insert AFTER INSERT ON repair_orders BEGIN
-            INSERT INTO plan_dirt (customer_id, vehicle_id) VALUES (NEW.customer_id, NEW.vehicle_id);
-        END;
         CREATE TRIGGER repair_orders_dirt_update AFTER UPDATE ON repair_orders BEGIN
             INSERT INTO plan_dirt (customer_id, vehicle_id) VALUES (NEW.customer_id, NEW.vehicle_id);
             INSERT INTO plan_dirt (customer_id, vehicle_id) SELECT OLD.customer_id, OLD.vehicle_id
@@ -496,9 +456,6 @@ def m008_vehicle_facts_and_plan_dirt(db: sqlite_utils.Database) -> None:
         CREATE TRIGGER repair_orders_dirt_delete AFTER DELETE ON repair_orders BEGIN
             INSERT INTO plan_dirt (customer_id, vehicle_id) VALUES (OLD.customer_id, OLD.vehicle_id);
         END;
-        CREATE TRIGGER vehicles_dirt_insert AFTER INSERT ON vehicles BEGIN
-            INSERT INTO plan_dirt (customer_id, vehicle_id) VALUES (NEW.customer_id, NEW.id);
-        END;
         CREATE TRIGGER vehicles_dirt_update AFTER UPDATE ON vehicles BEGIN
             INSERT INTO plan_dirt (customer_id, vehicle_id) VALUES (NEW.customer_id, NEW.id);
             INSERT INTO plan_dirt (customer_id, vehicle_id) SELECT OLD.customer_id, OLD.id
@@ -506,9 +463,6 @@ def m008_vehicle_facts_and_plan_dirt(db: sqlite_utils.Database) -> None:
         END;
         CREATE TRIGGER vehicles_dirt_delete AFTER DELETE ON vehicles BEGIN
             INSERT INTO plan_dirt (customer_id, vehicle_id) VALUES (OLD.customer_id, OLD.id);
-        END;
-        CREATE TRIGGER customers_dirt_insert AFTER INSERT ON customers BEGIN
-            INSERT INTO plan_dirt (customer_id) VALUES (NEW.id);
         END;
         CREATE TRIGGER customers_dirt_update AFTER UPDATE ON customers BEGIN
             INSERT INTO plan_dirt (customer_id) VALUES (NEW.id);

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from crmcli.facts import note_inserted
+
 _n = itertools.count(1)
 
 
@@ -14,6 +16,7 @@ def customer(db, name="张伟", mobile=None, **fields) -> int:
     cols = ",".join(row)
     cur = db.conn.execute(f"INSERT INTO customers ({cols}) VALUES ({','.join('?' * len(row))})",
                           list(row.values()))
+    note_inserted(db.conn, customers=[cur.lastrowid])  # as the importer does
     return cur.lastrowid
 
 
@@ -24,6 +27,7 @@ def vehicle(db, customer_id, plate=None, **fields) -> int:
     cols = ",".join(row)
     cur = db.conn.execute(f"INSERT INTO vehicles ({cols}) VALUES ({','.join('?' * len(row))})",
                           list(row.values()))
+    note_inserted(db.conn, vehicles=[(cur.lastrowid, customer_id)])
     return cur.lastrowid
 
 
@@ -34,4 +38,5 @@ def order(db, vehicle_id, customer_id, day, service_type="repair", mileage=None,
     cols = ",".join(row)
     cur = db.conn.execute(f"INSERT INTO repair_orders ({cols}) VALUES ({','.join('?' * len(row))})",
                           list(row.values()))
+    note_inserted(db.conn, orders=[(vehicle_id, customer_id)])
     return cur.lastrowid

@@ -51,6 +51,13 @@ def facts_in_table(db) -> dict[int, tuple]:
         " last_maintenance FROM vehicle_facts")}
 
 
+def test_the_facts_sql_knows_the_maintenance_types_the_rules_know():
+    from crmcli import facts, rules
+
+    quoted = ", ".join(f"'{t}'" for t in rules.MAINTENANCE_TYPES)
+    assert f"service_type IN ({quoted})" in facts.FACTS_SELECT
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_vehicle_facts_follow_every_insert_update_and_delete(db, seed):
     rnd = random.Random(seed)
@@ -83,10 +90,16 @@ def test_an_old_file_gets_its_vehicle_facts_when_upgraded(tmp_path):
     old = dbmod.connect(path, migrate=False)
     with dbmod.write_transaction(old):
         migrations.MIGRATIONS.apply(old, stop_before="m008_vehicle_facts_and_plan_dirt")
-    c = store.customer(old)
-    v = store.vehicle(old, c)
-    store.order(old, v, c, "2026-03-01", "maintenance", 12000)
-    store.order(old, v, c, "2026-06-01", "repair", 15000)
+    # Written as that release wrote them (it had no facts to keep).
+    c = old.conn.execute("INSERT INTO customers (merge_key, name, created_at, updated_at)"
+                         " VALUES ('k', '张伟', 'x', 'x')").lastrowid
+    v = old.conn.execute("INSERT INTO vehicles (customer_id, created_at, updated_at)"
+                         " VALUES (?, 'x', 'x')", (c,)).lastrowid
+    for no, day, kind, km in (("A1", "2026-03-01", "maintenance", 12000),
+                              ("A2", "2026-06-01", "repair", 15000)):
+        old.conn.execute("INSERT INTO repair_orders (order_no, vehicle_id, customer_id, order_date,"
+                         " service_type, mileage, created_at, updated_at)"
+                         " VALUES (?, ?, ?, ?, ?, ?, 'x', 'x')", (no, v, c, day, kind, km))
     old.conn.close()
     upgraded = dbmod.connect(path)
     assert facts_in_table(upgraded) == facts_in_python(upgraded)
@@ -262,3 +275,31 @@ def test_the_vehicle_gates_never_lose_a_contact(db):
                if c.kind in kinds}
         assert got == ungated(db, day, S), day
     assert got  # the comparison is about something
+
+
+def test_imports_keep_the_facts_and_log_their_customers(sample_db, tmp_path):
+    import messy
+
+    from crmcli import importer
+
+    assert facts_in_table(sample_db) == facts_in_python(sample_db)
+    planner.plan(sample_db, DAY, S)
+    assert planner.changed_customers(sample_db, DAY, S) == set()
+    # A new order from a new customer, and a new maintenance on a car already on file.
+    plate, owner = sample_db.conn.execute(
+        "SELECT plate, customer_id FROM vehicles WHERE plate IS NOT NULL AND customer_id IS NOT NULL"
+        " ORDER BY id LIMIT 1").fetchone()
+    mobile = sample_db.conn.execute("SELECT mobile FROM customers WHERE id = ?", (owner,)).fetchone()[0]
+    name = sample_db.conn.execute("SELECT name FROM customers WHERE id = ?", (owner,)).fetchone()[0]
+    rows = [{"工单号": "NEW0001", "车牌号码": "粤B9Z9Z9", "客户名称": "新客户", "联系电话": "13912345678",
+             "结算日期": "2026-11-25", "维修类别": "维修", "行驶里程": "1000"},
+            {"工单号": "NEW0002", "车牌号码": plate, "客户名称": name, "联系电话": mobile,
+             "结算日期": "2026-11-25", "维修类别": "保养", "行驶里程": "99000"}]
+    path = messy.write_xlsx(tmp_path / "new.xlsx", [list(rows[0])] + [list(r.values()) for r in rows])
+    importer.import_file(sample_db, path, "orders", today=DAY)
+    assert facts_in_table(sample_db) == facts_in_python(sample_db)
+    newcomer = sample_db.conn.execute(
+        "SELECT customer_id FROM repair_orders WHERE order_no = 'NEW0001'").fetchone()[0]
+    assert planner.changed_customers(sample_db, DAY, S) == {newcomer, owner}
+    result = planner.plan(sample_db, DAY, S)
+    assert result.scope == "changed" and result.customers == 2
