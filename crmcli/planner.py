@@ -137,19 +137,19 @@ def _d(s: str | None) -> date | None:
     return date.fromisoformat(s[:10]) if s else None
 
 
-def _date_memo():
-    """A date parser that parses each distinct ISO day once (millions of rows, a few thousand days)."""
-    memo: dict[str, date] = {}
+class _Dates(dict):
+    """ISO text -> date, each distinct day parsed once (millions of rows, a few thousand
+    days): ``dates[s]`` is a plain dict look-up once ``s`` has been seen; None and ''
+    give None."""
 
-    def parse(s: str | None) -> date | None:
-        if not s:
-            return None
-        d = memo.get(s)
-        if d is None:
-            d = memo[s] = date.fromisoformat(s[:10])
+    def __missing__(self, s: str | None) -> date | None:
+        d = self[s] = date.fromisoformat(s[:10]) if s else None
         return d
 
-    return parse
+
+def _date_memo():
+    """A date parser that parses each distinct ISO day once."""
+    return _Dates().__getitem__
 
 
 def _vehicle_rows(db: sqlite_utils.Database, where: str = "", params=()):
@@ -165,13 +165,17 @@ def _vehicle_rows(db: sqlite_utils.Database, where: str = "", params=()):
         f" WHERE v.customer_id IS NOT NULL {where}", params)
 
 
+_new_facts = tuple.__new__  # VehicleFacts(...) without its Python-level __new__
+
+
 def _vehicle_facts(row: tuple, _d) -> VehicleFacts:
     vid, cid, plate, delivery, usage, ins1, ins2, insp, last_visit, d0, d1, k0, k1, lm = row
     if lm:
         day, oid, km, ono = lm.split("|", 3)
         lm = Visit(_d(day), int(km) if km else None, int(oid), ono)
-    return VehicleFacts(vid, cid, plate, _d(delivery), usage, _d(ins1), _d(ins2), _d(insp), lm,
-                        _d(last_visit), (_d(d0), k0) if d0 else None, (_d(d1), k1) if d1 else None)
+    return _new_facts(VehicleFacts, (
+        vid, cid, plate, _d(delivery), usage, _d(ins1), _d(ins2), _d(insp), lm, _d(last_visit),
+        (_d(d0), k0) if d0 else None, (_d(d1), k1) if d1 else None))
 
 
 def load_vehicles(db: sqlite_utils.Database, where: str = "", params=()) -> list[VehicleFacts]:
