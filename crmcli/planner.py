@@ -510,44 +510,47 @@ def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, s
         chunk = keys[i:i + 500]
         for row in conn.execute(
                 f"SELECT t.key, t.id, t.state, t.attempts, t.due_date, t.reason, t.channel,"
-                f" t.customer_id, lead.state FROM tasks t LEFT JOIN tasks lead"
+                f" t.customer_id, lead.state, t.merged_into FROM tasks t LEFT JOIN tasks lead"
                 f" ON lead.id = t.merged_into WHERE t.key IN ({','.join('?' * len(chunk))})",
                 chunk):
             existing[row[0]] = row[1:]
+    # Ids for the new tasks are given here (this runs inside the write transaction),
+    # so a merged task points at its lead as it is written, not by a second pass.
+    ids = {key: row[0] for key, row in existing.items()}
+    next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM tasks").fetchone()[0]
+    for key in keys:
+        if key not in ids:
+            ids[key] = next_id
+            next_id += 1
     inserts, updates = [], []
     for c in cands:
-        state = "merged" if c.key in merges else "open"
+        lead = ids[merges[c.key]] if c.key in merges else None
+        state, state_reason = ("merged", f"merged into task {lead}") if lead else ("open", None)
         row = existing.get(c.key)
         if row is None:
-            inserts.append((c.key, c.kind, c.customer_id, c.vehicle_id, c.order_id,
+            inserts.append((ids[c.key], c.key, c.kind, c.customer_id, c.vehicle_id, c.order_id,
                             c.due.isoformat(), c.expires.isoformat(), c.channel, c.weight,
-                            c.reason, state, now, now))
+                            c.reason, state, state_reason, lead, now, now))
         elif row[1] == "merged" and row[7] not in (None, "open", "merged"):
             continue  # covered by a call that has been made: not reopened
         elif row[1] in ("open", "merged") and row[2] == 0:
             # The customer is in the comparison: a vehicle that changed hands takes its
             # open reminders to the new owner.
-            if (row[1], row[3], row[4], row[5], row[6]) != (
-                    state, c.due.isoformat(), c.reason, c.channel, c.customer_id):
+            if (row[1], row[3], row[4], row[5], row[6], row[8]) != (
+                    state, c.due.isoformat(), c.reason, c.channel, c.customer_id, lead):
                 updates.append((c.due.isoformat(), c.expires.isoformat(), c.reason, c.channel,
-                                state, c.customer_id, now, row[0]))
+                                state, c.customer_id, lead, state_reason, now, row[0]))
+    # Leads before the tasks merged into them (merged_into is a foreign key).
+    inserts.sort(key=lambda r: r[13] is not None)
     conn.executemany(
-        "INSERT INTO tasks (key, kind, customer_id, vehicle_id, order_id, due_date, expires_on,"
-        " channel, weight, reason, state, planned_at, updated_at) VALUES"
-        " (?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        "INSERT INTO tasks (id, key, kind, customer_id, vehicle_id, order_id, due_date,"
+        " expires_on, channel, weight, reason, state, state_reason, merged_into, planned_at,"
+        " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
     conn.executemany("UPDATE tasks SET due_date=?, expires_on=?, reason=?, channel=?, state=?,"
-                     " customer_id=?, merged_into=NULL, state_reason=NULL, updated_at=? WHERE id=?",
+                     " customer_id=?, merged_into=?, state_reason=?, updated_at=? WHERE id=?",
                      updates)
     result.created, result.updated = len(inserts), len(updates)
-    # Point merged tasks at their lead (ids are known only now).
-    if merges:
-        ids = dict(conn.execute(
-            "SELECT key, id FROM tasks WHERE key IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(set(merges) | set(merges.values()))),)).fetchall())
-        conn.executemany("UPDATE tasks SET merged_into=?, state_reason=? WHERE id=? AND state='merged'",
-                         [(ids[lead], f"merged into task {ids[lead]}", ids[k])
-                          for k, lead in merges.items() if k in ids and lead in ids])
-        result.merged = len(merges)
+    result.merged = len(merges)
     # Withdraw open, never-tried planned tasks in the window that no longer apply.
     live = set(keys)
     stale = [r for r in conn.execute(
