@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -147,6 +148,14 @@ class _Dates(dict):
         return d
 
 
+class _Ordinals(dict):
+    """ISO text -> day number (date.toordinal), each distinct day parsed once."""
+
+    def __missing__(self, s: str) -> int:
+        n = self[s] = date.fromisoformat(s[:10]).toordinal()
+        return n
+
+
 def _date_memo():
     """A date parser that parses each distinct ISO day once."""
     return _Dates().__getitem__
@@ -237,6 +246,8 @@ def candidates(db: sqlite_utils.Database, day: date, settings: dict,
         if flags:
             vehicles.append((_vehicle_facts(row, _d), flags))
     by_id = {v.id: v for v, _flags in vehicles}
+    inspection_dates: dict[tuple, list[date]] = {}
+    inspection_until = end + timedelta(days=care["inspection"]["lead_days"])
     for v, (delivery, first, regular, warranty, insurance, inspection) in vehicles:
         if delivery:
             out += rules.delivery_contacts(v, care, window)
@@ -249,7 +260,14 @@ def candidates(db: sqlite_utils.Database, day: date, settings: dict,
         if insurance:
             out += rules.insurance(v, care, window)
         if inspection:
-            out += rules.inspection(v, care, settings["inspection_rules"], day, end)
+            # The due dates depend on the usage and two dates: cars delivered the same
+            # day share them.
+            k = (v.usage, v.inspection_due, v.delivery)
+            dates = inspection_dates.get(k)
+            if dates is None:
+                dates = inspection_dates[k] = rules.inspection_dates(
+                    v, settings["inspection_rules"], inspection_until)
+            out += rules.inspection(v, care, settings["inspection_rules"], day, end, dates)
     longest = max(care["post_repair"]["days_after"] + care["post_repair"]["expires_after_days"],
                   care["advice_followup"]["days_after"]
                   + care["advice_followup"]["expires_after_days"])
@@ -295,16 +313,59 @@ def _vehicle_gate(day: date, end: date, settings: dict):
            for k in ("insurance_compulsory", "insurance_commercial")]
     (lo1, hi1), (lo2, hi2) = ins
     inspection = _inspection_gate(day, end, care["inspection"], settings["inspection_rules"])
+    # Regular maintenance and warranty checks fall due by time or by mileage, whichever
+    # comes first; with the car's km/day worked out as rules.km_per_day does, on day
+    # numbers, the due date is known within the length of the months involved
+    # (28 to 31 days each). Only cars whose due date may fall in the window go on.
+    ordinal = _Ordinals()
+    day_o, end_o = day.toordinal(), end.toordinal()
+    default_kmpd = float(max(settings["planning"]["default_km_per_day"], rules.MIN_KM_PER_DAY))
+    r_months, r_km, r_exp = r_cfg["months"], r_cfg["km"], r_cfg["expires_after_days"]
+    w_lead, w_exp = w_cfg["lead_days"], w_cfg["expires_after_days"]
+    w_points = [(28 * m, 31 * m, km) for m, km in w_cfg["points"]]
+
+    def km_per_day(row: tuple) -> float:
+        if row[9] and row[10]:
+            days = ordinal[row[10]] - ordinal[row[9]]
+            km = row[12] - row[11]
+            if days >= 30 and km / days >= rules.MIN_KM_PER_DAY:
+                return km / days
+        return default_kmpd
+
+    def by_km(km: int, per_day: float) -> int:
+        return min(rules.MAX_KM_DAYS, math.ceil(km / per_day))
+
+    def regular_due(lm: str, per_day: float) -> bool:
+        last = ordinal[lm[:10]]
+        lo, hi = last + 28 * r_months, last + 31 * r_months
+        if lm[24] != "|":  # the last maintenance has a mileage: km counts too
+            k = last + by_km(r_km, per_day)
+            lo, hi = min(lo, k), min(hi, k)
+        return lo <= end_o and hi + r_exp >= day_o
+
+    def warranty_due(delivery: str, per_day: float) -> bool:
+        d = ordinal[delivery]
+        for lo, hi, km in w_points:
+            k = d + by_km(km, per_day)
+            if min(d + lo, k) - w_lead <= end_o and min(d + hi, k) - w_lead + w_exp >= day_o:
+                return True
+        return False
 
     def gate(row: tuple) -> tuple | None:
         delivery, ins1, ins2, insp, lm = row[3], row[5], row[6], row[7], row[13]
         last_m = lm[:10] if lm else None
+        regular = last_m is not None and last_m >= maintenance_from
+        warranty = delivery is not None and delivery >= warranty_from
+        if regular or warranty:
+            per_day = km_per_day(row)
+            regular = regular and regular_due(lm, per_day)
+            warranty = warranty and warranty_due(delivery, per_day)
         flags = (
             delivery is not None and delivery_from <= delivery <= end_s,
             delivery is not None and delivery >= first_from and (
                 last_m is None or last_m < delivery),
-            last_m is not None and last_m >= maintenance_from,
-            delivery is not None and delivery >= warranty_from,
+            regular,
+            warranty,
             (ins1 is not None and lo1 <= ins1 <= hi1) or (ins2 is not None and lo2 <= ins2 <= hi2),
             inspection(insp, delivery),
         )

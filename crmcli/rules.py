@@ -329,14 +329,24 @@ def inspection_dates(v: VehicleFacts, rules: dict, until: date) -> list[date]:
     return dates
 
 
-def inspection(v: VehicleFacts, care: dict, rules: dict, day: date, until: date) -> list[Candidate]:
-    """Annual inspection (年检) reminder ahead of each due date."""
+def inspection(v: VehicleFacts, care: dict, rules: dict, day: date, until: date,
+               dates: list[date] | None = None) -> list[Candidate]:
+    """Annual inspection (年检) reminder ahead of each due date.
+
+    ``dates`` are ``inspection_dates(v, rules, until + lead days)`` when the
+    caller has them already (they depend on the usage and the two dates only).
+    """
     cfg = care["inspection"]
     if not cfg["enabled"]:
         return []
     lead = timedelta(days=cfg["lead_days"])
+    expires = timedelta(days=cfg["expires_after_days"])
+    if dates is None:
+        dates = inspection_dates(v, rules, until + lead)
     out = []
-    for due_date in inspection_dates(v, rules, until + lead):
+    for due_date in dates:
+        if due_date - lead > until or due_date - lead + expires < day:
+            continue
         out.append(_cand("inspection", f"inspection:v{v.id}:{due_date}", cfg, due_date - lead,
                          f"annual inspection due {due_date}", customer_id=v.customer_id,
                          vehicle_id=v.id, window=(day, until)))

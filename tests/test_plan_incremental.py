@@ -249,7 +249,8 @@ def test_the_vehicle_gates_never_lose_a_contact(db):
         c = store.customer(db, occupation=None)
         delivered = date(2014, 1, 1).toordinal() + rnd.randint(0, 13 * 365)
         d = date.fromordinal(delivered)
-        fields = {"delivery_date": d.isoformat(), "usage": rnd.choice(["private", "commercial"])}
+        fields = {"delivery_date": d.isoformat(),
+                  "usage": rnd.choice(["private", "commercial", "official", None])}
         if rnd.random() < 0.5:
             fields["insurance_compulsory_expiry"] = date.fromordinal(
                 DAY.toordinal() + rnd.randint(-40, 60)).isoformat()
@@ -262,18 +263,26 @@ def test_the_vehicle_gates_never_lose_a_contact(db):
             day += rnd.randint(20, 260)
             if day >= DAY.toordinal():
                 break
-            km += rnd.randint(500, 15000)
+            km += rnd.randint(100, 15000)
             store.order(db, v, c, date.fromordinal(day).isoformat(),
-                        rnd.choice(["maintenance", "repair", "first_maintenance"]), km)
+                        rnd.choice(["maintenance", "repair", "first_maintenance"]),
+                        None if rnd.random() < 0.2 else km)
     kinds = {"welcome_sms", "delivery_call", "delivery_questionnaire", "first_maintenance",
              "regular_maintenance", "warranty_check", "insurance_compulsory",
              "insurance_commercial", "inspection"}
-    for offset in range(0, 400, 23):
-        day = date.fromordinal(DAY.toordinal() - offset)
-        wc = planner.work_calendar(S)
-        got = {(c.key, c.due, c.reason) for c in planner.candidates(db, day, S, wc)[0]
-               if c.kind in kinds}
-        assert got == ungated(db, day, S), day
+    other = copy.deepcopy(S)  # a dealer's own timings, and a higher default km/day
+    other["care"]["regular_maintenance"].update(months=4, km=5000, expires_after_days=10)
+    other["care"]["warranty_check"].update(points=[[3, 3000], [18, 40000], [60, 150000]],
+                                           lead_days=45)
+    other["planning"]["default_km_per_day"] = 90
+    for settings in (S, other):
+        for offset in range(0, 400, 23):
+            day = date.fromordinal(DAY.toordinal() - offset)
+            wc = planner.work_calendar(settings)
+            got = {(c.key, c.due, c.reason) for c in planner.candidates(db, day, settings, wc)[0]
+                   if c.kind in kinds}
+            assert got == ungated(db, day, settings), day
+            assert len({k for k, _d, _r in got if k.startswith(("regular", "warranty"))}) > 0
     assert got  # the comparison is about something
 
 
