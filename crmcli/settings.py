@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +174,8 @@ def load(path: Path | str | None = None) -> dict[str, Any]:
         if explicit:
             raise SettingsError(f"settings file {path} does not exist")
         return settings
+    import tomllib  # only when there is a file: most runs use the defaults
+
     text = path.read_text(encoding="utf-8-sig")
     try:
         data = tomllib.loads(text)
