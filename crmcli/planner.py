@@ -18,12 +18,12 @@ Greetings with a fixed day (welcome SMS, birthdays, holidays) merge only with
 contacts due the same day; they are not moved and do not push others away.
 
 A day planned already is planned again for the customers whose data changed
-since (the ``plan_dirt`` log that triggers fill, whatever wrote the change),
-provided that no other day was planned in between and the settings are the
-same; every customer's tasks depend on that customer's data alone, so the
-result is the same as planning everyone again. Otherwise the whole file is
+since (the ``plan_dirt`` log, see ``facts``), provided that no other day was
+planned in between and the settings are the same; every customer's tasks
+depend on that customer's data alone, so the result is the same as planning
+everyone again (a test compares the two). Otherwise the whole file is
 planned. Vehicle facts from the orders (last visit, mileage span, last
-maintenance) come from ``vehicle_facts``, which triggers keep current.
+maintenance) come from ``vehicle_facts``.
 """
 
 from __future__ import annotations
