@@ -756,7 +756,7 @@ class RowSieve:
         self.alternates = alternates
         self.candidates: dict[str, tuple[int, bytes, bytes]] = {}  # order_no -> (row, fp, cells)
         self.dups: set[str] = set()  # order numbers of candidates found on another row too
-        self.links: dict[str, tuple[int | None, int | None]] = {}  # order_no -> (customer, vehicle)
+        self.widened: tuple[set, set] = (set(), set())  # customers, vehicles looked up by widen
         # Another connection's commit changes data_version: what was read here before the
         # write transaction is read again in it only then.
         self.data_version = self.conn.execute("PRAGMA data_version").fetchone()[0]
@@ -764,14 +764,12 @@ class RowSieve:
                      and self.conn.execute("SELECT 1 FROM order_row_prints LIMIT 1").fetchone()
                      is not None)
 
-    def _stored(self, order_nos: list[str]) -> dict[str, tuple]:
-        """order_no -> (print, customer id, vehicle id) of the stored orders with a print."""
-        rows = self.conn.execute(
-            "SELECT r.order_no, p.fp, r.customer_id, r.vehicle_id FROM order_row_prints p"
-            " JOIN repair_orders r ON r.id = p.order_id"
-            " WHERE r.order_no IN (SELECT value FROM json_each(?)) AND p.as_of <= ?",
-            (json.dumps(order_nos, ensure_ascii=False), self.today))
-        return {no: rest for no, *rest in rows}
+    def _stored(self, order_nos: list[str]) -> dict[str, bytes]:
+        """order_no -> print of the stored orders with a print (read from the indexes only)."""
+        return dict(self.conn.execute(
+            "SELECT r.order_no, p.fp FROM order_row_prints p JOIN repair_orders r"
+            " ON r.id = p.order_id WHERE r.order_no IN (SELECT value FROM json_each(?))"
+            " AND p.as_of <= ?", (json.dumps(order_nos, ensure_ascii=False), self.today)))
 
     def sift(self, chunk: list[tuple[int, list]]) -> tuple[list[tuple[int, list]], list[bytes]]:
         """(the rows of the chunk to parse, their prints); keeps the candidates."""
@@ -796,11 +794,9 @@ class RowSieve:
         stored = self._stored([n for n in nos if n])
         keep, keep_prints = [], []
         for row, fp, blob, no in zip(chunk, prints, blobs, nos):
-            got = stored.get(no)
-            if got is not None and got[0] == fp:
+            if no is not None and stored.get(no) == fp:
                 if no not in self.candidates:
                     self.candidates[no] = (row[0], fp, blob)
-                    self.links[no] = (got[1], got[2])
                     continue
                 self.dups.add(no)
             keep.append(row)
@@ -809,31 +805,38 @@ class RowSieve:
 
     def settle(self, accepted_nos: set[str]) -> list[ParsedRow]:
         """In the write transaction: release the candidates whose print changed since it
-        was read, or whose order number is on another row; note the others' links."""
+        was read, or whose order number is on another row too."""
         if not self.candidates:
             return []
         out = [no for no in self.candidates if no in self.dups or no in accepted_nos]
         if self.conn.execute("PRAGMA data_version").fetchone()[0] != self.data_version:
             current = self._stored(list(self.candidates))
-            for no, (_row_no, fp, _blob) in self.candidates.items():
-                cur = current.get(no)
-                if cur is None or cur[0] != fp:
-                    out.append(no)
-                else:
-                    self.links[no] = cur[1:]
+            out += [no for no, (_row_no, fp, _blob) in self.candidates.items()
+                    if current.get(no) != fp]
         return self.release(list(dict.fromkeys(out)))
 
-    def widen(self, customers: dict | set, vehicles: dict | set) -> list[ParsedRow]:
-        """Release the candidates whose stored customer or vehicle is one of these."""
-        return self.release([no for no, (cid, vid) in self.links.items()
-                             if cid in customers or vid in vehicles])
+    def widen(self, customers: Iterable[int], vehicles: Iterable[int]) -> list[ParsedRow]:
+        """Release the candidates whose stored order has one of these customers or vehicles
+        (each is looked up once)."""
+        seen_c, seen_v = self.widened
+        new_c = [c for c in customers if c not in seen_c]
+        new_v = [v for v in vehicles if v not in seen_v]
+        seen_c.update(new_c)
+        seen_v.update(new_v)
+        if not self.candidates or not (new_c or new_v):
+            return []
+        rows = self.conn.execute(
+            "SELECT order_no FROM repair_orders WHERE customer_id IN"
+            " (SELECT value FROM json_each(?)) UNION SELECT order_no FROM repair_orders"
+            " WHERE vehicle_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(new_c), json.dumps(new_v)))
+        return self.release([no for (no,) in rows if no in self.candidates])
 
     def release(self, order_nos: list[str]) -> list[ParsedRow]:
         """Parse these candidates after all (from the cells kept of them)."""
         rows, prints = [], []
         for no in order_nos:
             row_no, fp, blob = self.candidates.pop(no)
-            self.links.pop(no, None)
             cells = [None] * self.need
             for i, v in zip(self.cols, pickle.loads(blob)):
                 cells[i] = v
