@@ -25,12 +25,15 @@ Rules (the issue's and DOMAIN.md's "never lose a row"):
 
 from __future__ import annotations
 
+import gc
 import getpass
 import hashlib
 import json
 import os
+import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from itertools import repeat
@@ -75,6 +78,7 @@ class ParsedRow:
     record: tuple | None
     problems: list[Problem] | tuple  # () for a clean row
     rejected: bool = False
+    fp: bytes | None = None  # the row's fingerprint (orders), stored when it merges clean
 
 
 @dataclass
@@ -403,6 +407,7 @@ def parse_rows(
     today: date,
     progress: Callable[[int], None] | None = None,
     alternates: dict[int, list[int]] | None = None,
+    sieve: RowSieve | None = None,
 ) -> tuple[list[ParsedRow], list[tuple[int, str]], int, tuple[str, ...]]:
     """Normalise each data row. Returns (parsed rows, skipped (row, reason), blank
     count, the record fields: each ParsedRow.record is a tuple of their values).
@@ -412,6 +417,9 @@ def parse_rows(
     Rows are normalised a chunk at a time, column by column; a row with anything
     to say (a flagged cell, a missing key field) is parsed again on its own by
     the row-by-row rules, so its record and problems are exactly theirs.
+
+    With a ``sieve``, each chunk goes through it first: the rows it holds back
+    (unchanged since they were last imported) are not parsed.
     """
     alternates = alternates or {}
     fields = record_fields(mapping)
@@ -449,11 +457,24 @@ def parse_rows(
                 continue
         chunk.append((row_no, cells))
         if len(chunk) == CHUNK_ROWS:
-            _parse_chunk(kind, chunk, columns, fields, colnames, alternates, need, out)
+            _parse_sifted(kind, chunk, columns, fields, colnames, alternates, need, out, sieve)
             chunk = []
     if chunk:
-        _parse_chunk(kind, chunk, columns, fields, colnames, alternates, need, out)
+        _parse_sifted(kind, chunk, columns, fields, colnames, alternates, need, out, sieve)
     return out, skipped, blank, fields
+
+
+def _parse_sifted(kind, chunk, columns, fields, colnames, alternates, need, out, sieve) -> None:
+    if sieve is None:
+        _parse_chunk(kind, chunk, columns, fields, colnames, alternates, need, out)
+        return
+    chunk, prints = sieve.sift(chunk)
+    if not chunk:
+        return
+    start = len(out)
+    _parse_chunk(kind, chunk, columns, fields, colnames, alternates, need, out)
+    for pr, fp in zip(out[start:], prints):
+        pr.fp = fp
 
 
 def _parse_chunk(kind: str, chunk: list[tuple[int, list]], columns: list[_Column],
@@ -671,6 +692,179 @@ def _reject(pr: ParsedRow, fld: str, reason: str, value: str | None = None,
     pr.problems.insert(0, Problem(pr.row_no, "rejected", fld, (colnames or {}).get(fld), value, reason))
 
 
+# --------------------------------------------------------------------------- unchanged rows
+
+# Bump whenever a change to parsing or merging could make the same cells give another
+# result: every stored fingerprint then stops matching, and each row is processed once
+# more. (The release number is part of the key too, so a new release never trusts the
+# prints of an older one.)
+ROW_PRINT_VERSION = 1
+
+
+def _release() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("crmcli")
+    except Exception:  # not installed (run from a source tree)
+        return "unknown"
+
+
+class RowSieve:
+    """Holds back the rows of an orders file that are as they were when last imported.
+
+    A row's fingerprint is a keyed blake2b digest of the raw cells of its mapped
+    columns as read (pickled, so types count: 1, 1.0 and '1' differ); the key is
+    the column mapping, ROW_PRINT_VERSION and the release. An order keeps the print
+    of the row it was last merged from, when that row was clean (no flag, not
+    rejected), with the day it was read as (``as_of``: a row clean on one day is
+    clean on every later day; read as of an earlier day a date might lie ahead).
+
+    While the file is parsed, a row whose order number is stored with the same
+    print (from the same day or earlier) is a *candidate*: it is not parsed. In
+    the write transaction a candidate is still processed, parsed from the cells
+    kept here, when
+
+    * its print is no longer the stored one (another import ran in between), or
+      its order number is on another row of the file too (the later row wins);
+    * it shares a customer or vehicle with a row that is processed
+      (``widen``): merged in date order with that row, as if no row were held
+      back, so an older changed row does not overwrite what a newer unchanged
+      row says about the same customer.
+
+    Every other candidate is ``unchanged`` and not merged at all. Merging it
+    would write nothing when its customer and vehicle are as the import that
+    stored its print left them. When they are not (a clerk edited an address; a
+    delivery list or another file changed the customer since), merging the old
+    row again would put the file's old values back; holding it back keeps the
+    newer data. A re-export updates what changed in it, and nothing else.
+    """
+
+    def __init__(self, db, kind: str, mapping: dict[int, str], alternates: dict[int, list[int]],
+                 header: list, today: date, skip: bool = True):
+        self.conn = db.conn
+        cols = sorted({*mapping, *(j for js in alternates.values() for j in js)})
+        self.cols = cols
+        self.need = cols[-1] + 1
+        self.get = itemgetter(*cols) if len(cols) > 1 else (lambda cells, i=cols[0]: (cells[i],))
+        self.key_col = next((i for i, f in mapping.items() if f == "order_no"), None)
+        mark = repr((ROW_PRINT_VERSION, _release(), kind, sorted(mapping.items()),
+                     sorted((i, list(js)) for i, js in alternates.items())))
+        self.key = hashlib.blake2b(mark.encode(), digest_size=32).digest()
+        self.today = today.isoformat()
+        self.parse_args = (kind, mapping, header, today)
+        self.alternates = alternates
+        self.candidates: dict[str, tuple[int, bytes, bytes]] = {}  # order_no -> (row, fp, cells)
+        self.dups: set[str] = set()  # order numbers of candidates found on another row too
+        self.widened: tuple[set, set] = (set(), set())  # customers, vehicles looked up by widen
+        # Another connection's commit changes data_version: what was read here before the
+        # write transaction is read again in it only then.
+        self.data_version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        self.skip = (skip and kind == "orders" and self.key_col is not None
+                     and self.conn.execute("SELECT 1 FROM order_row_prints LIMIT 1").fetchone()
+                     is not None)
+
+    def _stored(self, order_nos: list[str]) -> dict[str, bytes]:
+        """order_no -> print of the stored orders with a print (read from the indexes only)."""
+        return dict(self.conn.execute(
+            "SELECT r.order_no, p.fp FROM order_row_prints p JOIN repair_orders r"
+            " ON r.id = p.order_id WHERE r.order_no IN (SELECT value FROM json_each(?))"
+            " AND p.as_of <= ?", (json.dumps(order_nos, ensure_ascii=False), self.today)))
+
+    def sift(self, chunk: list[tuple[int, list]]) -> tuple[list[tuple[int, list]], list[bytes]]:
+        """(the rows of the chunk to parse, their prints); keeps the candidates."""
+        get, need, key = self.get, self.need, self.key
+        dumps, blake2b = pickle.dumps, hashlib.blake2b
+        # Pickled: unambiguous and quick, and the cells are kept so for the rows held back.
+        # Protocol 5 is fixed: another release of Python may only make prints differ.
+        blobs = [dumps(get(cells if len(cells) >= need
+                           else [*cells, *repeat(None, need - len(cells))]), 5)
+                 for _row_no, cells in chunk]
+        prints = [blake2b(b, digest_size=8, key=key).digest() for b in blobs]
+        if not self.skip:
+            return chunk, prints
+        k = self.key_col
+        nos = []
+        for _row_no, cells in chunk:
+            raw = cells[k] if k < len(cells) else None
+            try:
+                nos.append(None if raw is None or raw == "" else nz.text(raw))
+            except ValueError:
+                nos.append(None)
+        stored = self._stored([n for n in nos if n])
+        keep, keep_prints = [], []
+        for row, fp, blob, no in zip(chunk, prints, blobs, nos):
+            if no is not None and stored.get(no) == fp:
+                if no not in self.candidates:
+                    self.candidates[no] = (row[0], fp, blob)
+                    continue
+                self.dups.add(no)
+            keep.append(row)
+            keep_prints.append(fp)
+        return keep, keep_prints
+
+    def settle(self, accepted_nos: set[str]) -> list[ParsedRow]:
+        """In the write transaction: release the candidates whose print changed since it
+        was read, or whose order number is on another row too."""
+        if not self.candidates:
+            return []
+        out = [no for no in self.candidates if no in self.dups or no in accepted_nos]
+        if self.conn.execute("PRAGMA data_version").fetchone()[0] != self.data_version:
+            current = self._stored(list(self.candidates))
+            out += [no for no, (_row_no, fp, _blob) in self.candidates.items()
+                    if current.get(no) != fp]
+        return self.release(list(dict.fromkeys(out)))
+
+    def widen(self, customers: Iterable[int], vehicles: Iterable[int]) -> list[ParsedRow]:
+        """Release the candidates whose stored order has one of these customers or vehicles
+        (each is looked up once)."""
+        seen_c, seen_v = self.widened
+        new_c = [c for c in customers if c not in seen_c]
+        new_v = [v for v in vehicles if v not in seen_v]
+        seen_c.update(new_c)
+        seen_v.update(new_v)
+        if not self.candidates or not (new_c or new_v):
+            return []
+        rows = self.conn.execute(
+            "SELECT order_no FROM repair_orders WHERE customer_id IN"
+            " (SELECT value FROM json_each(?)) UNION SELECT order_no FROM repair_orders"
+            " WHERE vehicle_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(new_c), json.dumps(new_v)))
+        return self.release([no for (no,) in rows if no in self.candidates])
+
+    def release(self, order_nos: list[str]) -> list[ParsedRow]:
+        """Parse these candidates after all (from the cells kept of them)."""
+        rows, prints = [], []
+        for no in order_nos:
+            row_no, fp, blob = self.candidates.pop(no)
+            cells = [None] * self.need
+            for i, v in zip(self.cols, pickle.loads(blob)):
+                cells[i] = v
+            rows.append((row_no, cells))
+            prints.append(fp)
+        if not rows:
+            return []
+        kind, mapping, header, today = self.parse_args
+        parsed, _skipped, _blank, _fields = parse_rows(kind, rows, mapping, header, today,
+                                                       alternates=self.alternates)
+        by_row = {row_no: fp for (row_no, _c), fp in zip(rows, prints)}
+        for pr in parsed:
+            pr.fp = by_row[pr.row_no]
+        return parsed
+
+    def unchanged(self) -> list[int]:
+        """The row numbers of the candidates still held back."""
+        return [row_no for row_no, _fp, _blob in self.candidates.values()]
+
+    def store(self, keep: list[tuple[int, bytes]], drop: list[int]) -> None:
+        """Store the prints of orders merged from clean rows; drop those of flagged ones."""
+        if drop:
+            self.conn.execute("DELETE FROM order_row_prints WHERE order_id IN"
+                              " (SELECT value FROM json_each(?))", (json.dumps(drop),))
+        self.conn.executemany("INSERT OR REPLACE INTO order_row_prints (order_id, fp, as_of)"
+                              " VALUES (?,?,?)", [(oid, fp, self.today) for oid, fp in keep])
+
+
 # --------------------------------------------------------------------------- merging
 
 
@@ -758,6 +952,7 @@ class Merger:
         self.dirty_orders: dict[int, dict] = {}
         self.owner_changes: list[tuple] = []
         self.changes: list[tuple] = []
+        self.order_id: int | None = None  # the id of the order merge_order merged last
         self.next_id = {
             t: (self.conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0] + 1)
             for t in ("customers", "vehicles", "repair_orders")
@@ -1042,9 +1237,10 @@ class Merger:
         # order is never seen twice here: a new one is final, and a stored one is dropped.
         stored = self.orders.pop(order_no, None)
         if stored is None:
-            self.new_orders.append((self._take_id("repair_orders"), order_no, self.now, self.now)
-                                   + values)
+            self.order_id = self._take_id("repair_orders")
+            self.new_orders.append((self.order_id, order_no, self.now, self.now) + values)
             return "inserted"
+        self.order_id = stored[0]
         if values != stored[2:]:  # the whole row first: a re-export mostly changes nothing
             existing = dict(zip(("id", "order_no") + self.ORDER_COLS, stored))
             for col, val in zip(self.ORDER_COLS, values):
@@ -1147,8 +1343,14 @@ def import_file(
     dry_run: bool = False,
     force: bool = False,
     progress: Callable[[int], None] | None = None,
+    skip_unchanged: bool = True,
 ) -> ImportResult:
     """Import one file of ``kind`` ("orders" or "vehicles") as one transaction.
+
+    The rows of an orders file that are as they were when last imported are
+    counted ``unchanged`` without being parsed or merged (see RowSieve), forced
+    or not; ``skip_unchanged=False`` processes every row (their fingerprints are
+    stored all the same).
 
     Raises FileRefused (nothing written, not even the log line: a refused file
     is reported by the caller) when the file cannot be read or has no header.
@@ -1216,32 +1418,47 @@ def import_file(
         yield from pending
         yield from sheet.rows
 
-    parsed, skipped, _blank, rec_fields = parse_rows(kind, all_rows(), mapping, header, today,
-                                                     progress, alternates)
+    # The parsed rows and the merge's records are 100,000s of containers that live to the
+    # end: the cycle collector would walk them again and again (0.3-0.5 s of a large
+    # import) and find next to nothing to free: the import makes no cycles of its own.
+    with _gc_paused():
+        sieve = None
+        if kind == "orders":
+            sieve = RowSieve(db, kind, mapping, alternates, header, today, skip=skip_unchanged)
+        parsed, skipped, _blank, rec_fields = parse_rows(kind, all_rows(), mapping, header, today,
+                                                         progress, alternates, sieve)
 
-    result.skipped = len(skipped)
-    result.rows_read = len(parsed) + len(skipped)
-    for row_no, reason in skipped:
-        result.verdicts.append((row_no, f"skipped: {reason}"))
-    for pr in parsed:
-        result.problems.extend(pr.problems)
-        if pr.problems:
-            result.problem_rows[pr.row_no] = pr.cells
+        result.skipped = len(skipped)
+        result.rows_read = len(parsed) + len(skipped) + (len(sieve.candidates) if sieve else 0)
+        for row_no, reason in skipped:
+            result.verdicts.append((row_no, f"skipped: {reason}"))
+        _note_problems(result, parsed)
 
-    now = _now()
-    try:
-        with write_transaction(db):
-            import_id = _log_import(db, result, path, now=now, status="running")
-            result.import_id = import_id
-            _merge(db, result, parsed, rec_fields, kind, import_id, now)
-            _store_problems(db, result, parsed, rec_fields, import_id)
-            _finish_import(db, result, import_id)
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        result.status = "dry-run"
-        result.import_id = None
+        now = _now()
+        try:
+            with write_transaction(db):
+                import_id = _log_import(db, result, path, now=now, status="running")
+                result.import_id = import_id
+                _merge(db, result, parsed, rec_fields, kind, import_id, now, sieve)
+                _store_problems(db, result, parsed, rec_fields, import_id)
+                _finish_import(db, result, import_id)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            result.status = "dry-run"
+            result.import_id = None
     return result
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _field_getter(fields: tuple[str, ...], name: str) -> Callable[[tuple], object]:
@@ -1251,8 +1468,22 @@ def _field_getter(fields: tuple[str, ...], name: str) -> Callable[[tuple], objec
     return lambda _record: None
 
 
+def _note_problems(result: ImportResult, parsed: list[ParsedRow]) -> None:
+    for pr in parsed:
+        result.problems.extend(pr.problems)
+        if pr.problems:
+            result.problem_rows[pr.row_no] = pr.cells
+
+
 def _merge(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str, ...], kind: str,
-           import_id: int, now: str):
+           import_id: int, now: str, sieve: RowSieve | None = None):
+    if sieve is not None and sieve.candidates:
+        # Rows held back while parsing that must be processed after all (see RowSieve);
+        # they join ``parsed`` so that their problems are stored like any other's.
+        order_no = _field_getter(fields, "order_no")
+        more = sieve.settle({order_no(pr.record) for pr in parsed if not pr.rejected})
+        _note_problems(result, more)
+        parsed.extend(more)
     accepted = [pr for pr in parsed if not pr.rejected]
     result.rejected = len(parsed) - len(accepted)
     for pr in parsed:
@@ -1277,8 +1508,27 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str,
     accepted = sorted(last.values(), key=lambda pr: pr.row_no)
     merger = Merger(db, import_id, now, _user())
     merger.preload([pr.record for pr in accepted], fields, kind)
-    merge = merger.merge_order if kind == "orders" else merger.merge_vehicle_row
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    if sieve is not None:
+        # A held-back row that shares a customer or vehicle with a row to merge is merged
+        # too, and so, in turn, are the rows that share one with it. What preload loaded
+        # is all a merge can touch.
+        while more := sieve.widen(merger.cust_by_id, merger.veh_by_id):
+            _note_problems(result, more)
+            parsed.extend(more)
+            for pr in more:
+                if pr.rejected:  # not expected: it was clean when its print was stored
+                    result.rejected += 1
+                    result.verdicts.append((pr.row_no, "rejected: " + pr.problems[0].reason))
+            more = [pr for pr in more if not pr.rejected]
+            accepted.extend(more)
+            merger.preload([pr.record for pr in more], fields, kind)
+        held = sieve.unchanged()
+        counts["unchanged"] += len(held)
+        result.verdicts.extend((row_no, "unchanged") for row_no in held)
+    prints_kept: list[tuple[int, bytes]] = []
+    prints_dropped: list[int] = []
+    merge = merger.merge_order if kind == "orders" else merger.merge_vehicle_row
     # Merge in an order that does not depend on how the DMS sorted its rows: by date,
     # so ownership history is built forwards in time; rows with a usable phone before
     # rows without one, so a phone-less row finds the customer its vehicle belongs to.
@@ -1307,12 +1557,19 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str,
                 pr.problems.append(p)
                 result.problems.append(p)
             counts[verdict] += 1
+            if sieve is not None:
+                if pr.problems:
+                    prints_dropped.append(merger.order_id)
+                else:
+                    prints_kept.append((merger.order_id, pr.fp))
             if pr.problems:
                 result.flagged += 1
             else:
                 pr.record = None  # merged: only a row with problems is read again (below)
             result.verdicts.append((pr.row_no, verdict + (" (flagged)" if pr.problems else "")))
     merger.flush()
+    if sieve is not None:
+        sieve.store(prints_kept, prints_dropped)
     result.inserted, result.updated, result.unchanged = (
         counts["inserted"], counts["updated"], counts["unchanged"])
     result.verdicts.sort()

@@ -502,3 +502,29 @@ def m009_tasks_work_index(db: sqlite_utils.Database) -> None:
             ON tasks(state, kind, due_date, next_try, channel, attempts, weight, customer_id);
         """
     )
+
+
+@MIGRATIONS()
+def m010_order_row_prints(db: sqlite_utils.Database) -> None:
+    """A fingerprint per order of the source row it was last read from, so that the
+    rows of a re-export that did not change are passed over without parsing them.
+
+    A table beside repair_orders rather than a column in it: repair_orders has an
+    UPDATE trigger that marks the customer for re-planning, and storing a new
+    fingerprint (after a new release, or once for every order after this
+    migration) must not make every customer dirty. ``as_of`` is the ``today``
+    the row was read with: a clean row stays clean on later days only.
+    """
+    db.executescript(
+        """
+        CREATE TABLE order_row_prints (
+            order_id INTEGER PRIMARY KEY,
+            fp BLOB NOT NULL,
+            as_of TEXT NOT NULL
+        );
+        -- order ids can be reused after the highest is deleted: drop its print with it
+        CREATE TRIGGER repair_orders_print_delete AFTER DELETE ON repair_orders BEGIN
+            DELETE FROM order_row_prints WHERE order_id = OLD.id;
+        END;
+        """
+    )
