@@ -731,23 +731,15 @@ def _ranked(db, where: str, params: dict, day: date, weights: dict, kinds, chann
         " + CASE WHEN value_class = 'A' THEN :abonus ELSE 0 END AS urgency FROM due)"
         f" SELECT id, step, overdue, urgency, value_class FROM scored ORDER BY {order}"
         + (" LIMIT :limit" if limit is not None else ""), dict(params, limit=limit)).fetchall()
-    details = {}
-    ids = [r[0] for r in top]
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for r in _task_rows(db, f"t.id IN ({','.join('?' * len(chunk))})", chunk):
-            details[r[0]] = r
+    # The details of the rows shown, in one statement however many there are.
+    details = {r[0]: r for r in db.conn.execute(
+        "SELECT t.id, t.kind, t.channel, t.due_date, t.expires_on, t.weight, t.reason,"
+        " t.attempts, t.next_try, t.call_at, c.id, c.name, c.gender,"
+        " coalesce(c.preferred_phone, c.mobile), c.preferred_call_time, v.plate, v.model"
+        " FROM json_each(?) j JOIN tasks t ON t.id = j.value"
+        " LEFT JOIN customers c ON c.id = t.customer_id"
+        " LEFT JOIN vehicles v ON v.id = t.vehicle_id", (json.dumps([r[0] for r in top]),))}
     return [_item(details[r[0]], r) for r in top], counts
-
-
-def _task_rows(db, where: str, params) -> list[tuple]:
-    return db.conn.execute(
-        "SELECT t.id, t.kind, t.channel, t.due_date, t.expires_on, t.weight, t.reason, t.attempts,"
-        " t.next_try, t.call_at, c.id, c.name, c.gender, coalesce(c.preferred_phone, c.mobile),"
-        " c.preferred_call_time, v.plate, v.model"
-        " FROM tasks t LEFT JOIN customers c ON c.id = t.customer_id"
-        " LEFT JOIN vehicles v ON v.id = t.vehicle_id"
-        f" WHERE {where}", params).fetchall()
 
 
 def _item(r: tuple, rank: tuple) -> dict:

@@ -198,3 +198,14 @@ def test_today_table_shows_the_most_urgent_screenful_and_counts_the_rest(sample_
     assert shown and shown <= {t["id"] for t in everything[:25]}
     wider = invoke("today", "--date", "2026-11-26", "--limit", "40").stdout
     assert f"... {len(everything) - 40} more" in wider
+
+
+def test_today_json_written_in_chunks_is_one_json_array(sample_db, monkeypatch):
+    from crmcli import cli
+
+    whole = invoke("today", "--date", "2026-11-26", "--json").stdout
+    monkeypatch.setattr(cli, "JSON_CHUNK", 3)
+    chunked = invoke("today", "--date", "2026-11-26", "--json").stdout
+    items = json.loads(chunked)
+    assert len(items) > 7 and items == json.loads(whole)
+    assert chunked == json.dumps(items, ensure_ascii=False) + "\n"
