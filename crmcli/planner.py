@@ -583,7 +583,7 @@ def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, s
         if key not in ids:
             ids[key] = next_id
             next_id += 1
-    inserts, updates = [], []
+    inserts, updates, moved = [], [], []
     for c in cands:
         lead = ids[merges[c.key]] if c.key in merges else None
         state, state_reason = ("merged", f"merged into task {lead}") if lead else ("open", None)
@@ -593,7 +593,10 @@ def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, s
                             c.due.isoformat(), c.expires.isoformat(), c.channel, c.weight,
                             c.reason, state, state_reason, lead, now, now))
         elif row[1] == "merged" and row[7] not in (None, "open", "merged"):
-            continue  # covered by a call that has been made: not reopened
+            # Covered by a call that has been made: not reopened. It still follows its
+            # vehicle to a new owner, so that it is filed where a plan of either finds it.
+            if row[6] != c.customer_id:
+                moved.append((c.customer_id, now, row[0]))
         elif row[1] in ("open", "merged") and row[2] == 0:
             # The customer is in the comparison: a vehicle that changed hands takes its
             # open reminders to the new owner.
@@ -610,7 +613,8 @@ def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, s
     conn.executemany("UPDATE tasks SET due_date=?, expires_on=?, reason=?, channel=?, state=?,"
                      " customer_id=?, merged_into=?, state_reason=?, updated_at=? WHERE id=?",
                      updates)
-    result.created, result.updated = len(inserts), len(updates)
+    conn.executemany("UPDATE tasks SET customer_id=?, updated_at=? WHERE id=?", moved)
+    result.created, result.updated = len(inserts), len(updates) + len(moved)
     result.merged = len(merges)
     # Withdraw open, never-tried planned tasks in the window that no longer apply.
     live = set(keys)

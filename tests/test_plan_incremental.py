@@ -312,3 +312,27 @@ def test_imports_keep_the_facts_and_log_their_customers(sample_db, tmp_path):
     assert planner.changed_customers(sample_db, DAY, S) == {newcomer, owner}
     result = planner.plan(sample_db, DAY, S)
     assert result.scope == "changed" and result.customers == 2
+
+
+def test_a_task_covered_by_a_call_follows_its_car_and_both_plans_agree(db, tmp_path):
+    # A lead (insurance) with a maintenance reminder merged into it; the lead's call is
+    # made (wrong number), then the car is sold; later only the seller's data changes.
+    day = date(2026, 11, 24)
+    a, b = store.customer(db, "张伟"), store.customer(db, "李娜")
+    v = store.vehicle(db, a, delivery_date="2020-01-10",
+                      insurance_compulsory_expiry=date(2026, 12, 24).isoformat())
+    store.order(db, v, a, "2026-05-25", "maintenance", 30000)
+    store.order(db, v, a, "2026-01-02", "repair", 25000)
+    planner.plan(db, day, S)
+    merged = db.conn.execute("SELECT id, merged_into FROM tasks WHERE state = 'merged'").fetchone()
+    assert merged is not None
+    calls.log_call(db, merged[1], "wrong_number", S, by="test", at=datetime(2026, 11, 24, 9))
+    db.conn.execute("UPDATE vehicles SET customer_id = ? WHERE id = ?", (b, v))
+    planner.plan(db, day, S)
+    assert db.conn.execute("SELECT customer_id, state FROM tasks WHERE id = ?",
+                           (merged[0],)).fetchone() == (b, "merged")
+    customers.edit(db, a, {"birthday": "1980-03-03"}, by="test")
+    full = twin(db, tmp_path)
+    assert planner.plan(db, day, S).scope == "changed"
+    planner.plan(full, day, S, force=True)
+    assert snapshot(db) == snapshot(full)
