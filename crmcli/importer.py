@@ -694,20 +694,30 @@ def _reject(pr: ParsedRow, fld: str, reason: str, value: str | None = None,
 
 # --------------------------------------------------------------------------- unchanged rows
 
-# Bump whenever a change to parsing or merging could make the same cells give another
-# result: every stored fingerprint then stops matching, and each row is processed once
-# more. (The release number is part of the key too, so a new release never trusts the
-# prints of an older one.)
+# Bump whenever a change to merging could make the same cells give another result:
+# every stored fingerprint then stops matching, and each row is processed once more.
+# (A digest of the parsing code is part of the key too, so a changed parser never
+# trusts the prints of an older one.)
 ROW_PRINT_VERSION = 1
 
 
-def _release() -> str:
-    try:
-        from importlib.metadata import version
+_PARSER_MARK: list[str] = []
 
-        return version("crmcli")
-    except Exception:  # not installed (run from a source tree)
-        return "unknown"
+
+def _parser_mark() -> str:
+    """A digest of the code that turns cells into records (this module, normalize,
+    fields, excel): a fix to any of it makes every stored row print stale, even when
+    the release number stays the same."""
+    if not _PARSER_MARK:
+        digest = hashlib.blake2b(digest_size=16)
+        here = Path(__file__).resolve().parent
+        for name in ("importer.py", "normalize.py", "names.py", "fields.py", "excel.py"):
+            try:
+                digest.update((here / name).read_bytes())
+            except OSError:  # no sources (a frozen build): never trust old prints
+                digest.update(os.urandom(16))
+        _PARSER_MARK.append(digest.hexdigest())
+    return _PARSER_MARK[0]
 
 
 class RowSieve:
@@ -715,7 +725,7 @@ class RowSieve:
 
     A row's fingerprint is a keyed blake2b digest of the raw cells of its mapped
     columns as read (pickled, so types count: 1, 1.0 and '1' differ); the key is
-    the column mapping, ROW_PRINT_VERSION and the release. An order keeps the print
+    the column mapping, ROW_PRINT_VERSION and a digest of the parsing code. An order keeps the print
     of the row it was last merged from, when that row was clean (no flag, not
     rejected), with the day it was read as (``as_of``: a row clean on one day is
     clean on every later day; read as of an earlier day a date might lie ahead).
@@ -748,7 +758,7 @@ class RowSieve:
         self.need = cols[-1] + 1
         self.get = itemgetter(*cols) if len(cols) > 1 else (lambda cells, i=cols[0]: (cells[i],))
         self.key_col = next((i for i, f in mapping.items() if f == "order_no"), None)
-        mark = repr((ROW_PRINT_VERSION, _release(), kind, sorted(mapping.items()),
+        mark = repr((ROW_PRINT_VERSION, _parser_mark(), kind, sorted(mapping.items()),
                      sorted((i, list(js)) for i, js in alternates.items())))
         self.key = hashlib.blake2b(mark.encode(), digest_size=32).digest()
         self.today = today.isoformat()

@@ -1,5 +1,8 @@
-"""Rows of a re-export that did not change are counted unchanged without being processed,
-and the database ends exactly as if every row had been processed."""
+"""Rows of a re-export that did not change are counted unchanged without being processed.
+
+Where a changed row is, the database ends exactly as if every row had been processed;
+an unchanged group of rows (same customer or vehicle) is not merged again, so it does
+not put the file's old values back over newer ones."""
 
 from __future__ import annotations
 
@@ -152,6 +155,16 @@ def test_a_new_parser_version_processes_every_row_again(db, tmp_path, parsed_row
     parsed_rows.clear()
     run(db, path, force=True)
     assert parsed_rows == []
+
+
+def test_changed_parsing_code_processes_every_row_again(db, tmp_path, parsed_rows, monkeypatch):
+    path = write(tmp_path, orders(), "d.xlsx")
+    run(db, path)
+    # What a fix to normalize.py (or the importer) without a version bump amounts to.
+    monkeypatch.setattr(importer, "_PARSER_MARK", ["another parser"])
+    parsed_rows.clear()
+    r = run(db, path, force=True)
+    assert len(parsed_rows) == 48 and r.unchanged == 48
 
 
 def test_a_flagged_row_is_processed_every_time(db, tmp_path, parsed_rows):
