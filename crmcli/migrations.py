@@ -528,3 +528,10 @@ def m010_order_row_prints(db: sqlite_utils.Database) -> None:
         END;
         """
     )
+
+
+@MIGRATIONS()
+def m011_plan_runs_missed_before(db: sqlite_utils.Database) -> None:
+    """The day a plan run closed missed tasks up to: a plan looked at ahead of time
+    closes less, and planning the day again when it comes must close the rest."""
+    db.executescript("ALTER TABLE plan_runs ADD COLUMN missed_before TEXT;")

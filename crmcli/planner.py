@@ -516,10 +516,16 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
     # Read first: a change committed while this plan runs is after `seen`, and
     # is planned next time.
     seen = dirt_seq(db)
+    missed_before = min(day, as_of) if as_of else day
     scope = None if force else changed_customers(db, day, settings)
     if scope is not None and not scope:
-        result.skipped = True
-        return result
+        last = db.conn.execute("SELECT missed_before FROM plan_runs WHERE finished_at IS NOT NULL"
+                               " ORDER BY id DESC LIMIT 1").fetchone()
+        if (last[0] or "") >= missed_before.isoformat():
+            result.skipped = True
+            return result
+        # Nothing changed, but the day has come since it was looked at ahead of time:
+        # a run for no customer closes what expired meanwhile.
     scoped = scope is not None
     if scoped:
         result.scope, result.customers = "changed", len(scope)
@@ -544,11 +550,12 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
     mark = settings_mark(settings)
     with write_transaction(db):
         run_id = db.conn.execute(
-            "INSERT INTO plan_runs (day, data_mark, settings_mark, dirt_seq, scope, started_at)"
-            " VALUES (?,?,?,?,?,?)", (day.isoformat(), f"{mark}:{seen}", mark, seen, result.scope,
-                                      now)).lastrowid
+            "INSERT INTO plan_runs (day, data_mark, settings_mark, dirt_seq, scope, started_at,"
+            " missed_before) VALUES (?,?,?,?,?,?,?)",
+            (day.isoformat(), f"{mark}:{seen}", mark, seen, result.scope, now,
+             missed_before.isoformat())).lastrowid
         _store(db, day, end, cands, merges, vehicles, now, result,
-               missed_before=min(day, as_of) if as_of else day, scoped=scoped)
+               missed_before=missed_before, scoped=scoped)
         # Only the newest run can be continued from, and it has seen these.
         db.conn.execute("DELETE FROM plan_dirt WHERE seq <= ?", (seen,))
         db.conn.execute("UPDATE plan_state SET dirt_floor = max(dirt_floor, ?)", (seen,))

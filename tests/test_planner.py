@@ -237,3 +237,18 @@ def test_today_json_is_the_day_only(db):
     assert json.loads(r.stdout) == []
     r = runner.invoke(app, ["today", "--date", "2026-11-27"])
     assert "Falling due on the days off" in r.stdout and "生日" in r.stdout
+
+
+def test_a_day_looked_at_ahead_closes_what_expired_when_the_day_comes(db):
+    c = store.customer(db)
+    v = store.vehicle(db, c)
+    store.order(db, v, c, "2026-11-11", "repair")  # the callback is open until the 26th
+    planner.plan(db, DAY, settings(), as_of=DAY)
+    assert tasks(db, "kind='post_repair'")[0][1] == "open"
+    tomorrow = date(2026, 11, 27)
+    planner.plan(db, tomorrow, settings(), as_of=DAY)  # tomorrow, looked at today
+    assert tasks(db, "kind='post_repair'")[0][1] == "open"
+    again = planner.plan(db, tomorrow, settings(), as_of=tomorrow)  # tomorrow has come
+    assert not again.skipped and again.missed == 1
+    assert tasks(db, "kind='post_repair'")[0][1] == "missed"
+    assert planner.plan(db, tomorrow, settings(), as_of=tomorrow).skipped
