@@ -892,7 +892,30 @@ def _login() -> str:
 
 
 def main() -> None:
-    app()
+    """The console script.
+
+    Once the command has finished and its output is flushed, the process ends
+    without Python's module teardown: it frees nothing the operating system
+    would not, and it is about 18 ms of a 180 ms ``crmcli today``. Every write
+    is committed by then (each in its own transaction). An exception other than
+    the exit itself ends the usual way, with its traceback.
+    """
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:  # typer's standalone mode ends every command with one
+        code = exc.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # the reader went away (| head): nothing to say
+        pass
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

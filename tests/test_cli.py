@@ -160,9 +160,9 @@ def test_help_and_cli_import_do_not_load_workbook_libraries():
 def test_today_loads_no_import_machinery(sample_db, tmp_path):
     """`today` runs every morning: no cleaners, no pydantic, no package-metadata scan."""
     path = sample_db.conn.execute("PRAGMA database_list").fetchone()[2]
-    code = ("import sys; from crmcli.cli import main; sys.argv = ['crmcli', '--db', sys.argv[1],"
+    code = ("import sys; from crmcli.cli import app; sys.argv = ['crmcli', '--db', sys.argv[1],"
             " 'today', '--date', '2026-11-26']\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "try:\n    app()\nexcept SystemExit:\n    pass\n"
             "print([m for m in ('crmcli.normalize', 'crmcli.importer', 'openpyxl', 'pydantic',"
             " 'importlib.metadata') if m in sys.modules], file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True,
@@ -209,3 +209,26 @@ def test_today_json_written_in_chunks_is_one_json_array(sample_db, monkeypatch):
     items = json.loads(chunked)
     assert len(items) > 7 and items == json.loads(whole)
     assert chunked == json.dumps(items, ensure_ascii=False) + "\n"
+
+
+def test_the_console_script_exits_with_the_commands_code_and_all_its_output(sample_db, tmp_path):
+    """main() ends the process without Python's teardown: output and codes must survive it."""
+    path = sample_db.conn.execute("PRAGMA database_list").fetchone()[2]
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "crmcli.cli", "--db", path, *args],
+                              capture_output=True, text=True)
+
+    whole = run("today", "--date", "2026-11-26", "--json")
+    assert whole.returncode == 0 and len(json.loads(whole.stdout)) > 25
+    missing = run("log", "999999", "--outcome", "reached")
+    assert missing.returncode == 3 and missing.stderr.startswith("crmcli: no task #999999")
+    usage = run("today", "--date", "not-a-date")
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr
+    helped = run("--help")
+    assert helped.returncode == 0 and "today" in helped.stdout
+    # A log made through the script is in the file afterwards (committed before the exit).
+    task = json.loads(whole.stdout)[0]["id"]
+    assert run("log", str(task), "--outcome", "no_answer").returncode == 0
+    assert dbmod.connect(path).conn.execute(
+        "SELECT count(*) FROM calls WHERE task_id = ?", (task,)).fetchone()[0] == 1
