@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -319,21 +318,19 @@ def _vehicle_gate(day: date, end: date, settings: dict):
     # (28 to 31 days each). Only cars whose due date may fall in the window go on.
     ordinal = _Ordinals()
     day_o, end_o = day.toordinal(), end.toordinal()
-    default_kmpd = float(max(settings["planning"]["default_km_per_day"], rules.MIN_KM_PER_DAY))
+    default_kmpd = rules.default_km_per_day(settings["planning"]["default_km_per_day"])
     r_months, r_km, r_exp = r_cfg["months"], r_cfg["km"], r_cfg["expires_after_days"]
     w_lead, w_exp = w_cfg["lead_days"], w_cfg["expires_after_days"]
     w_points = [(28 * m, 31 * m, km) for m, km in w_cfg["points"]]
 
     def km_per_day(row: tuple) -> float:
         if row[9] and row[10]:
-            days = ordinal[row[10]] - ordinal[row[9]]
-            km = row[12] - row[11]
-            if days >= 30 and km / days >= rules.MIN_KM_PER_DAY:
-                return km / days
+            own = rules.own_km_per_day(ordinal[row[10]] - ordinal[row[9]], row[12] - row[11])
+            if own is not None:
+                return own
         return default_kmpd
 
-    def by_km(km: int, per_day: float) -> int:
-        return min(rules.MAX_KM_DAYS, math.ceil(km / per_day))
+    by_km = rules.km_days
 
     def regular_due(lm: str, per_day: float) -> bool:
         last = ordinal[lm[:10]]

@@ -139,15 +139,31 @@ def km_per_day(v: VehicleFacts, default: float) -> tuple[float, bool]:
     ``(2026-01-01, 10,000 km) .. (2026-07-20, 18,000 km)`` -> 8,000 / 200 = 40.0.
     """
     if v.first_km and v.last_km:
-        days = (v.last_km[0] - v.first_km[0]).days
-        km = v.last_km[1] - v.first_km[1]
-        if days >= 30 and km / days >= MIN_KM_PER_DAY:
-            return km / days, True
-    return float(max(default, MIN_KM_PER_DAY)), False
+        own = own_km_per_day((v.last_km[0] - v.first_km[0]).days, v.last_km[1] - v.first_km[1])
+        if own is not None:
+            return own, True
+    return default_km_per_day(default), False
+
+
+def own_km_per_day(days: int, km: int) -> float | None:
+    """km/day from two readings ``days`` and ``km`` apart, when they are a rhythm to
+    predict from (at least 30 days apart, at least MIN_KM_PER_DAY); else None."""
+    if days >= 30 and km / days >= MIN_KM_PER_DAY:
+        return km / days
+    return None
+
+
+def default_km_per_day(default: float) -> float:
+    return float(max(default, MIN_KM_PER_DAY))
+
+
+def km_days(km: int, per_day: float) -> int:
+    """Days to drive ``km`` at ``per_day``, capped at MAX_KM_DAYS."""
+    return min(MAX_KM_DAYS, math.ceil(km / per_day))
 
 
 def _by_km(start: date, km: int, per_day: float) -> date:
-    return start + timedelta(days=min(MAX_KM_DAYS, math.ceil(km / per_day)))
+    return start + timedelta(days=km_days(km, per_day))
 
 
 # --------------------------------------------------------------------------- delivery
