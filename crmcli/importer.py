@@ -25,6 +25,7 @@ Rules (the issue's and DOMAIN.md's "never lose a row"):
 
 from __future__ import annotations
 
+import functools
 import gc
 import getpass
 import hashlib
@@ -701,23 +702,19 @@ def _reject(pr: ParsedRow, fld: str, reason: str, value: str | None = None,
 ROW_PRINT_VERSION = 1
 
 
-_PARSER_MARK: list[str] = []
-
-
+@functools.cache
 def _parser_mark() -> str:
     """A digest of the code that turns cells into records (this module, normalize,
     fields, excel): a fix to any of it makes every stored row print stale, even when
     the release number stays the same."""
-    if not _PARSER_MARK:
-        digest = hashlib.blake2b(digest_size=16)
-        here = Path(__file__).resolve().parent
-        for name in ("importer.py", "normalize.py", "names.py", "fields.py", "excel.py"):
-            try:
-                digest.update((here / name).read_bytes())
-            except OSError:  # no sources (a frozen build): never trust old prints
-                digest.update(os.urandom(16))
-        _PARSER_MARK.append(digest.hexdigest())
-    return _PARSER_MARK[0]
+    digest = hashlib.blake2b(digest_size=16)
+    here = Path(__file__).resolve().parent
+    for name in ("importer.py", "normalize.py", "names.py", "fields.py", "excel.py"):
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:  # no sources (a frozen build): never trust old prints
+            digest.update(os.urandom(16))
+    return digest.hexdigest()
 
 
 class RowSieve:
