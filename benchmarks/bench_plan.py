@@ -228,12 +228,17 @@ def summarise(runs: list[dict]) -> dict:
 def planning(work: Path, settings: Path, env: dict, reps: int) -> tuple[dict, Path]:
     scratch, planned, nxt = work / "scratch.db", work / "planned.db", work / "next.db"
     r: dict = {}
+
+    def on_copies(case: str, src: Path, dst: Path, day: date, label: str) -> dict:
+        """`reps` runs of one case, each on a fresh copy of src."""
+        runs = []
+        for i in range(reps):
+            copy_db(src, dst)
+            runs.append(plan_child(case, dst, day, settings, env, f"{label} #{i + 1}"))
+        return summarise(runs)
+
     print(f"a. plan {DAY} from scratch (force=True, no tasks yet):", flush=True)
-    runs = []
-    for i in range(reps):
-        copy_db(BIG, scratch)
-        runs.append(plan_child("force", scratch, DAY, settings, env, f"scratch #{i + 1}"))
-    r["scratch"] = summarise(runs)
+    r["scratch"] = on_copies("force", BIG, scratch, DAY, "scratch")
     copy_db(scratch, planned)  # the day planned once: the start of d and e
 
     print(f"b. plan {DAY} again (force=True, nothing changed):", flush=True)
@@ -243,13 +248,8 @@ def planning(work: Path, settings: Path, env: dict, reps: int) -> tuple[dict, Pa
     res = r["replan_force"]["result"]
     r["replan_force"]["idempotent"] = res["created"] == res["updated"] == res["withdrawn"] == 0
 
-    changed = work / "changed.db"
     print(f"b'. plan {DAY} again after a day's changes {CHANGES} (no force):", flush=True)
-    runs = []
-    for i in range(reps):
-        copy_db(planned, changed)
-        runs.append(plan_child("changed", changed, DAY, settings, env, f"changed #{i + 1}"))
-    r["replan_changed"] = summarise(runs)
+    r["replan_changed"] = on_copies("changed", planned, work / "changed.db", DAY, "changed")
     r["replan_changed"]["changes"] = CHANGES
 
     print(f"c. plan {DAY} without force (the implicit check when nothing changed):", flush=True)
@@ -260,11 +260,7 @@ def planning(work: Path, settings: Path, env: dict, reps: int) -> tuple[dict, Pa
 
     day2 = DAY + timedelta(days=1)
     print(f"d. plan the next day, {day2}, on the planned copy (no force):", flush=True)
-    runs = []
-    for i in range(reps):
-        copy_db(planned, nxt)
-        runs.append(plan_child("plan", nxt, day2, settings, env, f"next day #{i + 1}"))
-    r["next_day"] = summarise(runs)
+    r["next_day"] = on_copies("plan", planned, nxt, day2, "next day")
     return r, planned
 
 
