@@ -49,15 +49,73 @@ def refresh_vehicle_facts(conn: sqlite3.Connection, vehicle_ids: Iterable[int]) 
                  (ids,))
 
 
+# More changes than this pending, and planning everyone is about as quick as planning
+# those customers again (planner.changed_customers).
+DIRT_LIMIT = 20_000
+MAINTENANCE = ("maintenance", "first_maintenance")  # FACTS_SELECT's service types
+
+
+def facts_of(orders: Iterable[tuple]) -> list[tuple]:
+    """FACTS_SELECT computed in Python, for vehicles all of whose orders are given as
+    (vehicle_id, id, order_no, order_date, mileage, service_type); rows in FACTS_COLS
+    order. An import computes the facts of the vehicles it created with this rather
+    than reading their orders back (a test checks both agree)."""
+    by_vehicle: dict[int, list] = {}
+    for vid, oid, order_no, day, km, service in orders:
+        f = by_vehicle.get(vid)
+        if f is None:  # last visit, km first/last date, km min/max, last maintenance
+            f = by_vehicle[vid] = [day, None, None, None, None, None]
+        elif day > f[0]:
+            f[0] = day
+        if km is not None:
+            if f[1] is None:
+                f[1:5] = [day, day, km, km]
+            else:
+                if day < f[1]:
+                    f[1] = day
+                if day > f[2]:
+                    f[2] = day
+                if km < f[3]:
+                    f[3] = km
+                if km > f[4]:
+                    f[4] = km
+        if service in MAINTENANCE:
+            last = f"{day}|{oid:012d}|{'' if km is None else km}|{order_no}"
+            if f[5] is None or last > f[5]:
+                f[5] = last
+    return [(vid, *f) for vid, f in by_vehicle.items()]
+
+
 def note_inserted(conn: sqlite3.Connection, *, customers: Iterable[int] = (),
                   vehicles: Iterable[tuple[int, int | None]] = (),
-                  orders: Iterable[tuple[int | None, int | None]] = ()) -> None:
-    """Record rows just inserted: customer ids, (vehicle id, owner id), (vehicle id, customer id)."""
+                  orders: Iterable[tuple[int | None, int | None]] = (),
+                  facts: Iterable[tuple] = ()) -> None:
+    """Record rows just inserted: customer ids, (vehicle id, owner id), (vehicle id,
+    customer id) of the orders. ``facts`` are rows already computed by ``facts_of``
+    for vehicles whose orders are all new: only the others are refreshed from their
+    orders.
+
+    When more than DIRT_LIMIT customers and vehicles changed, the next plan will
+    plan everyone anyway: one marker row raises plan_state's floor instead of
+    logging each (a plan run that has not seen the marker plans everyone).
+    """
     vehicles, orders = list(vehicles), set(orders)
     dirt = {(c, None) for c in customers}
     dirt |= {(owner, vid) for vid, owner in vehicles}
     dirt |= {(cid, vid) for vid, cid in orders}
-    conn.executemany("INSERT INTO plan_dirt (customer_id, vehicle_id) VALUES (?, ?)", sorted(
-        dirt, key=lambda p: (p[0] is None, p[0] or 0, p[1] is None, p[1] or 0)))
+    # A customer logged with a vehicle needs no line of its own.
+    dirt -= {(c, None) for c, vid in dirt if vid is not None}
+    if len(dirt) > DIRT_LIMIT:
+        seq = conn.execute("INSERT INTO plan_dirt (customer_id, vehicle_id) VALUES (NULL, NULL)"
+                           ).lastrowid
+        conn.execute("UPDATE plan_state SET dirt_floor = max(dirt_floor, ?)", (seq,))
+    else:
+        conn.executemany("INSERT INTO plan_dirt (customer_id, vehicle_id) VALUES (?, ?)", sorted(
+            dirt, key=lambda p: (p[0] is None, p[0] or 0, p[1] is None, p[1] or 0)))
+    facts = list(facts)
+    if facts:
+        conn.executemany(f"INSERT OR REPLACE INTO vehicle_facts ({FACTS_COLS})"
+                         " VALUES (?,?,?,?,?,?,?)", facts)
+    known = {f[0] for f in facts}
     if orders:
-        refresh_vehicle_facts(conn, (vid for vid, _cid in orders))
+        refresh_vehicle_facts(conn, (vid for vid, _cid in orders if vid not in known))

@@ -47,7 +47,7 @@ from . import normalize as nz
 from .db import write_transaction
 from .errors import FileRefused, UsageError
 from .excel import MAX_CELL_CHARS, open_sheets
-from .facts import note_inserted
+from .facts import facts_of, note_inserted
 from .fields import FIELDS_BY_KIND, alias_table, header_key
 
 HEADER_SCAN_ROWS = 30
@@ -1298,9 +1298,15 @@ class Merger:
         update("vehicles", self.VEHICLE_COLS, self.dirty_vehicles.values())
         update("repair_orders", self.ORDER_COLS, self.dirty_orders.values())
         # Updates reach planning's facts and log through triggers; bulk inserts through this.
+        # A vehicle made by this import has no orders but the new ones (unless an update
+        # above moved a stored order to it): its facts are worked out here.
+        complete = {v["id"] for v in self.new_vehicles}
+        complete.difference_update(o.get("vehicle_id") for o in self.dirty_orders.values())
         note_inserted(conn, customers=[c["id"] for c in self.new_customers],
                       vehicles=[(v["id"], v.get("customer_id")) for v in self.new_vehicles],
-                      orders=[(o[4], o[5]) for o in self.new_orders])
+                      orders=[(o[4], o[5]) for o in self.new_orders],
+                      facts=facts_of((o[4], o[0], o[1], o[8], o[9], o[10]) for o in self.new_orders
+                                     if o[4] in complete))
         # Opens first, then each close ends the ownership it follows (since <= the close
         # date), so a vehicle that changes hands twice in one file keeps both steps.
         opens = [(vid, cid, since or "") for op, vid, cid, since in self.owner_changes

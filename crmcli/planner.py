@@ -38,6 +38,7 @@ import sqlite_utils
 from . import calendar as cal
 from . import rules
 from .db import write_transaction
+from .facts import DIRT_LIMIT
 from .rules import Candidate, CustomerFacts, OrderFacts, VehicleFacts, Visit
 
 FIXED_DAY_KINDS = {"welcome_sms", "birthday", "holiday"}
@@ -49,7 +50,7 @@ PLANNED_KINDS = {"welcome_sms", "delivery_call", "delivery_questionnaire", "post
                  "holiday", "advice_followup", "recovery"}
 CODE_VERSION = "plan-2"
 # Beyond this many changed customers, planning everyone is about as quick.
-INCREMENTAL_LIMIT = 20_000
+INCREMENTAL_LIMIT = DIRT_LIMIT
 _IN_SCOPE = "IN (SELECT customer_id FROM temp.plan_scope)"
 
 

@@ -56,6 +56,28 @@ def test_the_facts_sql_knows_the_maintenance_types_the_rules_know():
 
     quoted = ", ".join(f"'{t}'" for t in rules.MAINTENANCE_TYPES)
     assert f"service_type IN ({quoted})" in facts.FACTS_SELECT
+    assert facts.MAINTENANCE == rules.MAINTENANCE_TYPES
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_facts_worked_out_in_python_are_those_of_the_orders(db, seed):
+    # facts_of is what an import uses for the vehicles it creates; the oracle is the
+    # row-by-row reading of the stored orders above.
+    from crmcli import facts
+
+    rnd = random.Random(seed)
+    c = store.customer(db)
+    vehicles = [store.vehicle(db, c) for _ in range(5)]
+    for _ in range(60):
+        day = f"2026-{rnd.randint(1, 3):02d}-{rnd.randint(1, 3):02d}"  # many ties
+        store.order(db, rnd.choice(vehicles), c, day,
+                    rnd.choice(["repair", "maintenance", "first_maintenance", None]),
+                    rnd.choice([None, None, rnd.randint(0, 90000)]))
+    rows = db.conn.execute("SELECT vehicle_id, id, order_no, order_date, mileage, service_type"
+                           " FROM repair_orders ORDER BY random()").fetchall()
+    got = {r[0]: tuple(r[1:]) for r in facts.facts_of(rows)}
+    assert got == facts_in_python(db)
+    assert len(got) == 5 and any(f[5] for f in got.values())
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -212,6 +234,36 @@ def test_the_whole_file_is_planned_when_another_day_or_other_settings_came_betwe
     assert planner.plan(db, DAY, other).scope == "full"
 
 
+def test_an_import_of_more_changes_than_the_limit_plans_everyone_once(db, tmp_path, monkeypatch):
+    import messy
+
+    from crmcli import facts, importer
+
+    c = store.customer(db)
+    store.vehicle(db, c, delivery_date="2026-11-23")
+    planner.plan(db, DAY, S)
+    monkeypatch.setattr(facts, "DIRT_LIMIT", 2)
+    header = ["工单号", "车牌号码", "客户名称", "联系电话", "结算日期", "维修类别"]
+    rows = [[f"R{i}", f"粤B1234{i}", f"客户{i}", f"1391234567{i}", "2026-11-23", "维修"]
+            for i in range(3)]
+    importer.import_file(db, messy.write_xlsx(tmp_path / "a.xlsx", [header] + rows), "orders",
+                         today=DAY)
+    # One marker instead of a line per customer, and the next plan is a whole one.
+    assert db.conn.execute("SELECT count(*) FROM plan_dirt WHERE customer_id IS NOT NULL"
+                           ).fetchone()[0] == 0
+    assert planner.changed_customers(db, DAY, S) is None
+    assert planner.plan(db, DAY, S).scope == "full"
+    assert db.conn.execute("SELECT count(*) FROM tasks WHERE customer_id IN"
+                           " (SELECT customer_id FROM repair_orders WHERE order_no LIKE 'R%')"
+                           ).fetchone()[0] > 0
+    # Below the limit again, changes are logged one by one.
+    importer.import_file(db, messy.write_xlsx(tmp_path / "b.xlsx", [header, [
+        "R9", "粤B12349", "客户9", "13912345679", "2026-11-25", "维修"]]), "orders", today=DAY)
+    new = db.conn.execute("SELECT customer_id FROM repair_orders WHERE order_no = 'R9'").fetchone()
+    assert planner.changed_customers(db, DAY, S) == {new[0]}
+    assert planner.plan(db, DAY, S).scope == "changed"
+
+
 def test_too_many_changes_plan_everyone(db):
     c = store.customer(db)
     store.vehicle(db, c, delivery_date="2026-11-23")
@@ -312,6 +364,27 @@ def test_imports_keep_the_facts_and_log_their_customers(sample_db, tmp_path):
     assert planner.changed_customers(sample_db, DAY, S) == {newcomer, owner}
     result = planner.plan(sample_db, DAY, S)
     assert result.scope == "changed" and result.customers == 2
+
+
+def test_an_order_moved_to_a_car_new_in_the_file_counts_in_its_facts(db, tmp_path):
+    import messy
+
+    from crmcli import importer
+
+    header = ["工单号", "车架号", "客户名称", "联系电话", "结算日期", "维修类别", "行驶里程"]
+    first = [["A1", "LSVAU2180N2183294", "张伟", "13912345678", "2026-10-01", "保养", "5000"]]
+    importer.import_file(db, messy.write_xlsx(tmp_path / "a.xlsx", [header] + first), "orders",
+                         today=DAY)
+    # The re-export puts A1 on another car (a corrected VIN), new to the store, and adds
+    # a later order of that car.
+    again = [["A1", "LFV2A21K6K3019357", "张伟", "13912345678", "2026-10-01", "保养", "5000"],
+             ["A2", "LFV2A21K6K3019357", "张伟", "13912345678", "2026-11-01", "维修", "6000"]]
+    importer.import_file(db, messy.write_xlsx(tmp_path / "b.xlsx", [header] + again), "orders",
+                         today=DAY)
+    moved = db.conn.execute("SELECT vehicle_id FROM repair_orders WHERE order_no = 'A1'"
+                            ).fetchone()[0]
+    assert facts_in_table(db) == facts_in_python(db)
+    assert facts_in_table(db)[moved][3:5] == (5000, 6000)
 
 
 def test_a_task_covered_by_a_call_follows_its_car_and_both_plans_agree(db, tmp_path):
