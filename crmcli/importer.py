@@ -960,6 +960,8 @@ class Merger:
         self.owner_changes: list[tuple] = []
         self.changes: list[tuple] = []
         self.order_id: int | None = None  # the id of the order merge_order merged last
+        self.vehicle: dict | None = None  # and its vehicle and customer
+        self.customer: dict | None = None
         self.next_id = {
             t: (self.conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0] + 1)
             for t in ("customers", "vehicles", "repair_orders")
@@ -1032,6 +1034,7 @@ class Merger:
     def _index_vehicle(self, v: dict) -> None:
         if v["id"] in self.veh_by_id:
             return
+        v["_ver"] = 0  # counts the changes _set makes (see merge_order_row)
         self.veh_by_id[v["id"]] = v
         if v.get("vin"):
             self.vehicles_by_vin[v["vin"]] = v
@@ -1043,6 +1046,7 @@ class Merger:
     def _index_customer(self, c: dict) -> None:
         if c["id"] in self.cust_by_id:
             return
+        c["_ver"] = 0
         self.customers[c["merge_key"]] = c
         self.cust_by_id[c["id"]] = c
         if c.get("mobile"):
@@ -1128,6 +1132,7 @@ class Merger:
         if old == value:
             return False
         row[col] = value
+        row["_ver"] = row.get("_ver", 0) + 1
         if not row.get("_new"):
             dirty[row["id"]] = row
             self.changes.append((self.import_id, entity, row["id"], col,
@@ -1224,9 +1229,62 @@ class Merger:
         return True
 
     # ---- per kind
+    # The fields of a row that merge_order finds and updates its customer and vehicle
+    # from: vin, mobile and name first. A test checks it reads no others but ORDER_FIELDS.
+    ENTITY_FIELDS = ("vin", "mobile", "customer_name", "plate", "occupation", "address",
+                     "employer", "other_phones", "id_number", "gender", "birthday",
+                     "lunar_birthday", "model", "usage", "usage_guess")
+    # ORDER_COLS after vehicle_id and customer_id, as the record's fields name them
+    ORDER_FIELDS = ("date_in", "date_settled", "order_date", "mileage", "service_type",
+                    "service_type_raw", "items", "labour", "parts", "total", "advisor", "advice")
+
+    def use_fields(self, fields: tuple[str, ...]) -> None:
+        """The fields of the record tuples merge_order_row is given."""
+        self.fields = fields
+        present = [f for f in self.ENTITY_FIELDS if f in fields]
+        self.entity_sig = itemgetter(*(fields.index(f) for f in present))
+        self.repeats: dict[tuple, tuple] = {}
+        # Only a row with a VIN and a mobile is found again without a search (below).
+        self.short_cut = present[:2] == ["vin", "mobile"] and "customer_name" in fields
+        self.name_at = present.index("customer_name") if "customer_name" in present else None
+        blank = len(fields)  # a field the file has not: the None added at the end
+        self.order_values = itemgetter(*(fields.index(f) if f in fields else blank
+                                         for f in self.ORDER_FIELDS))
+        self.order_no_at = fields.index("order_no")
+
+    def merge_order_row(self, record: tuple) -> str:
+        """merge_order for a record tuple, with a short cut for a row that repeats one
+        merged before.
+
+        A DMS export lists a car's every visit with the same customer and car details.
+        When a row names the same VIN, mobile and name with the same details as an
+        earlier clean row, and that row's car and customer have not changed since (their
+        _set count is the same, the car is still that customer's, and the VIN and the
+        merge key still find them), merging it again would find the same two and change
+        neither: it goes straight to its order.
+        """
+        sig = self.entity_sig(record)
+        seen = self.repeats.get(sig)
+        if seen is not None:
+            v, c, v_ver, c_ver, key = seen
+            if (v["_ver"] == v_ver and c["_ver"] == c_ver and v["customer_id"] == c["id"]
+                    and self.vehicles_by_vin.get(sig[0]) is v and self.customers.get(key) is c):
+                self.vehicle, self.customer = v, c
+                return self._merge_order_values(record[self.order_no_at], (v["id"], c["id"])
+                                                + self.order_values(record + (None,)), False)
+        verdict = self.merge_order(dict(zip(self.fields, record)))
+        v, c = self.vehicle, self.customer
+        if (self.short_cut and not self.row_flags and v is not None and c is not None
+                and sig[0] and sig[1]):
+            key = f"m:{sig[1]}:{sig[self.name_at] or ''}"  # customer_key of the row
+            if self.customers.get(key) is c and self.vehicles_by_vin.get(sig[0]) is v:
+                self.repeats[sig] = (v, c, v["_ver"], c["_ver"], key)
+        return verdict
+
     def merge_order(self, rec: dict) -> str:
         vehicle, _ = self.get_vehicle(rec)
         customer = self.resolve_customer(rec, vehicle)
+        self.vehicle, self.customer = vehicle, customer
         changed = False
         if customer is not None:
             changed |= self.update_customer(customer, rec)
@@ -1239,7 +1297,9 @@ class Merger:
                   get("date_in"), get("date_settled"), rec["order_date"], get("mileage"),
                   get("service_type"), get("service_type_raw"), get("items"), get("labour"),
                   get("parts"), get("total"), get("advisor"), get("advice"))
-        order_no = rec["order_no"]
+        return self._merge_order_values(rec["order_no"], values, changed)
+
+    def _merge_order_values(self, order_no: str, values: tuple, changed: bool) -> str:
         # _merge gives each order number once (the later row of a file wins), so an
         # order is never seen twice here: a new one is final, and a stored one is dropped.
         stored = self.orders.pop(order_no, None)
@@ -1541,7 +1601,8 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str,
         result.verdicts.extend((row_no, "unchanged") for row_no in held)
     prints_kept: list[tuple[int, bytes]] = []
     prints_dropped: list[int] = []
-    merge = merger.merge_order if kind == "orders" else merger.merge_vehicle_row
+    if kind == "orders":
+        merger.use_fields(fields)
     # Merge in an order that does not depend on how the DMS sorted its rows: by date,
     # so ownership history is built forwards in time; rows with a usable phone before
     # rows without one, so a phone-less row finds the customer its vehicle belongs to.
@@ -1562,7 +1623,10 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str,
             merger.load_orders([order_no(pr.record) for pr in batch])
         for pr in batch:
             merger.row_flags = []
-            verdict = merge(dict(zip(fields, pr.record)))
+            if kind == "orders":
+                verdict = merger.merge_order_row(pr.record)
+            else:
+                verdict = merger.merge_vehicle_row(dict(zip(fields, pr.record)))
             for fld, value, reason in merger.row_flags:
                 p = Problem(pr.row_no, "flagged", fld, None, value, reason)
                 if not pr.problems:
