@@ -966,6 +966,7 @@ class Merger:
             t: (self.conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0] + 1)
             for t in ("customers", "vehicles", "repair_orders")
         }
+        self.no_orders = self.next_id["repair_orders"] == 1
 
     # ---- loading only what this file can touch
     def _load(self, table: str, column: str, keys: Iterable[str], cols: str = "*",
@@ -998,8 +999,10 @@ class Merger:
         for v in self._load("vehicles", "plate", plates, known=self.veh_by_id):
             self._index_vehicle(v)
         mobiles = list(map(get["mobile"], records))
-        keys = [self.customer_key({"customer_name": name, "mobile": mobile, "vin": vin,
-                                   "plate": plate}, None)
+        # customer_key of each record (a vehicle found on file can only add a key for a
+        # row with neither VIN nor plate, and such a row has no vehicle to be found by)
+        keys = [(f"m:{mobile}:{name or ''}" if mobile
+                 else f"n:{name}:{vin or plate or ''}" if name else None)
                 for name, mobile, vin, plate in zip(map(get["customer_name"], records), mobiles,
                                                     vins, plates)]
         for c in self._load("customers", "merge_key", keys):
@@ -1022,6 +1025,8 @@ class Merger:
         A batch at a time rather than all at once: a re-export of 100,000 orders
         would otherwise hold every stored order in memory through the merge.
         """
+        if self.no_orders:
+            return  # the first import into an empty store: no stored order to compare with
         keys = [k for k in order_nos if k]
         cols = "id, order_no, " + ", ".join(self.ORDER_COLS)
         cur = self.conn.cursor()
@@ -1578,7 +1583,7 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str,
             what = "order number" if kind == "orders" else "vehicle"
             result.verdicts.append((prev.row_no, f"superseded by row {pr.row_no} (same {what})"))
         last[key] = pr
-    accepted = sorted(last.values(), key=lambda pr: pr.row_no)
+    accepted = list(last.values())  # merged in the order sorted below
     merger = Merger(db, import_id, now, _user())
     merger.preload([pr.record for pr in accepted], fields, kind)
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
@@ -1610,40 +1615,43 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str,
         get["order_date"], get["delivery_date"], get["purchase_date"])
     mobile, customer_name = get["mobile"], get["customer_name"]
 
-    def merge_order_key(pr: ParsedRow):
-        rec = pr.record
-        when = order_date(rec) or delivery_date(rec) or purchase_date(rec)
-        return (mobile(rec) is None and customer_name(rec) is not None,
-                _iso(when) or "", pr.row_no)
-
-    ordered = sorted(accepted, key=merge_order_key)
+    recs = [pr.record for pr in accepted]
+    whens = [w if type(w) is str else _iso(w) or "" for w in map(
+        lambda a, b, c: a or b or c, map(order_date, recs), map(delivery_date, recs),
+        map(purchase_date, recs))]
+    keys = [(m is None and n is not None, w, pr.row_no) for m, n, w, pr in zip(
+        map(mobile, recs), map(customer_name, recs), whens, accepted)]
+    del recs, whens
+    ordered = [pr for _key, pr in sorted(zip(keys, accepted), key=itemgetter(0))]
+    del keys
+    verdicts = result.verdicts
+    merge_row = (merger.merge_order_row if kind == "orders"
+                 else lambda record: merger.merge_vehicle_row(dict(zip(fields, record))))
     for start in range(0, len(ordered), MERGE_BATCH):
         batch = ordered[start:start + MERGE_BATCH]
         if kind == "orders":
             merger.load_orders([order_no(pr.record) for pr in batch])
         for pr in batch:
-            merger.row_flags = []
-            if kind == "orders":
-                verdict = merger.merge_order_row(pr.record)
-            else:
-                verdict = merger.merge_vehicle_row(dict(zip(fields, pr.record)))
-            for fld, value, reason in merger.row_flags:
-                p = Problem(pr.row_no, "flagged", fld, None, value, reason)
-                if not pr.problems:
-                    pr.problems = []
-                pr.problems.append(p)
-                result.problems.append(p)
+            verdict = merge_row(pr.record)
+            if merger.row_flags:
+                for fld, value, reason in merger.row_flags:
+                    p = Problem(pr.row_no, "flagged", fld, None, value, reason)
+                    if not pr.problems:
+                        pr.problems = []
+                    pr.problems.append(p)
+                    result.problems.append(p)
+                merger.row_flags = []
             counts[verdict] += 1
-            if sieve is not None:
-                if pr.problems:
-                    prints_dropped.append(merger.order_id)
-                else:
-                    prints_kept.append((merger.order_id, pr.fp))
             if pr.problems:
+                if sieve is not None:
+                    prints_dropped.append(merger.order_id)
                 result.flagged += 1
+                verdicts.append((pr.row_no, verdict + " (flagged)"))
             else:
+                if sieve is not None:
+                    prints_kept.append((merger.order_id, pr.fp))
                 pr.record = None  # merged: only a row with problems is read again (below)
-            result.verdicts.append((pr.row_no, verdict + (" (flagged)" if pr.problems else "")))
+                verdicts.append((pr.row_no, verdict))
     merger.flush()
     if sieve is not None:
         sieve.store(prints_kept, prints_dropped)
