@@ -122,12 +122,13 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        # A COMMIT that fails (a deferred foreign key left broken, a full disk) leaves
+        # the transaction open: it is rolled back below like any other failure.
+        conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    else:
-        conn.execute("COMMIT")
 
 
 def dicts(db: sqlite_utils.Database, sql: str, params=()) -> list[dict]:
