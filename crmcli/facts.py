@@ -55,35 +55,50 @@ DIRT_LIMIT = 20_000
 MAINTENANCE = ("maintenance", "first_maintenance")  # FACTS_SELECT's service types
 
 
+class OrderFacts:
+    """FACTS_SELECT worked out in Python, fed orders a batch at a time as
+    (vehicle_id, id, order_no, order_date, mileage, service_type). An import keeps
+    the facts of the vehicles it creates with this rather than reading their orders
+    back (a test checks both agree)."""
+
+    def __init__(self) -> None:
+        # vehicle id -> [last visit, km first/last date, km min/max, last maintenance]
+        self.by_vehicle: dict[int, list] = {}
+
+    def add(self, orders: Iterable[tuple]) -> OrderFacts:
+        by_vehicle = self.by_vehicle
+        for vid, oid, order_no, day, km, service in orders:
+            f = by_vehicle.get(vid)
+            if f is None:
+                f = by_vehicle[vid] = [day, None, None, None, None, None]
+            elif day > f[0]:
+                f[0] = day
+            if km is not None:
+                if f[1] is None:
+                    f[1:5] = [day, day, km, km]
+                else:
+                    if day < f[1]:
+                        f[1] = day
+                    if day > f[2]:
+                        f[2] = day
+                    if km < f[3]:
+                        f[3] = km
+                    if km > f[4]:
+                        f[4] = km
+            if service in MAINTENANCE:
+                last = f"{day}|{oid:012d}|{'' if km is None else km}|{order_no}"
+                if f[5] is None or last > f[5]:
+                    f[5] = last
+        return self
+
+    def rows(self) -> list[tuple]:
+        """The facts of every vehicle seen, in FACTS_COLS order."""
+        return [(vid, *f) for vid, f in self.by_vehicle.items()]
+
+
 def facts_of(orders: Iterable[tuple]) -> list[tuple]:
-    """FACTS_SELECT computed in Python, for vehicles all of whose orders are given as
-    (vehicle_id, id, order_no, order_date, mileage, service_type); rows in FACTS_COLS
-    order. An import computes the facts of the vehicles it created with this rather
-    than reading their orders back (a test checks both agree)."""
-    by_vehicle: dict[int, list] = {}
-    for vid, oid, order_no, day, km, service in orders:
-        f = by_vehicle.get(vid)
-        if f is None:  # last visit, km first/last date, km min/max, last maintenance
-            f = by_vehicle[vid] = [day, None, None, None, None, None]
-        elif day > f[0]:
-            f[0] = day
-        if km is not None:
-            if f[1] is None:
-                f[1:5] = [day, day, km, km]
-            else:
-                if day < f[1]:
-                    f[1] = day
-                if day > f[2]:
-                    f[2] = day
-                if km < f[3]:
-                    f[3] = km
-                if km > f[4]:
-                    f[4] = km
-        if service in MAINTENANCE:
-            last = f"{day}|{oid:012d}|{'' if km is None else km}|{order_no}"
-            if f[5] is None or last > f[5]:
-                f[5] = last
-    return [(vid, *f) for vid, f in by_vehicle.items()]
+    """The facts of vehicles all of whose orders are given (see OrderFacts)."""
+    return OrderFacts().add(orders).rows()
 
 
 def note_inserted(conn: sqlite3.Connection, *, customers: Iterable[int] = (),

@@ -47,7 +47,7 @@ from . import normalize as nz
 from .db import write_transaction
 from .errors import FileRefused, UsageError
 from .excel import MAX_CELL_CHARS, open_sheets
-from .facts import facts_of, note_inserted
+from .facts import OrderFacts, note_inserted
 from .fields import FIELDS_BY_KIND, alias_table, header_key
 
 HEADER_SCAN_ROWS = 30
@@ -953,7 +953,12 @@ class Merger:
         self.orders: dict[str, tuple] = {}
         self.new_customers: list[dict] = []
         self.new_vehicles: list[dict] = []
+        # Orders are final once merged: written a batch at a time (write_orders), while
+        # customers and vehicles may change up to the last row and are written by flush.
         self.new_orders: list[tuple] = []  # (id, order_no, created_at, updated_at, *ORDER_COLS)
+        self.order_pairs: set[tuple] = set()  # (vehicle id, customer id) of orders written
+        self.new_vehicle_ids: set[int] = set()
+        self.order_facts = OrderFacts()  # of the written orders of vehicles new in this import
         self.dirty_customers: dict[int, dict] = {}
         self.dirty_vehicles: dict[int, dict] = {}
         self.dirty_orders: dict[int, dict] = {}
@@ -1183,6 +1188,7 @@ class Merger:
                       "plate": rec.get("plate"), "created_at": self.now,
                       "updated_at": self.now, "_new": True})
             self.new_vehicles.append(v)
+            self.new_vehicle_ids.add(v["id"])
             self._index_vehicle(v)
             return v, True
         return v, False
@@ -1336,9 +1342,30 @@ class Merger:
         return "updated" if changed else "unchanged"
 
     # ---- writing
+    def write_orders(self) -> None:
+        """Write the new orders merged so far.
+
+        Their customers and vehicles are written by flush, with their final values,
+        so the foreign keys are checked when the transaction commits (SQLite resets
+        defer_foreign_keys then). Holding 100,000 order rows until flush would add
+        their 25 MB to the import's peak memory.
+        """
+        if not self.new_orders:
+            return
+        self.conn.execute("PRAGMA defer_foreign_keys = ON")
+        cols = ("id", "order_no", "created_at", "updated_at") + self.ORDER_COLS
+        self.conn.executemany(f"INSERT INTO repair_orders ({','.join(cols)})"
+                              f" VALUES ({','.join('?' * len(cols))})", self.new_orders)
+        self.order_pairs.update((o[4], o[5]) for o in self.new_orders)
+        new = self.new_vehicle_ids
+        self.order_facts.add((o[4], o[0], o[1], o[8], o[9], o[10]) for o in self.new_orders
+                             if o[4] in new)
+        self.new_orders = []
+
     def flush(self) -> None:
         conn = self.conn
         now = self.now
+        self.write_orders()
 
         def insert(table: str, cols: tuple, rows: list[dict] | list[tuple]) -> None:
             if not rows:
@@ -1357,21 +1384,17 @@ class Merger:
         insert("customers", ("id", "merge_key", "callback_consent", "created_at", "updated_at")
                + self.CUSTOMER_COLS, self.new_customers)
         insert("vehicles", ("id", "created_at", "updated_at") + self.VEHICLE_COLS, self.new_vehicles)
-        insert("repair_orders", ("id", "order_no", "created_at", "updated_at") + self.ORDER_COLS,
-               self.new_orders)
         update("customers", self.CUSTOMER_COLS, self.dirty_customers.values())
         update("vehicles", self.VEHICLE_COLS, self.dirty_vehicles.values())
         update("repair_orders", self.ORDER_COLS, self.dirty_orders.values())
         # Updates reach planning's facts and log through triggers; bulk inserts through this.
         # A vehicle made by this import has no orders but the new ones (unless an update
         # above moved a stored order to it): its facts are worked out here.
-        complete = {v["id"] for v in self.new_vehicles}
-        complete.difference_update(o.get("vehicle_id") for o in self.dirty_orders.values())
+        moved = {o.get("vehicle_id") for o in self.dirty_orders.values()}
         note_inserted(conn, customers=[c["id"] for c in self.new_customers],
                       vehicles=[(v["id"], v.get("customer_id")) for v in self.new_vehicles],
-                      orders=[(o[4], o[5]) for o in self.new_orders],
-                      facts=facts_of((o[4], o[0], o[1], o[8], o[9], o[10]) for o in self.new_orders
-                                     if o[4] in complete))
+                      orders=self.order_pairs,
+                      facts=[f for f in self.order_facts.rows() if f[0] not in moved])
         # Opens first, then each close ends the ownership it follows (since <= the close
         # date), so a vehicle that changes hands twice in one file keeps both steps.
         opens = [(vid, cid, since or "") for op, vid, cid, since in self.owner_changes
@@ -1652,9 +1675,12 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str,
                     prints_kept.append((merger.order_id, pr.fp))
                 pr.record = None  # merged: only a row with problems is read again (below)
                 verdicts.append((pr.row_no, verdict))
+        if kind == "orders":
+            merger.write_orders()
+        if sieve is not None:
+            sieve.store(prints_kept, prints_dropped)
+            prints_kept, prints_dropped = [], []
     merger.flush()
-    if sieve is not None:
-        sieve.store(prints_kept, prints_dropped)
     result.inserted, result.updated, result.unchanged = (
         counts["inserted"], counts["updated"], counts["unchanged"])
     result.verdicts.sort()
