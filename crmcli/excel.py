@@ -19,6 +19,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 
 from .errors import FileRefused
@@ -126,13 +127,16 @@ def _calamine_rows(path: Path, wb, name: str) -> Iterator[tuple[int, list]]:
         raise FileRefused(
             f"{path.name}: sheet {name!r} cannot be read ({_short(exc)}); export it again"
         ) from None
-    pad = [""] * offset
-    i = 0
+    numbers = count(first)
+    if offset:  # the sheet's first column is not A: pad each row to line up with A
+        pad = [""] * offset
+        rows = (pad + row for row in rows)
     try:
-        for i, row in enumerate(rows):
-            yield first + i, (pad + row if offset else row)
+        yield from zip(numbers, rows)
     except Exception as exc:  # calamine can fail mid-sheet on a damaged file
-        raise FileRefused(f"{path.name}: the file could not be read past row {first + i} "
+        # zip took a number for the row that failed: the one before it was the last read
+        last = max(next(numbers) - 2, first)
+        raise FileRefused(f"{path.name}: the file could not be read past row {last} "
                           f"({_short(exc)}); export it again") from None
 
 

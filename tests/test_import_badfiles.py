@@ -128,3 +128,39 @@ def test_csv_with_a_title_line_and_any_common_separator(db, tmp_path, sep):
     path.write_text("\r\n".join(lines) + "\r\n", encoding="gbk")
     r = importer.import_file(db, path, "orders", today=TODAY)
     assert (r.inserted, r.rejected, r.header_row) == (2, 0, 2)
+
+
+class _FailingSheet:
+    """A sheet that the reader gives up on after three rows (a damaged file)."""
+
+    def __init__(self, start):
+        self.start = start
+
+    def iter_rows(self):
+        for n in range(3):
+            yield ["工单号", "A", n]
+        raise ValueError("malformed XML")
+
+
+class _Workbook:
+    def __init__(self, start):
+        self.sheet = _FailingSheet(start)
+
+    def get_sheet_by_name(self, name):
+        return self.sheet
+
+
+@pytest.mark.parametrize("start, first_row, padding", [((0, 0), 1, 0), ((4, 2), 5, 2)])
+def test_a_sheet_that_fails_midway_names_the_last_row_read(start, first_row, padding):
+    from pathlib import Path
+
+    from crmcli import excel
+
+    rows = excel._calamine_rows(Path("orders.xlsx"), _Workbook(start), "Sheet1")
+    got = [next(rows) for _ in range(3)]
+    # numbered as the sheet numbers them, and lined up with column A
+    assert [n for n, _cells in got] == [first_row, first_row + 1, first_row + 2]
+    assert got[0][1] == [""] * padding + ["工单号", "A", 0]
+    with pytest.raises(FileRefused, match=rf"could not be read past row {first_row + 2} "
+                                          r"\(malformed XML\)"):
+        next(rows)
