@@ -471,3 +471,45 @@ def test_a_second_data_sheet_is_reported_not_dropped_in_silence(db, tmp_path):
     assert r.inserted == 1 and r.sheet == "1月"
     assert r.warnings and "2月" in r.warnings[0] and "not imported" in r.warnings[0]
     assert r.summary()["warnings"] == r.warnings
+
+
+def test_a_bulk_load_into_empty_tables_ends_with_the_same_tables_and_indexes(tmp_path, monkeypatch):
+    # Bulk loading drops an empty table's secondary indexes and builds them after the rows
+    # are in. With every import a bulk load, the store must end as with none.
+    from conftest import SAMPLE
+
+    from crmcli import db as dbmod
+
+    files = [("vehicles", SAMPLE / "delivery_list.xlsx"), ("orders", SAMPLE / "dms_orders.xlsx"),
+             ("orders", SAMPLE / "dms_orders_gbk.csv")]
+    dropped: list[str] = []
+    real = importer.Merger.bulk_load
+
+    def spy(self, table, rows):
+        before = len(self.dropped_indexes)
+        real(self, table, rows)
+        dropped.extend(self.dropped_indexes[before:])
+
+    monkeypatch.setattr(importer.Merger, "bulk_load", spy)
+    ends = []
+    for bulk_rows in (1, 10**9):
+        monkeypatch.setattr(importer, "BULK_ROWS", bulk_rows)
+        database = dbmod.connect(tmp_path / f"{bulk_rows}.db")
+        for kind, path in files:
+            importer.import_file(database, path, kind, today=TODAY)
+        assert database.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = {}
+        for t in ("customers", "vehicles", "vehicle_owners", "repair_orders", "vehicle_facts",
+                  "order_row_prints"):
+            cols = [r[1] for r in database.conn.execute(f"PRAGMA table_info({t})")
+                    if not r[1].endswith("_at") and r[1] != "as_of"]  # the two runs' times
+            tables[t] = database.conn.execute(
+                f"SELECT {','.join(cols)} FROM {t} ORDER BY rowid").fetchall()
+        ends.append({"schema": database.conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").fetchall(),
+            **tables})
+        assert tables["repair_orders"] and tables["customers"]
+    # the delivery list filled customers and vehicles, the first orders file repair_orders
+    assert {"customers_mobile", "vehicles_plate", "repair_orders_date"} <= {
+        sql.split()[2] for sql in dropped}
+    assert ends[0] == ends[1]
