@@ -1796,10 +1796,40 @@ def rejects_sheet(result: ImportResult) -> list[list]:
     by_row: dict[int, list[Problem]] = {}
     for p in result.problems:
         by_row.setdefault(p.row_no, []).append(p)
+    cells = dict(result.problem_rows)
+    missing = [row_no for row_no in by_row if not cells.get(row_no)]
+    if missing:
+        cells.update(_cells_again(result, missing))
     out = [["行号 Row", "处理 Verdict", "原因 Reason"] + list(result.header)]
     for row_no in sorted(by_row):
         probs = by_row[row_no]
         verdict = "拒绝 rejected" if any(p.severity == "rejected" for p in probs) else "已导入待核 flagged"
         reason = "; ".join(f"{p.column or p.field}: {p.reason}" for p in probs)
-        out.append([row_no, verdict, reason] + list(result.problem_rows.get(row_no, [])))
+        out.append([row_no, verdict, reason] + list(cells.get(row_no) or []))
     return out
+
+
+def _cells_again(result: ImportResult, row_nos: list[int]) -> dict[int, list]:
+    """The cells of these rows, read from the file again.
+
+    A row flagged while merging (a plate another car holds) was clean when parsed,
+    and the cells of clean rows are not kept through an import. Nothing is read
+    when the file is no longer the one imported.
+    """
+    path = Path(result.file)
+    try:
+        if file_checksum(path) != result.checksum:
+            return {}
+        _fmt, sheets = open_sheets(path)
+        sheet = next((s for s in sheets if s.name == result.sheet), None)
+        if sheet is None:
+            return {}
+        want, out = set(row_nos), {}
+        for row_no, cells in sheet.rows:
+            if row_no in want:
+                out[row_no] = cells
+                if len(out) == len(want):
+                    break
+        return out
+    except (OSError, FileRefused):
+        return {}

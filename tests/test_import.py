@@ -513,3 +513,20 @@ def test_a_bulk_load_into_empty_tables_ends_with_the_same_tables_and_indexes(tmp
     assert {"customers_mobile", "vehicles_plate", "repair_orders_date"} <= {
         sql.split()[2] for sql in dropped}
     assert ends[0] == ends[1]
+
+
+def test_a_row_flagged_while_merging_comes_back_whole_in_the_rejects_sheet(db, tmp_path):
+    # R3 names car 2 with car 1's plate: clean when parsed, flagged when merged.
+    v1, v2 = vin_with_check("LFV2A21K", "E3066018"), vin_with_check("LSVAU218", "N2183270")
+    rows = [["R1", "粤B11111", v1, "张伟", "13912345678", "", "2026-01-01", 1000, "保养", 0, 0, 0, ""],
+            ["R2", "粤B22222", v2, "李娜", "13912345679", "", "2026-01-02", 2000, "保养", 0, 0, 0, ""],
+            ["R3", "粤B11111", v2, "李娜", "13912345679", "", "2026-01-03", 3000, "保养", 0, 0, 0, ""]]
+    path = orders_file(tmp_path, rows)
+    r = run(db, path)
+    assert [(p.field, p.severity) for p in r.problems] == [("plate", "flagged")]
+    sheet = importer.rejects_sheet(r)
+    assert sheet[1][:2] == [r.problems[0].row_no, "已导入待核 flagged"]
+    assert sheet[1][3:6] == ["R3", "粤B11111", v2]
+    # the file changed since: the row is still listed, without cells read from another file
+    orders_file(tmp_path, rows[:2])
+    assert importer.rejects_sheet(r)[1][3:] == []
