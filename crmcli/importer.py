@@ -549,6 +549,10 @@ def _uncached_values(col: _Column, raws, slow: set[int]) -> list:
     to the row-by-row parse.
     """
     parse = col.parse
+    if parse is nz.text and raws:
+        values = nz.texts(raws)  # a column of order numbers already clean
+        if values is not None:
+            return values
     try:
         return [None if raw is None or raw == "" else parse(raw) for raw in raws]
     except ValueError:
@@ -794,13 +798,15 @@ class RowSieve:
         if not self.skip:
             return chunk, prints
         k = self.key_col
-        nos = []
-        for _row_no, cells in chunk:
-            raw = cells[k] if k < len(cells) else None
-            try:
-                nos.append(None if raw is None or raw == "" else nz.text(raw))
-            except ValueError:
-                nos.append(None)
+        raws = [cells[k] if k < len(cells) else None for _row_no, cells in chunk]
+        nos = nz.texts(raws)  # the usual column of clean order numbers, at once
+        if nos is None:
+            nos = []
+            for raw in raws:
+                try:
+                    nos.append(None if raw is None or raw == "" else nz.text(raw))
+                except ValueError:
+                    nos.append(None)
         stored = self._stored([n for n in nos if n])
         keep, keep_prints = [], []
         for row, fp, blob, no in zip(chunk, prints, blobs, nos):

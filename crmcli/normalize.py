@@ -181,6 +181,16 @@ def text(value: object) -> str | None:
     return text(str(value))
 
 
+def texts(values: list) -> list[str] | None:
+    """text() of each of a column of cells, when every cell is already clean text:
+    ASCII letters and digits only, as order numbers are. None otherwise (then each
+    cell is read on its own)."""
+    if set(map(type, values)) != {str} or not all(map(str.isalnum, values)) \
+            or not all(map(str.isascii, values)) or not BLANK_MARKERS.isdisjoint(values):
+        return None
+    return list(values)
+
+
 # --------------------------------------------------------------------------
 # Dates
 
