@@ -549,10 +549,8 @@ def _uncached_values(col: _Column, raws, slow: set[int]) -> list:
     to the row-by-row parse.
     """
     parse = col.parse
-    if parse is nz.text and raws:
-        values = nz.texts(raws)  # a column of order numbers already clean
-        if values is not None:
-            return values
+    if parse is nz.text:
+        return nz.texts(raws)  # order numbers, nearly all clean already
     try:
         return [None if raw is None or raw == "" else parse(raw) for raw in raws]
     except ValueError:
@@ -798,15 +796,7 @@ class RowSieve:
         if not self.skip:
             return chunk, prints
         k = self.key_col
-        raws = [cells[k] if k < len(cells) else None for _row_no, cells in chunk]
-        nos = nz.texts(raws)  # the usual column of clean order numbers, at once
-        if nos is None:
-            nos = []
-            for raw in raws:
-                try:
-                    nos.append(None if raw is None or raw == "" else nz.text(raw))
-                except ValueError:
-                    nos.append(None)
+        nos = nz.texts([cells[k] if k < len(cells) else None for _row_no, cells in chunk])
         stored = self._stored([n for n in nos if n])
         keep, keep_prints = [], []
         for row, fp, blob, no in zip(chunk, prints, blobs, nos):

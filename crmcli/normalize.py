@@ -54,6 +54,7 @@ IdInfo(number='11010519491231002X', birthday=datetime.date(1949, 12, 31), gender
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -181,14 +182,11 @@ def text(value: object) -> str | None:
     return text(str(value))
 
 
-def texts(values: list) -> list[str] | None:
-    """text() of each of a column of cells, when every cell is already clean text:
-    ASCII letters and digits only, as order numbers are. None otherwise (then each
-    cell is read on its own)."""
-    if set(map(type, values)) != {str} or not all(map(str.isalnum, values)) \
-            or not all(map(str.isascii, values)) or not BLANK_MARKERS.isdisjoint(values):
-        return None
-    return list(values)
+def texts(values: Iterable) -> list[str | None]:
+    """text() of each cell of a column. A cell of ASCII letters and digits only, as
+    nearly every order number is, is its own text: it is taken without a call."""
+    return [v if type(v) is str and v.isascii() and v.isalnum() and v not in BLANK_MARKERS
+            else text(v) for v in values]
 
 
 # --------------------------------------------------------------------------
