@@ -77,14 +77,10 @@ class OrderFacts:
                 if f[1] is None:
                     f[1:5] = [day, day, km, km]
                 else:
-                    if day < f[1]:
-                        f[1] = day
-                    if day > f[2]:
-                        f[2] = day
-                    if km < f[3]:
-                        f[3] = km
-                    if km > f[4]:
-                        f[4] = km
+                    f[1] = min(f[1], day)
+                    f[2] = max(f[2], day)
+                    f[3] = min(f[3], km)
+                    f[4] = max(f[4], km)
             if service in MAINTENANCE:
                 last = f"{day}|{oid:012d}|{'' if km is None else km}|{order_no}"
                 if f[5] is None or last > f[5]:

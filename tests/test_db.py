@@ -53,23 +53,21 @@ def test_old_version_file_upgrades_in_place_without_losing_data(tmp_path):
 
 
 def test_write_transaction_rolls_back_on_error(db):
-    with pytest.raises(RuntimeError):
-        with dbmod.write_transaction(db):
-            db.conn.execute(
-                "INSERT INTO customers (merge_key, created_at, updated_at) VALUES ('k', 'a', 'a')")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), dbmod.write_transaction(db):
+        db.conn.execute(
+            "INSERT INTO customers (merge_key, created_at, updated_at) VALUES ('k', 'a', 'a')")
+        raise RuntimeError("boom")
     assert db.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
 
 
 def test_a_commit_that_fails_is_rolled_back(db):
     # A foreign key checked at commit (as the importer's orders are) and left broken.
-    with pytest.raises(sqlite3.IntegrityError):
-        with dbmod.write_transaction(db):
-            db.conn.execute("PRAGMA defer_foreign_keys = ON")
-            db.conn.execute(
-                "INSERT INTO customers (merge_key, created_at, updated_at) VALUES ('k', 'a', 'a')")
-            db.conn.execute("INSERT INTO repair_orders (order_no, vehicle_id, order_date,"
-                            " created_at, updated_at) VALUES ('R1', 999, '2026-11-01', 'a', 'a')")
+    with pytest.raises(sqlite3.IntegrityError), dbmod.write_transaction(db):
+        db.conn.execute("PRAGMA defer_foreign_keys = ON")
+        db.conn.execute(
+            "INSERT INTO customers (merge_key, created_at, updated_at) VALUES ('k', 'a', 'a')")
+        db.conn.execute("INSERT INTO repair_orders (order_no, vehicle_id, order_date,"
+                        " created_at, updated_at) VALUES ('R1', 999, '2026-11-01', 'a', 'a')")
     assert not db.conn.in_transaction
     assert db.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
     with dbmod.write_transaction(db):  # and the next one works

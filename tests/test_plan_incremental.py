@@ -207,8 +207,9 @@ def test_a_changed_day_is_planned_again_for_the_changed_customers_only(sample_db
 
 
 def test_nothing_changed_means_nothing_to_plan(sample_db):
-    from crmcli import importer
     from conftest import SAMPLE
+
+    from crmcli import importer
 
     planner.plan(sample_db, DAY, S)
     importer.import_file(sample_db, SAMPLE / "dms_orders.xlsx", "orders", today=DAY, force=True)
