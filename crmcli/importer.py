@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
 
@@ -957,7 +957,7 @@ class Merger:
         self.new_orders: list[tuple] = []  # (id, order_no, created_at, updated_at, *ORDER_COLS)
         self.order_pairs: set[tuple] = set()  # (vehicle id, customer id) of orders written
         self.new_vehicle_ids: set[int] = set()
-        self.order_facts = OrderFacts()  # of the written orders of vehicles new in this import
+        self.order_facts = OrderFacts()  # of the orders written, by vehicle
         self.dropped_indexes: list[str] = []  # CREATE INDEX statements to run again
         self.dirty_customers: dict[int, dict] = {}
         self.dirty_vehicles: dict[int, dict] = {}
@@ -1379,10 +1379,9 @@ class Merger:
         cols = ("id", "order_no", "created_at", "updated_at") + self.ORDER_COLS
         self.conn.executemany(f"INSERT INTO repair_orders ({','.join(cols)})"
                               f" VALUES ({','.join('?' * len(cols))})", self.new_orders)
-        self.order_pairs.update((o[4], o[5]) for o in self.new_orders)
-        new = self.new_vehicle_ids
-        self.order_facts.add((o[4], o[0], o[1], o[8], o[9], o[10]) for o in self.new_orders
-                             if o[4] in new)
+        self.order_pairs.update(map(itemgetter(4, 5), self.new_orders))
+        # Facts of every new order's vehicle; flush keeps those of the vehicles new here.
+        self.order_facts.add(map(itemgetter(4, 0, 1, 8, 9, 10), self.new_orders))
         self.new_orders = []
 
     def flush(self) -> None:
@@ -1419,11 +1418,11 @@ class Merger:
         # Updates reach planning's facts and log through triggers; bulk inserts through this.
         # A vehicle made by this import has no orders but the new ones (unless an update
         # above moved a stored order to it): its facts are worked out here.
-        moved = {o.get("vehicle_id") for o in self.dirty_orders.values()}
+        complete = self.new_vehicle_ids - {o.get("vehicle_id") for o in self.dirty_orders.values()}
         note_inserted(conn, customers=[c["id"] for c in self.new_customers],
                       vehicles=[(v["id"], v.get("customer_id")) for v in self.new_vehicles],
                       orders=self.order_pairs,
-                      facts=[f for f in self.order_facts.rows() if f[0] not in moved])
+                      facts=[f for f in self.order_facts.rows() if f[0] in complete])
         # Opens first, then each close ends the ownership it follows (since <= the close
         # date), so a vehicle that changes hands twice in one file keeps both steps.
         opens = [(vid, cid, since or "") for op, vid, cid, since in self.owner_changes
@@ -1544,10 +1543,6 @@ def import_file(
                               if i not in mapping and i not in fallback
                               and isinstance(h, str) and h.strip()]
 
-    def all_rows():
-        yield from pending
-        yield from sheet.rows
-
     # The parsed rows and the merge's records are 100,000s of containers that live to the
     # end: the cycle collector would walk them again and again (0.3-0.5 s of a large
     # import) and find next to nothing to free: the import makes no cycles of its own.
@@ -1555,7 +1550,8 @@ def import_file(
         sieve = None
         if kind == "orders":
             sieve = RowSieve(db, kind, mapping, alternates, header, today, skip=skip_unchanged)
-        parsed, skipped, _blank, rec_fields = parse_rows(kind, all_rows(), mapping, header, today,
+        parsed, skipped, _blank, rec_fields = parse_rows(kind, chain(pending, sheet.rows), mapping,
+                                                         header, today,
                                                          progress, alternates, sieve)
 
         result.skipped = len(skipped)
@@ -1600,8 +1596,8 @@ def _field_getter(fields: tuple[str, ...], name: str) -> Callable[[tuple], objec
 
 def _note_problems(result: ImportResult, parsed: list[ParsedRow]) -> None:
     for pr in parsed:
-        result.problems.extend(pr.problems)
         if pr.problems:
+            result.problems.extend(pr.problems)
             result.problem_rows[pr.row_no] = pr.cells
 
 
