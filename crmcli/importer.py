@@ -472,7 +472,7 @@ def _parse_sifted(kind, chunk, columns, fields, colnames, alternates, need, out,
     if sieve is None:
         _parse_chunk(kind, chunk, columns, fields, colnames, alternates, need, out)
         return
-    chunk, prints = sieve.sift(chunk)
+    chunk, prints = sieve.sift(chunk, columns)
     if not chunk:
         return
     start = len(out)
@@ -511,21 +511,7 @@ def _parse_chunk(kind: str, chunk: list[tuple[int, list]], columns: list[_Column
         if fld in DATE_FIELDS:  # the time of day is not kept; one cache entry a day
             raws = [raw.date() if type(raw) is datetime else raw for raw in raws]
         plain = col.plain
-        odd = set()
-        for raw in set(raws).difference(plain):
-            if raw is None or raw == "":
-                plain[raw] = None  # a blank cell: the field is absent
-                continue
-            res = col.cache.get(raw)
-            if res is None:
-                res = col.cache[raw] = _convert(col.parse, fld, raw)
-            out_fld, value, reason, _shown_value, extra = res
-            if reason is None and out_fld == fld:
-                plain[raw] = value
-                if col.raw_text is not None:
-                    col.raw_text[raw] = None if value is None else extra
-            else:
-                odd.add(raw)
+        odd = _learn(col, raws)
         if odd:
             slow.update(k for k, raw in enumerate(raws) if raw in odd)
         values[slot[fld]] = list(map(plain.get, raws))
@@ -539,6 +525,29 @@ def _parse_chunk(kind: str, chunk: list[tuple[int, list]], columns: list[_Column
             out.append(_parse_row(kind, row_no, cells, columns, fields, colnames, alternates))
         else:
             out.append(ParsedRow(row_no, None, record, ()))
+
+
+def _learn(col: _Column, raws) -> set:
+    """Parse each distinct cell of a column not parsed before into the column's caches
+    (``plain`` takes the cells that need nothing more); return the odd ones, whose
+    rows are parsed again one by one (a flag, another field, or no value)."""
+    plain, fld = col.plain, col.field
+    odd = set()
+    for raw in set(raws).difference(plain):
+        if raw is None or raw == "":
+            plain[raw] = None  # a blank cell: the field is absent
+            continue
+        res = col.cache.get(raw)
+        if res is None:
+            res = col.cache[raw] = _convert(col.parse, fld, raw)
+        out_fld, value, reason, _shown_value, extra = res
+        if reason is None and out_fld == fld:
+            plain[raw] = value
+            if col.raw_text is not None:
+                col.raw_text[raw] = None if value is None else extra
+        else:
+            odd.add(raw)
+    return odd
 
 
 def _uncached_values(col: _Column, raws, slow: set[int]) -> list:
@@ -704,7 +713,7 @@ def _reject(pr: ParsedRow, fld: str, reason: str, value: str | None = None,
 # every stored fingerprint then stops matching, and each row is processed once more.
 # (A digest of the parsing code is part of the key too, so a changed parser never
 # trusts the prints of an older one.)
-ROW_PRINT_VERSION = 1
+ROW_PRINT_VERSION = 2
 
 
 @functools.cache
@@ -726,7 +735,8 @@ class RowSieve:
     """Holds back the rows of an orders file that are as they were when last imported.
 
     A row's fingerprint is a keyed blake2b digest of the raw cells of its mapped
-    columns as read (pickled, so types count: 1, 1.0 and '1' differ); the key is
+    columns as read (pickled, so types count: 1, 1.0 and '1' differ; a date cell
+    as the day it parses to, see ``sift``); the key is
     the column mapping, ROW_PRINT_VERSION and a digest of the parsing code. An order keeps the print
     of the row it was last merged from, when that row was clean (no flag, not
     rejected), with the day it was read as (``as_of``: a row clean on one day is
@@ -751,6 +761,9 @@ class RowSieve:
     row again would put the file's old values back; holding it back keeps the
     newer data. A re-export updates what changed in it, and nothing else.
     """
+
+    # Date fields whose parse keeps only the day, as ISO text (a birthday may be lunar).
+    DAY_FIELDS = frozenset(DATE_FIELDS - {"birthday"})
 
     def __init__(self, db, kind: str, mapping: dict[int, str], alternates: dict[int, list[int]],
                  header: list, today: date, skip: bool = True):
@@ -783,15 +796,28 @@ class RowSieve:
             " ON r.id = p.order_id WHERE r.order_no IN (SELECT value FROM json_each(?))"
             " AND p.as_of <= ?", (json.dumps(order_nos, ensure_ascii=False), self.today)))
 
-    def sift(self, chunk: list[tuple[int, list]]) -> tuple[list[tuple[int, list]], list[bytes]]:
-        """(the rows of the chunk to parse, their prints); keeps the candidates."""
+    def sift(self, chunk: list[tuple[int, list]], columns: list[_Column]
+             ) -> tuple[list[tuple[int, list]], list[bytes]]:
+        """(the rows of the chunk to parse, their prints); keeps the candidates.
+
+        A date column goes into the print as the day it parses to (the parse keeps
+        no more of it), from the column's own cache: pickling a datetime cell costs
+        a third of a row's print. A cell that does not parse cleanly stays as it is.
+        """
         get, need, key = self.get, self.need, self.key
         dumps, blake2b = pickle.dumps, hashlib.blake2b
+        cols = list(zip(*[get(cells if len(cells) >= need
+                              else [*cells, *repeat(None, need - len(cells))])
+                          for _row_no, cells in chunk]))
+        for col in columns:
+            if col.field in self.DAY_FIELDS and col.index in self.cols:
+                j = self.cols.index(col.index)
+                days = [raw.date() if type(raw) is datetime else raw for raw in cols[j]]
+                _learn(col, days)
+                cols[j] = list(map(col.plain.get, days, days))
         # Pickled: unambiguous and quick, and the cells are kept so for the rows held back.
         # Protocol 5 is fixed: another release of Python may only make prints differ.
-        blobs = [dumps(get(cells if len(cells) >= need
-                           else [*cells, *repeat(None, need - len(cells))]), 5)
-                 for _row_no, cells in chunk]
+        blobs = [dumps(cells, 5) for cells in zip(*cols)]
         prints = [blake2b(b, digest_size=8, key=key).digest() for b in blobs]
         if not self.skip:
             return chunk, prints

@@ -237,3 +237,23 @@ def test_prints_read_before_another_import_committed_are_checked_again(db, tmp_p
     assert row_1 in parsed_rows and len(parsed_rows) == 2  # it and its vehicle's other visit
     fp = db.conn.execute("SELECT fp FROM order_row_prints WHERE order_id = 1").fetchone()[0]
     assert fp != b"\x00"
+
+
+def test_a_date_counts_as_the_day_it_reads_as(db, tmp_path, parsed_rows):
+    rows = orders()
+    run(db, write(tmp_path, rows, "d1.xlsx"))
+    again = [list(r) for r in rows]
+    by_no = {r[0]: r for r in again}
+    day1, day2 = by_no["RO00100"][5], by_no["RO00200"][5]
+    by_no["RO00100"][5] = day1 + timedelta(hours=9)  # the hour it came in: the import keeps no hours
+    by_no["RO00200"][5] = day2.strftime("%Y/%m/%d")  # the same day, typed as text
+    by_no["RO00400"][6] = "下周三"  # no date at all
+    parsed_rows.clear()
+    r = run(db, write(tmp_path, again, "d2.xlsx"))
+    # Only the row without a date is read again, and rejected; the other two changes
+    # read as the same days as before, so neither they nor their cars' visits are parsed.
+    assert parsed_rows == [again.index(by_no["RO00400"]) + 3]  # a title row and the header
+    assert [(p.field, p.severity) for p in r.problems] == [("date_settled", "rejected")]
+    assert (r.inserted, r.updated, r.unchanged, r.rejected) == (0, 0, 47, 1)
+    assert db.conn.execute("SELECT date_in FROM repair_orders WHERE order_no = 'RO00200'"
+                           ).fetchone()[0] == day2.date().isoformat()
