@@ -985,6 +985,7 @@ class Merger:
         self.new_vehicle_ids: set[int] = set()
         self.order_facts = OrderFacts()  # of the orders written, by vehicle
         self.dropped_indexes: list[str] = []  # CREATE INDEX statements to run again
+        self.written = {"customers": 0, "vehicles": 0}  # how many of new_* write_new wrote
         self.dirty_customers: dict[int, dict] = {}
         self.dirty_vehicles: dict[int, dict] = {}
         self.dirty_orders: dict[int, dict] = {}
@@ -1173,6 +1174,8 @@ class Merger:
             dirty[row["id"]] = row
             self.changes.append((self.import_id, entity, row["id"], col,
                                  None if old is None else str(old), str(value), self.now, self.user))
+        elif row.get("_written"):  # new, and written already: flush writes its final values
+            dirty[row["id"]] = row
         return True
 
     def update_customer(self, c: dict, rec: dict) -> bool:
@@ -1391,17 +1394,37 @@ class Merger:
             self.conn.execute(sql)
         self.dropped_indexes = []
 
-    def write_orders(self) -> None:
-        """Write the new orders merged so far.
+    def write_new(self) -> None:
+        """Write the customers and vehicles made since the last call, as they are now.
 
-        Their customers and vehicles are written by flush, with their final values,
-        so the foreign keys are checked when the transaction commits (SQLite resets
-        defer_foreign_keys then). Holding 100,000 order rows until flush would add
+        One that changes later (a later row of the file adds a phone, the car is
+        sold) is in the dirty set from then on, and flush writes its final values.
+        """
+        for table, rows, cols in (
+                ("customers", self.new_customers, ("id", "merge_key", "callback_consent",
+                                                   "created_at", "updated_at") + self.CUSTOMER_COLS),
+                ("vehicles", self.new_vehicles, ("id", "created_at", "updated_at")
+                 + self.VEHICLE_COLS)):
+            start = self.written[table]
+            if start == len(rows):
+                continue
+            fresh = rows[start:]
+            self.conn.executemany(f"INSERT INTO {table} ({','.join(cols)})"
+                                  f" VALUES ({','.join('?' * len(cols))})",
+                                  map(itemgetter(*cols), fresh))
+            for row in fresh:
+                row["_written"] = True
+            self.written[table] = len(rows)
+
+    def write_orders(self) -> None:
+        """Write the new orders merged so far, after the customers and vehicles they name.
+
+        Orders are final once merged; holding 100,000 of them until flush would add
         their 25 MB to the import's peak memory.
         """
         if not self.new_orders:
             return
-        self.conn.execute("PRAGMA defer_foreign_keys = ON")
+        self.write_new()
         cols = ("id", "order_no", "created_at", "updated_at") + self.ORDER_COLS
         self.conn.executemany(f"INSERT INTO repair_orders ({','.join(cols)})"
                               f" VALUES ({','.join('?' * len(cols))})", self.new_orders)
@@ -1414,30 +1437,17 @@ class Merger:
         conn = self.conn
         now = self.now
         self.write_orders()
-        # The orders' indexes first: with their foreign keys still to be checked, each
-        # customer and vehicle written looks up the orders that name it.
-        self.restore_indexes()
-        self.bulk_load("customers", len(self.new_customers))
-        self.bulk_load("vehicles", len(self.new_vehicles))
-
-        def insert(table: str, cols: tuple, rows: list[dict] | list[tuple]) -> None:
-            if not rows:
-                return
-            sql = f"INSERT INTO {table} ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})"
-            conn.executemany(sql, rows if type(rows[0]) is tuple else map(itemgetter(*cols), rows))
+        self.write_new()
+        self.restore_indexes()  # before anything reads or updates these tables again
 
         def update(table: str, cols: tuple, rows: Iterable[dict]) -> None:
-            rows = [r for r in rows if not r.get("_new")]
+            rows = list(rows)
             if not rows:
                 return
             sets = ",".join(f"{c}=?" for c in cols)
             conn.executemany(f"UPDATE {table} SET {sets}, updated_at=? WHERE id=?",
                              [tuple(r.get(c) for c in cols) + (now, r["id"]) for r in rows])
 
-        insert("customers", ("id", "merge_key", "callback_consent", "created_at", "updated_at")
-               + self.CUSTOMER_COLS, self.new_customers)
-        insert("vehicles", ("id", "created_at", "updated_at") + self.VEHICLE_COLS, self.new_vehicles)
-        self.restore_indexes()  # before anything reads or updates these tables again
         update("customers", self.CUSTOMER_COLS, self.dirty_customers.values())
         update("vehicles", self.VEHICLE_COLS, self.dirty_vehicles.values())
         update("repair_orders", self.ORDER_COLS, self.dirty_orders.values())
@@ -1699,8 +1709,8 @@ def _merge(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str,
     ordered = [pr for _key, pr in sorted(zip(keys, accepted), key=itemgetter(0))]
     del keys
     verdicts = result.verdicts
-    if kind == "orders" and merger.no_orders:
-        merger.bulk_load("repair_orders", len(ordered))
+    for table in ("customers", "vehicles") + (("repair_orders",) if kind == "orders" else ()):
+        merger.bulk_load(table, len(ordered))
     merge_row = (merger.merge_order_row if kind == "orders"
                  else lambda record: merger.merge_vehicle_row(dict(zip(fields, record))))
     for start in range(0, len(ordered), MERGE_BATCH):

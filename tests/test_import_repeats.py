@@ -164,3 +164,29 @@ def test_merge_order_reads_only_the_fields_the_short_cut_compares(tmp_path, monk
     allowed = {*importer.Merger.ENTITY_FIELDS, *importer.Merger.ORDER_FIELDS, "order_no"}
     assert Reads.seen - allowed == set()
     assert {"vin", "mobile", "customer_name", "plate", "model", "mileage"} <= Reads.seen
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_writing_batch_by_batch_gives_what_writing_at_the_end_gives(tmp_path, monkeypatch, seed):
+    # Customers and vehicles are written with the orders of each merge batch, and
+    # written again at the end when a later row changed them (a phone added, a car
+    # sold). With batches of 7 rows that happens all the time; with one batch, never.
+    rnd = random.Random(seed)
+    first = random_rows(rnd, 150)
+    second = [list(r) for r in first[::2]] + random_rows(rnd, 60, first_no=150)
+    files = [messy.write_xlsx(tmp_path / "a.xlsx", [HEADER] + first),
+             messy.write_xlsx(tmp_path / "b.xlsx", [HEADER] + second)]
+    ends = []
+    for batch in (7, 10**6):
+        monkeypatch.setattr(importer, "MERGE_BATCH", batch)
+        database = dbmod.connect(tmp_path / f"{batch}.db")
+        for f in files:
+            importer.import_file(database, f, "orders", today=TODAY)
+        end = state(database)
+        # the customers and cars to plan again, logged in another order and form (by
+        # triggers when a row written already changes): who is in them is what counts
+        pairs = [r[1:] for r in end["plan_dirt"]]
+        end["plan_dirt"] = ({c for c, _v in pairs if c}, {v for _c, v in pairs if v})
+        ends.append(end)
+    assert ends[0] == ends[1]
+    assert ends[0]["vehicle_owners"] and ends[0]["customers"]
