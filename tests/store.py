@@ -1,4 +1,5 @@
-"""Tiny helpers that put customers, vehicles and orders straight into a test database."""
+"""Tiny helpers that put customers, vehicles and orders straight into a test database,
+and read back the tables an import writes."""
 
 from __future__ import annotations
 
@@ -40,3 +41,17 @@ def order(db, vehicle_id, customer_id, day, service_type="repair", mileage=None,
                           list(row.values()))
     note_inserted(db.conn, orders=[(vehicle_id, customer_id)])
     return cur.lastrowid
+
+
+IMPORT_TABLES = ("customers", "vehicles", "vehicle_owners", "repair_orders", "changes",
+                 "row_problems", "vehicle_facts", "plan_dirt", "order_row_prints")
+
+
+def import_tables(db) -> dict[str, list]:
+    """Every table an import writes, without the timestamps (two runs differ in those)."""
+    out = {}
+    for t in IMPORT_TABLES:
+        cols = [r[1] for r in db.conn.execute(f"PRAGMA table_info({t})")
+                if not r[1].endswith("_at") and r[1] != "as_of"]
+        out[t] = db.conn.execute(f"SELECT {','.join(cols)} FROM {t} ORDER BY rowid").fetchall()
+    return out

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import messy
 import pytest
+import store
 
 from crmcli import db as dbmod
 from crmcli import importer
@@ -68,18 +69,6 @@ def random_rows(rnd: random.Random, n_rows: int, first_no: int = 0) -> list[list
     return rows
 
 
-def state(database) -> dict:
-    """Every table the import writes, without the timestamps."""
-    out = {}
-    for t in ("customers", "vehicles", "vehicle_owners", "repair_orders", "changes",
-              "row_problems", "vehicle_facts", "plan_dirt", "order_row_prints"):
-        cols = [r[1] for r in database.conn.execute(f"PRAGMA table_info({t})")
-                if not r[1].endswith("_at") and r[1] != "as_of"]
-        out[t] = database.conn.execute(f"SELECT {','.join(cols)} FROM {t} ORDER BY rowid"
-                                       ).fetchall()
-    return out
-
-
 def without_short_cut(self, record):
     return self.merge_order(dict(zip(self.fields, record)))
 
@@ -104,7 +93,7 @@ def test_the_short_cut_gives_what_merging_every_row_gives(tmp_path, monkeypatch,
                 m.setattr(importer.Merger, "merge_order_row", without_short_cut)
             summaries = [importer.import_file(database, f, "orders", today=TODAY).summary()
                          for f in files]
-        results[short_cut] = (state(database), [
+        results[short_cut] = (store.import_tables(database), [
             {k: s[k] for k in ("inserted", "updated", "unchanged", "flagged", "rejected")}
             for s in summaries])
     with_cut, without = results[True], results[False]
@@ -182,7 +171,7 @@ def test_writing_batch_by_batch_gives_what_writing_at_the_end_gives(tmp_path, mo
         database = dbmod.connect(tmp_path / f"{batch}.db")
         for f in files:
             importer.import_file(database, f, "orders", today=TODAY)
-        end = state(database)
+        end = store.import_tables(database)
         # the customers and cars to plan again, logged in another order and form (by
         # triggers when a row written already changes): who is in them is what counts
         pairs = [r[1:] for r in end["plan_dirt"]]

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 import messy
 import pytest
+import store
 
 from crmcli import db as dbmod
 from crmcli import importer
@@ -51,14 +52,8 @@ def run(database, path, **kw):
 
 
 def state(database) -> dict:
-    """Every table the import writes, without the timestamps (two runs differ in those)."""
-    out = {}
-    for t in ("customers", "vehicles", "vehicle_owners", "repair_orders", "changes",
-              "row_problems", "vehicle_facts", "plan_dirt", "order_row_prints"):
-        cols = [r[1] for r in database.conn.execute(f"PRAGMA table_info({t})")
-                if not r[1].endswith("_at") and r[1] != "as_of"]
-        out[t] = database.conn.execute(f"SELECT {','.join(cols)} FROM {t} ORDER BY rowid"
-                                       ).fetchall()
+    """Every table the import writes, without the timestamps, and the import log."""
+    out = store.import_tables(database)
     out["imports"] = database.conn.execute(
         f"SELECT status, {','.join(COUNTS)} FROM imports ORDER BY id").fetchall()
     return out
