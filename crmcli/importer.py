@@ -978,8 +978,9 @@ class Merger:
         self.orders: dict[str, tuple] = {}
         self.new_customers: list[dict] = []
         self.new_vehicles: list[dict] = []
-        # Orders are final once merged: written a batch at a time (write_orders), while
-        # customers and vehicles may change up to the last row and are written by flush.
+        # Written a merge batch at a time (write_orders): the new customers and vehicles,
+        # then the orders, which are final once merged. A customer or vehicle that a later
+        # row changes is written again by flush.
         self.new_orders: list[tuple] = []  # (id, order_no, created_at, updated_at, *ORDER_COLS)
         self.order_pairs: set[tuple] = set()  # (vehicle id, customer id) of orders written
         self.new_vehicle_ids: set[int] = set()
@@ -1377,7 +1378,7 @@ class Merger:
 
         Building an index over rows already in costs a sort; keeping it up to date
         row by row costs a B-tree insert per row and index. For a store's first
-        import of 100,000 orders that is 0.5 s against 0.1 s. A table with rows, or
+        import of 100,000 orders that is 0.1 s against 0.3 s. A table with rows, or
         a small import, keeps its indexes; the UNIQUE ones are never dropped (they
         check the rows as they go in).
         """
