@@ -55,7 +55,7 @@ DIRT_LIMIT = 20_000
 MAINTENANCE = ("maintenance", "first_maintenance")  # FACTS_SELECT's service types
 
 
-class OrderFacts:
+class FactsFromOrders:
     """FACTS_SELECT worked out in Python, fed orders a batch at a time as
     (vehicle_id, id, order_no, order_date, mileage, service_type). An import keeps
     the facts of the vehicles it creates with this rather than reading their orders
@@ -65,7 +65,7 @@ class OrderFacts:
         # vehicle id -> [last visit, km first/last date, km min/max, last maintenance]
         self.by_vehicle: dict[int, list] = {}
 
-    def add(self, orders: Iterable[tuple]) -> OrderFacts:
+    def add(self, orders: Iterable[tuple]) -> FactsFromOrders:
         by_vehicle = self.by_vehicle
         for vid, oid, order_no, day, km, service in orders:
             f = by_vehicle.get(vid)
@@ -93,8 +93,8 @@ class OrderFacts:
 
 
 def facts_of(orders: Iterable[tuple]) -> list[tuple]:
-    """The facts of vehicles all of whose orders are given (see OrderFacts)."""
-    return OrderFacts().add(orders).rows()
+    """The facts of vehicles all of whose orders are given (see FactsFromOrders)."""
+    return FactsFromOrders().add(orders).rows()
 
 
 def note_inserted(conn: sqlite3.Connection, *, customers: Iterable[int] = (),
@@ -102,7 +102,7 @@ def note_inserted(conn: sqlite3.Connection, *, customers: Iterable[int] = (),
                   orders: Iterable[tuple[int | None, int | None]] = (),
                   facts: Iterable[tuple] = ()) -> None:
     """Record rows just inserted: customer ids, (vehicle id, owner id), (vehicle id,
-    customer id) of the orders. ``facts`` are rows already computed by ``facts_of``
+    customer id) of the orders. ``facts`` are rows already worked out (FactsFromOrders)
     for vehicles whose orders are all new: only the others are refreshed from their
     orders.
 

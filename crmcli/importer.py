@@ -47,7 +47,7 @@ from . import normalize as nz
 from .db import write_transaction
 from .errors import FileRefused, UsageError
 from .excel import MAX_CELL_CHARS, open_sheets
-from .facts import OrderFacts, note_inserted
+from .facts import FactsFromOrders, note_inserted
 from .fields import FIELDS_BY_KIND, alias_table, header_key
 
 HEADER_SCAN_ROWS = 30
@@ -984,7 +984,7 @@ class Merger:
         self.new_orders: list[tuple] = []  # (id, order_no, created_at, updated_at, *ORDER_COLS)
         self.order_pairs: set[tuple] = set()  # (vehicle id, customer id) of orders written
         self.new_vehicle_ids: set[int] = set()
-        self.order_facts = OrderFacts()  # of the orders written, by vehicle
+        self.order_facts = FactsFromOrders()  # of the orders written, by vehicle
         self.dropped_indexes: list[str] = []  # CREATE INDEX statements to run again
         self.written = {"customers": 0, "vehicles": 0}  # how many of new_* write_new wrote
         self.dirty_customers: dict[int, dict] = {}
