@@ -33,7 +33,7 @@ from typing import NamedTuple
 import sqlite_utils
 
 from .db import write_transaction
-from .rules import MAINTENANCE_TYPES, add_months, years_between
+from .rules import MAINTENANCE_TYPES, IsoDays, add_months, years_between
 
 FREE_TYPES = ("warranty", "free_check")
 CLASSES = ("A", "B", "C", "D")
@@ -197,16 +197,7 @@ def load(db: sqlite_utils.Database, day: date, cfg: dict) -> dict[int, tuple[Sum
     orders never become Python objects.
     """
     start = add_months(day, -cfg["window_months"]).isoformat()
-    days: dict[str, date] = {}
-
-    def as_day(d: str | None) -> date | None:
-        if d is None:
-            return None
-        v = days.get(d)
-        if v is None:
-            v = days[d] = date.fromisoformat(d)
-        return v
-
+    as_day = IsoDays().__getitem__
     out: dict[int, tuple[Summary, list[date]]] = {}
     empty = Summary(None, None, 0, 0, 0, 0, None, None, 0)
     for (cid,) in db.conn.execute("SELECT id FROM customers"):

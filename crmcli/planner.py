@@ -138,16 +138,6 @@ def _d(s: str | None) -> date | None:
     return date.fromisoformat(s[:10]) if s else None
 
 
-class _Dates(dict):
-    """ISO text -> date, each distinct day parsed once (millions of rows, a few thousand
-    days): ``dates[s]`` is a plain dict look-up once ``s`` has been seen; None and ''
-    give None."""
-
-    def __missing__(self, s: str | None) -> date | None:
-        d = self[s] = date.fromisoformat(s[:10]) if s else None
-        return d
-
-
 class _Ordinals(dict):
     """ISO text -> day number (date.toordinal), each distinct day parsed once."""
 
@@ -158,7 +148,7 @@ class _Ordinals(dict):
 
 def _date_memo():
     """A date parser that parses each distinct ISO day once."""
-    return _Dates().__getitem__
+    return rules.IsoDays().__getitem__
 
 
 def _vehicle_rows(db: sqlite_utils.Database, where: str = "", params=()):

@@ -105,6 +105,16 @@ def add_months(d: date, months: int) -> date:
     return date(year, month, day)
 
 
+class IsoDays(dict):
+    """ISO text -> date, each distinct day parsed once (millions of rows, a few thousand
+    days): ``days[s]`` is a plain dict look-up once ``s`` has been seen; None and ''
+    give None."""
+
+    def __missing__(self, s: str | None) -> date | None:
+        d = self[s] = date.fromisoformat(s[:10]) if s else None
+        return d
+
+
 def years_between(start: date, end: date) -> int:
     """Completed years: 2020-03-01 to 2030-03-01 is 10, to 2030-02-28 is 9."""
     return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
