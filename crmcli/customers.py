@@ -20,8 +20,6 @@ EDITABLE = {
 }
 
 
-
-
 def find(db: sqlite_utils.Database, query: str) -> list[dict]:
     """Customers matching a phone, plate, VIN, name or id (``#12`` or ``12``), best first."""
     q = (query or "").strip()

@@ -953,6 +953,8 @@ def _service_key(low: str) -> str:
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_SPACE_RE = re.compile(rf"(?<=[{_CJK}·]) (?=[{_CJK}·])")
 _MIDDLE_DOT_RE = re.compile(r"\s*[·•・‧∙]\s*")
+
+
 def parse_name(value: object) -> str | None:
     """A person's or an organisation's name as given, without spaces between Chinese characters.
 
