@@ -535,3 +535,19 @@ def m011_plan_runs_missed_before(db: sqlite_utils.Database) -> None:
     """The day a plan run closed missed tasks up to: a plan looked at ahead of time
     closes less, and planning the day again when it comes must close the rest."""
     db.executescript("ALTER TABLE plan_runs ADD COLUMN missed_before TEXT;")
+
+
+@MIGRATIONS()
+def m012_report_index_as_m004_m006_now_make_it(db: sqlite_utils.Database) -> None:
+    """m004 and m006 were changed after a release had applied them: m004 no longer
+    makes classifications_class (classifying rewrote it for every customer), and
+    m006's tasks_due_kind covers the report's scan (due date, channel, state, kind,
+    id). A file from that release gets the same indexes here; a newer file already
+    has them and is left as it is."""
+    if db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index'"
+                       " AND name = 'classifications_class'").fetchone():
+        db.conn.execute("DROP INDEX classifications_class")
+    cols = [r[2] for r in db.conn.execute("PRAGMA index_info(tasks_due_kind)")]
+    if cols != ["due_date", "channel", "state", "kind", "id"]:
+        db.conn.execute("DROP INDEX IF EXISTS tasks_due_kind")
+        db.conn.execute("CREATE INDEX tasks_due_kind ON tasks(due_date, channel, state, kind, id)")

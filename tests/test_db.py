@@ -52,6 +52,25 @@ def test_old_version_file_upgrades_in_place_without_losing_data(tmp_path):
     assert len(names) == len(set(names))
 
 
+def test_a_file_from_before_the_report_index_changed_gets_todays_indexes(tmp_path):
+    # As the release before m004 and m006 were changed left a file: an index on the
+    # classes, and the report's index on (due_date, kind) only.
+    def indexes(database):
+        return sorted(database.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"))
+
+    old = dbmod.connect(tmp_path / "old.db", migrate=False)
+    with dbmod.write_transaction(old):
+        migrations.MIGRATIONS.apply(old, stop_before="m012_report_index_as_m004_m006_now_make_it")
+        old.conn.execute("CREATE INDEX classifications_class"
+                         " ON classifications(value_class, age_band)")
+        old.conn.execute("DROP INDEX tasks_due_kind")
+        old.conn.execute("CREATE INDEX tasks_due_kind ON tasks(due_date, kind)")
+    old.conn.close()
+    upgraded = dbmod.connect(tmp_path / "old.db")
+    assert indexes(upgraded) == indexes(dbmod.connect(tmp_path / "new.db"))
+
+
 def test_write_transaction_rolls_back_on_error(db):
     with pytest.raises(RuntimeError), dbmod.write_transaction(db):
         db.conn.execute(
