@@ -485,10 +485,7 @@ def _parse_chunk(kind: str, chunk: list[tuple[int, list]], columns: list[_Column
                  fields: tuple[str, ...], colnames: dict[str, str],
                  alternates: dict[int, list[int]], need: int, out: list[ParsedRow]) -> None:
     """Normalise a chunk of rows column by column; append a ParsedRow for each."""
-    padded = [cells if len(cells) >= need else list(cells) + [None] * (need - len(cells))
-              for _row_no, cells in chunk]
-    raw_cols = list(zip(*padded))
-    del padded
+    raw_cols = list(zip(*_padded(chunk, need)))
     nrows = len(chunk)
     slow: set[int] = set()  # rows parsed again one by one
     values: list = [None] * len(fields)
@@ -509,7 +506,7 @@ def _parse_chunk(kind: str, chunk: list[tuple[int, list]], columns: list[_Column
             values[slot[fld]] = _uncached_values(col, raws, slow)
             continue
         if fld in DATE_FIELDS:  # the time of day is not kept; one cache entry a day
-            raws = [raw.date() if type(raw) is datetime else raw for raw in raws]
+            raws = _days(raws)
         plain = col.plain
         odd = _learn(col, raws)
         if odd:
@@ -525,6 +522,18 @@ def _parse_chunk(kind: str, chunk: list[tuple[int, list]], columns: list[_Column
             out.append(_parse_row(kind, row_no, cells, columns, fields, colnames, alternates))
         else:
             out.append(ParsedRow(row_no, None, record, ()))
+
+
+def _padded(chunk: list[tuple[int, list]], need: int) -> list[list]:
+    """The cells of each row, with None for the columns past a short row's end."""
+    return [cells if len(cells) >= need else [*cells, *repeat(None, need - len(cells))]
+            for _row_no, cells in chunk]
+
+
+def _days(raws) -> list:
+    """A date column's cells with the time of day dropped: the parse keeps only the day,
+    and a day is one cache entry however many times it was stamped."""
+    return [raw.date() if type(raw) is datetime else raw for raw in raws]
 
 
 def _learn(col: _Column, raws) -> set:
@@ -806,13 +815,11 @@ class RowSieve:
         """
         get, need, key = self.get, self.need, self.key
         dumps, blake2b = pickle.dumps, hashlib.blake2b
-        cols = list(zip(*[get(cells if len(cells) >= need
-                              else [*cells, *repeat(None, need - len(cells))])
-                          for _row_no, cells in chunk]))
+        cols = list(zip(*map(get, _padded(chunk, need))))
         for col in columns:
             if col.field in self.DAY_FIELDS and col.index in self.cols:
                 j = self.cols.index(col.index)
-                days = [raw.date() if type(raw) is datetime else raw for raw in cols[j]]
+                days = _days(cols[j])
                 _learn(col, days)
                 cols[j] = list(map(col.plain.get, days, days))
         # Pickled: unambiguous and quick, and the cells are kept so for the rows held back.
