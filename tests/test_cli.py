@@ -201,10 +201,10 @@ def test_today_table_shows_the_most_urgent_screenful_and_counts_the_rest(sample_
 
 
 def test_today_json_written_in_chunks_is_one_json_array(sample_db, monkeypatch):
-    from crmcli import cli
+    from crmcli.cli import day
 
     whole = invoke("today", "--date", "2026-11-26", "--json").stdout
-    monkeypatch.setattr(cli, "JSON_CHUNK", 3)
+    monkeypatch.setattr(day, "JSON_CHUNK", 3)
     chunked = invoke("today", "--date", "2026-11-26", "--json").stdout
     items = json.loads(chunked)
     assert len(items) > 7 and items == json.loads(whole)

@@ -1,0 +1,5 @@
+"""``python -m crmcli.cli``: the console script."""
+
+from . import main
+
+main()

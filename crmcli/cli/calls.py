@@ -1,0 +1,263 @@
+"""Calls and what follows them: log, the call session, complaints and actions."""
+
+from datetime import date
+from typing import Annotated, Optional
+
+import typer
+
+from .base import (
+    AtOpt,
+    ByOpt,
+    DateOpt,
+    JsonOpt,
+    State,
+    _clerk,
+    app,
+    emit_json,
+    handle_errors,
+    out,
+    parse_day,
+)
+
+complaint_app = typer.Typer(help="Open and follow complaints (抱怨/投诉) to the end.",
+                            no_args_is_help=True)
+action_app = typer.Typer(help="Corrective and preventive actions (整改/预防措施).",
+                         no_args_is_help=True)
+
+
+def _score_opt(name: str):
+    return Annotated[Optional[int], typer.Option(f"--{name}", help=f"Score for {name} (on the "
+                                                 "dealer's scale, 1-5 by default).",
+                                                 show_default=False)]
+
+
+@app.command("log")
+@handle_errors
+def log_cmd(
+    ctx: typer.Context,
+    task_id: Annotated[int, typer.Argument(help="The task id from `crmcli today`.")],
+    outcome: Annotated[str, typer.Option(
+        "--outcome", "-o", help="reached, no_answer, busy (call later), wrong_number, refused "
+        "or not_owner.")],
+    overall: _score_opt("overall") = None,
+    advisor: _score_opt("advisor") = None,
+    quality: _score_opt("quality") = None,
+    timeliness: _score_opt("timeliness") = None,
+    price: _score_opt("price") = None,
+    cleanliness: _score_opt("cleanliness") = None,
+    note: Annotated[Optional[str], typer.Option(help="Free text: what the customer said.")] = None,
+    complaint: Annotated[Optional[str], typer.Option(
+        help="Open a complaint with this text (it goes to the GM within half a working day).")] = None,
+    category: Annotated[Optional[str], typer.Option(
+        help="The complaint's category, e.g. 维修质量, 服务态度, 价格.")] = None,
+    call_at: Annotated[Optional[str], typer.Option(
+        "--call-at", help="With busy: when the customer asked to be called, '2026-11-27 15:00'.")] = None,
+    phone: Annotated[Optional[str], typer.Option(
+        help="The right number, when the customer was reached on another one (corrects the file).")] = None,
+    reminded: Annotated[bool, typer.Option(
+        "--reminded", help="The next-maintenance date was told to the customer.")] = False,
+    by: ByOpt = None,
+    at: AtOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Log one call on a task: its outcome, scores, note, complaint or a time to call back."""
+    from .. import calls
+
+    state: State = ctx.obj
+    result = calls.log_call(
+        state.db, task_id, outcome, state.settings, by=_clerk(by), at=calls.parse_when(at),
+        scores={"overall": overall, "advisor": advisor, "quality": quality,
+                "timeliness": timeliness, "price": price, "cleanliness": cleanliness},
+        note=note, complaint=complaint, category=category, call_at=calls.parse_when(call_at),
+        phone=phone, reminded=reminded)
+    if as_json:
+        emit_json(result)
+        return
+    out().print(_log_line(result), markup=False, highlight=False, soft_wrap=True)
+
+
+def _log_line(r: dict) -> str:
+    msg = f"task #{r['task_id']}: {r['outcome']} -> {r['task_state']}"
+    if r.get("task_reason"):
+        msg += f" ({r['task_reason']})"
+    if r.get("next_try"):
+        msg += f", next try {r['next_try']}"
+    if r.get("complaint_id"):
+        msg += f"; complaint #{r['complaint_id']} opened"
+    if r.get("phone_corrected"):
+        msg += f"; mobile corrected to {r['phone_corrected']}"
+    return msg
+
+
+@app.command("call")
+@handle_errors
+def call_cmd(ctx: typer.Context, day: DateOpt = None, by: ByOpt = None) -> None:
+    """Work through today's calls one customer at a time; every answer is saved at once.
+
+    Keys: r reached, n no answer, b busy/call later, w wrong number, x refused,
+    o not the owner, s skip, q quit. Quitting (or Ctrl-C) loses nothing: the
+    next `crmcli call` goes on with what is left.
+    """
+    from .. import session
+
+    state: State = ctx.obj
+    when = parse_day(day) or date.today()
+    session.run(state.db, state.settings, when, _clerk(by), out())
+
+
+@complaint_app.command("add")
+@handle_errors
+def complaint_add(
+    ctx: typer.Context,
+    customer: Annotated[str, typer.Argument(help="The customer: phone, plate, name or #id.")],
+    text: Annotated[str, typer.Option("--text", help="What the customer complains about.")],
+    category: Annotated[str, typer.Option(help="Category, e.g. 维修质量, 服务态度, 价格.")] = "其他",
+    owner: Annotated[Optional[str], typer.Option(help="Who is responsible for it.")] = None,
+    by: ByOpt = None,
+    at: AtOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a complaint; its escalation and reply deadlines are set in working hours."""
+    from .. import calls, customers
+
+    state: State = ctx.obj
+    c = customers.get_one(state.db, customer)
+    k = calls.add_complaint(state.db, c["id"], category, text, state.settings, by=_clerk(by),
+                            at=calls.parse_when(at), owner=owner)
+    if as_json:
+        emit_json(k)
+        return
+    out().print(f"complaint #{k['id']} opened: escalate by {k['escalate_by']},"
+                f" reply by {k['reply_by']}", markup=False, highlight=False)
+
+
+def _complaint_step(ctx, complaint_id: int, step: str, note, owner, by, at) -> None:
+    from .. import calls
+
+    state: State = ctx.obj
+    k = calls.advance(state.db, complaint_id, step, by=_clerk(by), at=calls.parse_when(at),
+                      note=note, owner=owner)
+    out().print(f"complaint #{k['id']}: {k['state']}", markup=False, highlight=False)
+
+
+NoteOpt = Annotated[Optional[str], typer.Option(help="What was done or said.")]
+OwnerOpt = Annotated[Optional[str], typer.Option(help="Hand it to this person.")]
+ComplaintArg = Annotated[int, typer.Argument(help="The complaint number.")]
+
+
+@complaint_app.command("escalate")
+@handle_errors
+def complaint_escalate(ctx: typer.Context, complaint_id: ComplaintArg, note: NoteOpt = None,
+                       owner: OwnerOpt = None, by: ByOpt = None, at: AtOpt = None) -> None:
+    """Record that the complaint reached the general manager (copy to the service manager)."""
+    _complaint_step(ctx, complaint_id, "escalate", note, owner, by, at)
+
+
+@complaint_app.command("reply")
+@handle_errors
+def complaint_reply(ctx: typer.Context, complaint_id: ComplaintArg, note: NoteOpt = None,
+                    owner: OwnerOpt = None, by: ByOpt = None, at: AtOpt = None) -> None:
+    """Record the reply given to the customer."""
+    _complaint_step(ctx, complaint_id, "reply", note, owner, by, at)
+
+
+@complaint_app.command("close")
+@handle_errors
+def complaint_close(ctx: typer.Context, complaint_id: ComplaintArg, note: NoteOpt = None,
+                    owner: OwnerOpt = None, by: ByOpt = None, at: AtOpt = None) -> None:
+    """Close a complaint that has been answered."""
+    _complaint_step(ctx, complaint_id, "close", note, owner, by, at)
+
+
+@complaint_app.command("show")
+@handle_errors
+def complaint_show(ctx: typer.Context, complaint_id: ComplaintArg, as_json: JsonOpt = False) -> None:
+    """Show a complaint with every step: who did what and when."""
+    from .. import calls
+
+    k = calls.complaint(ctx.obj.db, complaint_id)
+    if as_json:
+        emit_json(k)
+        return
+    console = out()
+    console.print(f"#{k['id']} [{k['state']}] {k['category']}: {k['text']}", markup=False)
+    console.print(f"customer #{k['customer_id']} {k['customer_name'] or ''} {k['mobile'] or ''};"
+                  f" owner {k['owner'] or '-'}; escalate by {k['escalate_by']};"
+                  f" reply by {k['reply_by']}", markup=False)
+    for e in k["events"]:
+        console.print(f"  {e['at']}  {e['by']:<10} {e['action']:<9} {e['note'] or ''}",
+                      markup=False)
+
+
+@app.command("complaints")
+@handle_errors
+def complaints_cmd(
+    ctx: typer.Context,
+    at: AtOpt = None,
+    include_closed: Annotated[bool, typer.Option("--all", help="Include closed complaints.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List complaints, overdue ones first and marked."""
+    from .. import calls, render
+
+    now = calls.parse_when(at) or calls._now()
+    items = calls.list_complaints(ctx.obj.db, now, include_closed=include_closed)
+    if as_json:
+        emit_json(items)
+        return
+    out().print(render.complaints_table(items, now))
+
+
+@action_app.command("add")
+@handle_errors
+def action_add(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="What is to be done.")],
+    owner: Annotated[str, typer.Option(help="Who does it.")],
+    deadline: Annotated[str, typer.Option(help="By when (YYYY-MM-DD).")],
+    preventive: Annotated[bool, typer.Option("--preventive", help="A preventive action "
+                                             "(预防措施) rather than a corrective one.")] = False,
+    category: Annotated[Optional[str], typer.Option(
+        help="The complaint category that prompted it, e.g. 维修质量.")] = None,
+    month: Annotated[Optional[str], typer.Option(
+        help="The monthly report that prompted it (YYYY-MM).")] = None,
+    complaint_id: Annotated[Optional[int], typer.Option(
+        "--complaint", help="The complaint that prompted it.")] = None,
+    by: ByOpt = None,
+) -> None:
+    """Add a corrective or preventive action with an owner and a deadline."""
+    from .. import calls
+
+    due = parse_day(deadline)
+    aid = calls.add_action(ctx.obj.db, text, owner, due, by=_clerk(by),
+                           kind="preventive" if preventive else "corrective", category=category,
+                           month=month, complaint_id=complaint_id)
+    out().print(f"action #{aid} added for {owner}, due {due}", markup=False, highlight=False)
+
+
+@action_app.command("list")
+@handle_errors
+def action_list(ctx: typer.Context, day: DateOpt = None,
+                include_done: Annotated[bool, typer.Option("--all", help="Include done ones.")] = False,
+                as_json: JsonOpt = False) -> None:
+    """List actions, overdue ones first and marked."""
+    from .. import calls, render
+
+    items = calls.list_actions(ctx.obj.db, parse_day(day) or date.today(),
+                               include_done=include_done)
+    if as_json:
+        emit_json(items)
+        return
+    out().print(render.actions_table(items))
+
+
+@action_app.command("done")
+@handle_errors
+def action_done(ctx: typer.Context,
+                action_id: Annotated[int, typer.Argument(help="The action number.")],
+                note: NoteOpt = None, by: ByOpt = None) -> None:
+    """Mark an action done."""
+    from .. import calls
+
+    calls.finish_action(ctx.obj.db, action_id, by=_clerk(by), note=note)
+    out().print(f"action #{action_id} done", markup=False)

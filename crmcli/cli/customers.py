@@ -1,0 +1,121 @@
+"""The customer file: show, list and edit customers, and a vehicle's usage."""
+
+import os
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import UsageError
+from .base import JsonOpt, State, _login, app, emit_json, handle_errors, out
+
+customer_app = typer.Typer(help="Look up, list and edit the customer file.", no_args_is_help=True)
+
+
+@customer_app.command("show")
+@handle_errors
+def customer_show(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="A phone number, plate, VIN, name, or #id.")],
+    show_id: Annotated[bool, typer.Option("--show-id", help="Show the ID number unmasked.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one customer's file: details, vehicles, order history with totals, flagged fields."""
+    from .. import customers, render
+
+    state: State = ctx.obj
+    c = customers.get_one(state.db, query)
+    f = customers.customer_file(state.db, c["id"])
+    if as_json:
+        if not show_id and f["customer"]["id_number"]:
+            from ..normalize import mask_id_number
+
+            f["customer"]["id_number"] = mask_id_number(f["customer"]["id_number"])
+        emit_json(f)
+        return
+    console = out()
+    for part in render.customer_panel(f, show_id):
+        console.print(part)
+
+
+@customer_app.command("list")
+@handle_errors
+def customer_list(
+    ctx: typer.Context,
+    name: Annotated[Optional[str], typer.Option(help="Part of the name.")] = None,
+    phone: Annotated[Optional[str], typer.Option(help="Part of a phone number.")] = None,
+    plate: Annotated[Optional[str], typer.Option(help="Part of a plate.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Part of a vehicle model.")] = None,
+    no_consent: Annotated[bool, typer.Option("--no-consent", help="Only customers who refused "
+                                             "callbacks.")] = False,
+    value_class: Annotated[Optional[str], typer.Option(
+        "--class", help="Only this value class (A, B, C or D) from the last `crmcli classify`.")] = None,
+    age: Annotated[Optional[str], typer.Option(
+        "--age", help="Only this vehicle age band: warranty, 2-5 (or 3-5), 5+ or unknown.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many rows first (for paging).")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List customers with their plates, visits, last visit and spend."""
+    from .. import customers, render
+
+    rows = customers.list_customers(ctx.obj.db, name=name, phone=phone, plate=plate, model=model,
+                                    no_consent=no_consent, value_class=value_class,
+                                    age_band=age, limit=limit, offset=offset)
+    if as_json:
+        emit_json(rows)
+        return
+    out().print(render.customers_table(rows))
+
+
+@customer_app.command("edit")
+@handle_errors
+def customer_edit(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="The customer: phone, plate, VIN, name, or #id.")],
+    birthday: Annotated[Optional[str], typer.Option(help="Solar birthday, e.g. 1985-03-05.")] = None,
+    lunar_birthday: Annotated[Optional[str], typer.Option(
+        "--lunar-birthday", help="Lunar birthday month-day, e.g. 3-5, or 闰4-30 for a leap month.")] = None,
+    gender: Annotated[Optional[str], typer.Option(help="男/女 or M/F (for the greeting).")] = None,
+    mobile: Annotated[Optional[str], typer.Option(help="Correct the mobile number.")] = None,
+    call_time: Annotated[Optional[str], typer.Option(
+        "--call-time", help="When the customer prefers calls, e.g. '工作日 18:00后'.")] = None,
+    call_phone: Annotated[Optional[str], typer.Option(
+        "--call-phone", help="The number the customer wants to be called on.")] = None,
+    consent: Annotated[Optional[bool], typer.Option(
+        "--consent/--no-consent", help="Whether the customer accepts callbacks.",
+        show_default=False)] = None,
+    occupation: Annotated[Optional[str], typer.Option(help="Occupation, e.g. 教师.")] = None,
+    note: Annotated[Optional[str], typer.Option(help="Replace the notes with this text.")] = None,
+) -> None:
+    """Edit what exports never carry: birthdays, call time and number, consent, notes."""
+    from .. import customers
+
+    changes = {k: v for k, v in {
+        "birthday": birthday, "lunar_birthday": lunar_birthday, "gender": gender,
+        "mobile": mobile, "preferred_call_time": call_time, "preferred_phone": call_phone,
+        "callback_consent": consent, "occupation": occupation, "notes": note,
+    }.items() if v is not None}
+    if not changes:
+        raise UsageError("nothing to change; see crmcli customer edit --help")
+    state: State = ctx.obj
+    c = customers.get_one(state.db, query)
+    user = os.environ.get("CRMCLI_USER") or _login()
+    changed = customers.edit(state.db, c["id"], changes, by=user)
+    msg = f"#{c['id']} {c['name'] or ''}: " + (
+        ("changed " + ", ".join(changed)) if changed else "nothing changed")
+    out().print(msg, markup=False, highlight=False)
+
+
+@app.command("vehicle-usage")
+@handle_errors
+def vehicle_usage(
+    ctx: typer.Context,
+    vehicle: Annotated[str, typer.Argument(help="The vehicle's plate or VIN.")],
+    usage: Annotated[str, typer.Argument(help="private, official or commercial (私家车/公务车/营运车).")],
+) -> None:
+    """Set a vehicle's usage by hand; it then beats what imports say or guess."""
+    from .. import customers
+
+    r = customers.set_usage(ctx.obj.db, vehicle, usage, by=os.environ.get("CRMCLI_USER") or _login())
+    out().print(f"{r['plate'] or vehicle}: usage {r['old'] or 'unknown'} -> {r['new']}",
+                markup=False, highlight=False)

@@ -1,0 +1,132 @@
+"""The import group: DMS exports (orders, the delivery list) into the customer file.
+
+The importer and the workbook readers are imported inside the commands, never at the
+top, so the other commands do not pay for them.
+"""
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from ..errors import UsageError
+from .base import DateOpt, JsonOpt, State, emit_json, err, handle_errors, out, parse_day, say_error
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+import_app = typer.Typer(help="Import DMS exports (Excel .xlsx/.xls or CSV) into the customer file.",
+                         no_args_is_help=True)
+
+
+def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool, force: bool,
+                rejects: Optional[Path], as_json: bool, day: Optional[str]) -> None:
+    from .. import importer
+    from ..errors import FileRefused
+
+    state: State = ctx.obj
+    today = parse_day(day) or date.today()
+    if rejects is not None and rejects.suffix.lower() != ".xlsx":
+        raise UsageError("--rejects must name an .xlsx file, e.g. --rejects rejects.xlsx")
+    if rejects is not None and not rejects.resolve().parent.is_dir():
+        raise UsageError(f"--rejects: the folder {rejects.resolve().parent} does not exist")
+    aliases = state.settings["import"]["aliases"]
+    console, errc = out(), err()
+    summaries, worst, reject_sheets = [], 0, {}
+    for path in files:
+        try:
+            result = _import_with_progress(importer, state, path, kind, today, aliases, dry_run,
+                                           force, errc)
+        except FileRefused as exc:
+            if not dry_run:
+                importer.record_refusal(state.db, path, kind, exc.message)
+            say_error(exc.message)
+            summaries.append({"file": str(path), "kind": kind, "status": "refused",
+                              "message": exc.message, "exit_code": 2})
+            worst = max(worst, 2)
+            continue
+        summary = result.summary()
+        summaries.append(summary)
+        worst = max(worst, result.exit_code)
+        if rejects is not None and result.problems:
+            reject_sheets[Path(path).stem] = importer.rejects_sheet(result)
+        if not as_json:
+            _render_import(console, result, summary, dry_run)
+    if rejects is not None:
+        from ..excel import write_rows_xlsx
+
+        write_rows_xlsx(rejects, reject_sheets or {"rejects": [["no rejected or flagged rows"]]})
+        if not as_json:
+            console.print(f"Rejected and flagged rows written to {rejects}", markup=False)
+    if as_json:
+        emit_json(summaries if len(summaries) > 1 else summaries[0])
+    raise typer.Exit(worst)
+
+
+def _import_with_progress(importer, state, path, kind, today, aliases, dry_run, force, errc):
+    if not errc.is_terminal:
+        return importer.import_file(state.db, path, kind, today=today, aliases=aliases,
+                                    dry_run=dry_run, force=force)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
+                  TimeElapsedColumn(), console=errc, transient=True) as bar:
+        task = bar.add_task(f"Importing {Path(path).name}", total=None)
+        return importer.import_file(state.db, path, kind, today=today, aliases=aliases,
+                                    dry_run=dry_run, force=force,
+                                    progress=lambda n: bar.update(task, completed=n))
+
+
+def _render_import(console: "Console", result, summary: dict, dry_run: bool) -> None:
+    from .. import render
+
+    if dry_run:
+        console.print(f"{result.file}: sheet {result.sheet!r}, header on row {result.header_row}",
+                      markup=False, highlight=False, soft_wrap=True)
+        console.print(render.mapping_table(result.mapping, result.ignored_columns))
+        console.print(render.verdicts_table(result.verdicts))
+    elif result.problems:
+        console.print(render.problems_table(result.problems))
+    console.print(render.import_summary_line(summary), markup=False, highlight=False,
+                  soft_wrap=True)
+    for warning in result.warnings:
+        say_error(f"warning: {result.file}: {warning}")
+
+
+FilesArg = Annotated[list[Path], typer.Argument(help="One or more .xlsx, .xls or .csv files; "
+                                                     "each is imported as one transaction.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the column mapping and each "
+                                         "row's verdict; write nothing.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Process a file even if the same "
+                                        "content was imported before (it still changes nothing "
+                                        "that is already stored).")]
+RejectsOpt = Annotated[Optional[Path], typer.Option("--rejects", help="Write rejected and flagged "
+                                                    "rows, as in the file plus a reason column, "
+                                                    "to this .xlsx to fix and re-import.",
+                                                    show_default=False)]
+
+
+@import_app.command("orders")
+@handle_errors
+def import_orders(ctx: typer.Context, files: FilesArg, dry_run: DryRunOpt = False,
+                  force: ForceOpt = False, rejects: RejectsOpt = None, as_json: JsonOpt = False,
+                  day: DateOpt = None) -> None:
+    """Import repair orders (维修工单) from DMS exports.
+
+    Exit 0 when every row was taken, 1 when some rows were rejected, 2 when a
+    file or the arguments were refused.
+    """
+    _run_import(ctx, "orders", files, dry_run, force, rejects, as_json, day)
+
+
+@import_app.command("vehicles")
+@handle_errors
+def import_vehicles(ctx: typer.Context, files: FilesArg, dry_run: DryRunOpt = False,
+                    force: ForceOpt = False, rejects: RejectsOpt = None, as_json: JsonOpt = False,
+                    day: DateOpt = None) -> None:
+    """Import the sales department's delivery list (customers and their vehicles).
+
+    Exit codes as for `import orders`.
+    """
+    _run_import(ctx, "vehicles", files, dry_run, force, rejects, as_json, day)

@@ -1,0 +1,168 @@
+"""The reports: classify (value classes), retention, and stats with its follow-up lists."""
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import UsageError
+from .base import DateOpt, JsonOpt, State, app, emit_json, handle_errors, out, parse_day
+
+stats_app = typer.Typer(help="The monthly (or weekly) callback report, and the lists behind it.",
+                        invoke_without_command=True)
+
+
+@app.command("classify")
+@handle_errors
+def classify_cmd(
+    ctx: typer.Context,
+    day: DateOpt = None,
+    explain: Annotated[Optional[str], typer.Option(
+        "--explain", help="Show one customer's class and why (phone, plate, name or #id).")] = None,
+    changes: Annotated[bool, typer.Option(
+        "--changes", help="List who moved between classes in the last run (A->B first).")] = False,
+    since: Annotated[Optional[str], typer.Option(
+        "--since", help="With --changes: every move since this day (YYYY-MM-DD).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Classify every customer (A loyal, B opportunity, C marginal, D lost) and show the counts."""
+    from .. import classify, customers, render
+
+    state: State = ctx.obj
+    if explain:
+        c = customers.get_one(state.db, explain)
+        e = classify.explain(state.db, c["id"])
+        if e is None:
+            raise UsageError("no classification yet; run `crmcli classify` first")
+        if as_json:
+            emit_json(dict(e, customer_id=c["id"]))
+        else:
+            out().print(f"#{c['id']} {c['name'] or ''}: {e['value_class']} because: {e['reason']}"
+                        f" (vehicle age: {e['age_band']}, classified for {e['day']})",
+                        markup=False, highlight=False)
+        return
+    if changes:
+        moves = classify.changes(state.db, parse_day(since))
+        if as_json:
+            emit_json(moves)
+        else:
+            out().print(render.changes_table(moves))
+        return
+    when = parse_day(day) or date.today()
+    result = classify.run(state.db, when, state.settings)
+    m = classify.matrix(state.db)
+    if as_json:
+        emit_json(dict(result, **m))
+        return
+    labels = {b: classify.band_label(b, state.settings["classes"]) for b in classify.BANDS}
+    for part in render.class_matrix(m, labels):
+        out().print(part)
+    out().print(f"{result['customers']} customers classified for {when};"
+                f" {result['changed']} moved since the last run (see --changes)", markup=False)
+
+
+@app.command("retention")
+@handle_errors
+def retention_cmd(ctx: typer.Context, day: DateOpt = None, as_json: JsonOpt = False) -> None:
+    """Customer holding rate and active customer ratio by vehicle age in years."""
+    from .. import stats
+
+    state: State = ctx.obj
+    when = parse_day(day) or date.today()
+    r = stats.retention(state.db, when,
+                        active_days=state.settings["classes"]["c_no_paid_visit_days"])
+    if as_json:
+        emit_json(r)
+        return
+    from .. import render
+
+    out().print(render.retention_table(r))
+
+
+
+
+
+MonthOpt = Annotated[Optional[str], typer.Option(
+    "--month", help="The month to report, YYYY-MM; default: the month of --date (today).")]
+WeekOpt = Annotated[Optional[str], typer.Option(
+    "--week", help="Report the Monday-Sunday week containing this day (YYYY-MM-DD) instead.")]
+ClerkOpt = Annotated[Optional[str], typer.Option("--clerk", help="Only this clerk's calls.")]
+
+
+def _period(month, week, day):
+    return dict(month=month, week=parse_day(week), today=parse_day(day) or date.today())
+
+
+@stats_app.callback()
+@handle_errors
+def stats_cmd(
+    ctx: typer.Context,
+    month: MonthOpt = None,
+    week: WeekOpt = None,
+    clerk: ClerkOpt = None,
+    kind: Annotated[Optional[list[str]], typer.Option(
+        "--kind", help="Only this kind of task (repeat for more), e.g. post_repair.")] = None,
+    xlsx: Annotated[Optional[Path], typer.Option(
+        "--xlsx", help="Also write the report to this .xlsx workbook (charts included).",
+        show_default=False)] = None,
+    day: DateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The callback report: due, performed, successful, satisfaction, complaints, actions."""
+    if ctx.invoked_subcommand is not None:
+        ctx.meta["stats_period"] = _period(month, week, day)
+        ctx.meta["stats_clerk"] = clerk
+        return
+    from .. import stats
+
+    state: State = ctx.obj
+    from datetime import datetime
+
+    now = f"{day} 24:00" if day else datetime.now().strftime("%Y-%m-%d %H:%M")
+    r = stats.report(state.db, state.settings, clerk=clerk, kinds=kind, now=now,
+                     **_period(month, week, day))
+    if xlsx is not None:
+        if xlsx.suffix.lower() != ".xlsx":
+            raise UsageError("--xlsx must name an .xlsx file, e.g. --xlsx report.xlsx")
+        from ..excel import write_report_xlsx
+
+        write_report_xlsx(xlsx, r)
+    if as_json:
+        emit_json(r)
+        return
+    from .. import render
+
+    console = out()
+    for part in render.report_tables(r):
+        console.print(part)
+    for line in r["definitions"]:
+        console.print(f"  - {line}", markup=False, highlight=False)
+    if xlsx is not None:
+        console.print(f"Workbook written to {xlsx}", markup=False)
+
+
+def _follow_up(ctx: typer.Context, which: str, as_json: bool) -> None:
+    from .. import render, stats
+
+    state: State = ctx.obj
+    rows = stats.follow_up(state.db, state.settings, which, clerk=ctx.meta.get("stats_clerk"),
+                           **ctx.meta["stats_period"])
+    if as_json:
+        emit_json(rows)
+        return
+    out().print(render.follow_up_table(rows, which))
+
+
+@stats_app.command("unsatisfied")
+@handle_errors
+def stats_unsatisfied(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Customers who gave any score below the satisfied threshold, and what happened since."""
+    _follow_up(ctx, "unsatisfied", as_json)
+
+
+@stats_app.command("unreached")
+@handle_errors
+def stats_unreached(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Call tasks of the period that were tried but never reached, and what happened since."""
+    _follow_up(ctx, "unreached", as_json)
