@@ -169,7 +169,7 @@ def customers_table(rows: list[dict]) -> Table:
 
 
 KIND_LABELS = {
-    "welcome_sms": "新车欢迎", "delivery_call": "交车3日", "delivery_questionnaire": "交车7日问卷",
+    "welcome_sms": "交车3日关爱", "delivery_call": "交车3日电话", "delivery_questionnaire": "交车7日问卷",
     "post_repair": "修后回访", "first_maintenance": "首保", "regular_maintenance": "定保",
     "warranty_check": "超保检查", "insurance_compulsory": "交强险", "insurance_commercial": "商业险",
     "inspection": "年检", "birthday": "生日", "holiday": "节日", "advice_followup": "建议跟进",

@@ -4,9 +4,9 @@ One small function per care contact of DOMAIN.md. Each returns the
 occurrences it knows of; the planner keeps those whose window
 [due, expires] reaches the planning day and stores them once, by key.
 
-A worked example (the defaults): a vehicle delivered 2026-11-20 gets
-``welcome_sms`` due 2026-11-20, ``delivery_call`` due 2026-11-23 (day 3),
-``delivery_questionnaire`` due 2026-11-27 (day 7), ``first_maintenance``
+A worked example (the defaults): a vehicle delivered 2026-11-20 gets the
+new-car care SMS ``welcome_sms`` due 2026-11-23 (day 3), the
+``delivery_questionnaire`` call due 2026-11-27 (day 7), ``first_maintenance``
 due 2027-04-19 (5,000 km at the default 40 km/day come on day 125, before
 six months) and ``warranty_check`` 30 days before each warranty point.
 A repair order settled 2026-11-23 gets ``post_repair`` due 2026-11-26, open
@@ -180,11 +180,15 @@ def _by_km(start: date, km: int, per_day: float) -> date:
 
 
 def delivery_contacts(v: VehicleFacts, care: dict, window: Window = None) -> list[Candidate]:
-    """Welcome SMS on delivery day, care call on day 3, questionnaire on day 7."""
+    """The new-car care SMS on day 3 and the questionnaire call on day 7 (DOMAIN.md).
+
+    Delivered 2026-11-20: the SMS 2026-11-23, the call 2026-11-27. A day-3 call
+    (``delivery_call``) is planned too when a dealer turns it on.
+    """
     if v.delivery is None:
         return []
     out = []
-    for kind, label in (("welcome_sms", "new-car welcome"), ("delivery_call", "delivery day-3 call"),
+    for kind, label in (("welcome_sms", "new-car care SMS"), ("delivery_call", "delivery day-3 call"),
                         ("delivery_questionnaire", "delivery day-7 questionnaire")):
         cfg = care[kind]
         if not cfg["enabled"]:

@@ -28,11 +28,16 @@ def _kind(channel: str, weight: int, expires: int, script: str, **timing: Any) -
 # Every care contact of DOMAIN.md with its default timing. Channels: "sms", "call",
 # or "sms_call" (an SMS the day before, then a call on the due day).
 CARE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "welcome_sms": _kind("sms", 70, 1, "欢迎{greeting}成为车主！服务热线{hotline}，救援电话{rescue}，"
-                         "地址{address}。首次保养请在{first_maintenance}前回厂。", days_after=0),
-    "delivery_call": _kind("call", 75, 7, "交车三日关爱：手续是否齐全？用车感受如何？提醒留意的警示灯。",
-                           days_after=3),
-    "delivery_questionnaire": _kind("call", 35, 14, "交车七日问卷：用车情况与对车辆的意见。",
+    # DOMAIN.md: the new-car care SMS (交车三日关爱) on day 3, the questionnaire call on
+    # day 7. The day-3 call of earlier releases is off by default; a dealer who still
+    # wants it turns it on.
+    "welcome_sms": _kind("sms", 70, 1, "{greeting}您好！从今天起由本站照顾您的爱车。预约电话{hotline}，"
+                         "救援电话{rescue}，地址{address}。首次保养请在{first_maintenance}前回厂，"
+                         "届时我们会先致电提醒。", days_after=3),
+    "delivery_call": {**_kind("call", 75, 7, "交车三日关爱：手续是否齐全？用车感受如何？提醒留意的警示灯。",
+                              days_after=3), "enabled": False},
+    "delivery_questionnaire": _kind("call", 35, 14, "交车七日问卷：手续是否齐全？用车情况与对车辆的意见；"
+                                    "最后提醒留意水温、机油、发动机等警示灯。",
                                     days_after=7),
     # Day 3 because the manuals call on the third day; kept open to day 15 as the
     # best dealer CRMs do.

@@ -121,3 +121,31 @@ def test_not_a_database_is_a_clear_error(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(dbmod.DatabaseError):
         dbmod.connect(path)
+
+
+def test_m013_widens_task_states_and_call_outcomes_keeping_every_row(tmp_path):
+    import sqlite3
+
+    old = dbmod.connect(tmp_path / "old.db", migrate=False)
+    with dbmod.write_transaction(old):
+        migrations.MIGRATIONS.apply(old, stop_before="m013_task_steps_and_call_results")
+        old.conn.execute("INSERT INTO tasks (id, key, kind, due_date, expires_on, channel, reason,"
+                         " planned_at, updated_at) VALUES (1, 'k', 'post_repair', '2026-11-26',"
+                         " '2026-12-08', 'call', 'r', 'x', 'x')")
+        old.conn.execute("INSERT INTO calls (task_id, clerk, called_at, logged_at, outcome)"
+                         " VALUES (1, 'a', 'x', 'x', 'reached')")
+    with pytest.raises(sqlite3.IntegrityError):
+        old.conn.execute("UPDATE tasks SET state = 'sent'")
+    old.conn.close()
+    new = dbmod.connect(tmp_path / "old.db")
+    new.conn.execute("UPDATE tasks SET state = 'sent', sms_sent_at = '2026-11-26 08:00'")
+    new.conn.execute("INSERT INTO calls (task_id, clerk, called_at, logged_at, outcome,"
+                     " appointment_at) VALUES (1, 'a', 'x', 'x', 'booked', '2026-12-01 09:00')")
+    new.conn.execute("INSERT INTO calls (task_id, clerk, called_at, logged_at, outcome)"
+                     " VALUES (1, 'a', 'x', 'x', 'done_elsewhere')")
+    assert new.conn.execute("SELECT outcome, used_try FROM calls ORDER BY id").fetchall() == [
+        ("reached", 1), ("booked", 1), ("done_elsewhere", 1)]
+    with pytest.raises(sqlite3.IntegrityError):  # the lists grew; they still hold
+        new.conn.execute("UPDATE tasks SET state = 'lost'")
+    assert new.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert new.conn.execute("PRAGMA foreign_key_check").fetchall() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 
 import pytest
@@ -26,13 +27,22 @@ def by_kind(cands):
     return {c.kind: c for c in cands}
 
 
-def test_delivery_contacts_on_day_0_3_7():
-    got = by_kind(rules.delivery_contacts(vehicle(delivery=date(2026, 11, 20)), CARE))
-    assert {k: (c.due, c.channel) for k, c in got.items()} == {
-        "welcome_sms": (date(2026, 11, 20), "sms"),
-        "delivery_call": (date(2026, 11, 23), "call"),
-        "delivery_questionnaire": (date(2026, 11, 27), "call"),
-    }
+@pytest.mark.parametrize("changes,expected", [
+    # DOMAIN.md's cadence: the care SMS on day 3, the questionnaire call on day 7.
+    ({}, {"welcome_sms": (date(2026, 11, 23), "sms"),
+          "delivery_questionnaire": (date(2026, 11, 27), "call")}),
+    # Timings are settings: a dealer's day-2 SMS, day-10 call, and the old day-3 call on.
+    ({"welcome_sms": {"days_after": 2}, "delivery_questionnaire": {"days_after": 10},
+      "delivery_call": {"enabled": True}},
+     {"welcome_sms": (date(2026, 11, 22), "sms"), "delivery_call": (date(2026, 11, 23), "call"),
+      "delivery_questionnaire": (date(2026, 11, 30), "call")}),
+])
+def test_delivery_cadence_sms_day_3_questionnaire_day_7(changes, expected):
+    care = copy.deepcopy(CARE)
+    for kind, cfg in changes.items():
+        care[kind].update(cfg)
+    got = by_kind(rules.delivery_contacts(vehicle(delivery=date(2026, 11, 20)), care))
+    assert {k: (c.due, c.channel) for k, c in got.items()} == expected
 
 
 @pytest.mark.parametrize("service_type,expected", [("repair", 1), ("maintenance", 1),
@@ -169,9 +179,9 @@ def test_add_months_clamps_to_the_month_end(start, months, expected):
 
 def test_rules_skip_occurrences_outside_the_window():
     v = vehicle(delivery=date(2026, 11, 20), insurance_compulsory=date(2027, 6, 1))
-    window = (date(2026, 11, 26), date(2026, 11, 27))
-    assert [c.kind for c in rules.delivery_contacts(v, CARE, window)] == ["delivery_call",
-                                                                          "delivery_questionnaire"]
+    window = (date(2026, 11, 25), date(2026, 11, 27))  # the SMS of 11-23 was open to 11-24
+    assert [c.kind for c in rules.delivery_contacts(v, CARE, window)] == [
+        "delivery_questionnaire"]
     assert rules.insurance(v, CARE, window) == []
     assert len(rules.insurance(v, CARE)) == 1
 
