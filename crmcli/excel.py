@@ -7,7 +7,8 @@ GB18030, the superset of GBK). The kind of file is decided by its content, not
 its name: a CSV renamed .xlsx is read as CSV; an HTML page saved as .xls and a
 password-protected workbook are refused with a message that says what to do.
 
-Writing: the rejects workbook (``write_rows_xlsx``) through openpyxl.
+Writing: the rejects workbook (``write_rows_xlsx``) and the monthly report
+(``write_report_xlsx``) through openpyxl, atomically and with inert cells (``files``).
 
 Imported only by the commands that read or write workbooks, never on the path
 of ``--help`` or ``today``.
@@ -192,23 +193,22 @@ def guess_delimiter(text: str) -> str:
 
 
 def write_rows_xlsx(path: Path, sheets: dict[str, list[list]]) -> None:
-    """Write plain rows to a new workbook, one sheet per key (used for rejects)."""
+    """Write plain rows to a new workbook, one sheet per key (used for rejects).
+
+    Atomic and owner-only (``files.write_atomic``); every cell made inert
+    (``files.neutral_cell``): the rows are what an export held, not formulas."""
     from openpyxl import Workbook
 
+    from .files import neutral_row, sheet_title, write_atomic
+
     wb = Workbook(write_only=True)
+    titles: list[str] = []
     for title, rows in sheets.items():
-        ws = wb.create_sheet(title=title[:31])
+        titles.append(sheet_title(title, titles))
+        ws = wb.create_sheet(title=titles[-1])
         for row in rows:
-            ws.append([_excel_safe(v) for v in row])
-    wb.save(path)
-
-
-def _excel_safe(value):
-    if isinstance(value, str):
-        # openpyxl refuses control characters that XML cannot carry.
-        value = "".join(ch for ch in value if ch >= " " or ch in "\t\n\r")
-        return value[:32767]
-    return value
+            ws.append(neutral_row(row))
+    write_atomic(path, wb.save)
 
 
 def write_report_xlsx(path: Path, r: dict) -> None:
@@ -222,13 +222,15 @@ def write_report_xlsx(path: Path, r: dict) -> None:
     bold = Font(bold=True)
     pct = "0.0%"
 
+    from .files import neutral_row, sheet_title, write_atomic
+
     def sheet(title: str, header: list[str], rows: list[list], pct_cols=()):
-        ws = wb.create_sheet(title)
-        ws.append(header)
+        ws = wb.create_sheet(sheet_title(title, wb.sheetnames))
+        ws.append(neutral_row(header))
         for cell in ws[1]:
             cell.font = bold
         for row in rows:
-            ws.append(row)
+            ws.append(neutral_row(row))
         for col in pct_cols:
             for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
                 cell.number_format = pct
@@ -307,4 +309,4 @@ def write_report_xlsx(path: Path, r: dict) -> None:
           + [["客户掌握率", r["holding_rate"]["den"], r["holding_rate"]["num"],
               r["holding_rate"]["value"]]], pct_cols=(4,))
     sheet("口径说明", ["定义"], [[d] for d in r["definitions"]])
-    wb.save(path)
+    write_atomic(path, wb.save)

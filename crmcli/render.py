@@ -1,10 +1,30 @@
-"""Rich renderables from plain data. Never queries, never prints."""
+"""Rich renderables from plain data. Never queries, never prints.
+
+Every cell goes in through ``_row``, which makes each string a plain ``Text``
+of ``text.clean``: a stored name like ``王七[/bold]`` or ``\x1b[2J`` is shown as
+data, never read as markup, emoji codes or terminal control. Titles and
+captions that carry stored text go through ``text.safe``.
+"""
 
 from __future__ import annotations
 
 from rich import box
 from rich.table import Table
 from rich.text import Text
+
+from .text import clean, safe
+
+
+def _row(table: Table, *cells, **kwargs) -> None:
+    """``table.add_row`` with every cell inert (see the module docstring)."""
+    out = []
+    for c in cells:
+        if isinstance(c, str):
+            c = Text(clean(c))
+        elif isinstance(c, Text) and not c.plain.isprintable():
+            c.plain = clean(c.plain)
+        out.append(c)
+    table.add_row(*out, **kwargs)
 
 
 def yuan(fen: int | None) -> str:
@@ -43,9 +63,9 @@ def mapping_table(mapping: list[tuple[str, str]], ignored: list[str]) -> Table:
     t.add_column("Column in file")
     t.add_column("Field")
     for column, field in mapping:
-        t.add_row(column, field)
+        _row(t, column, field)
     for column in ignored:
-        t.add_row(Text(column, style="dim"), Text("(not used)", style="dim"))
+        _row(t, Text(column, style="dim"), Text("(not used)", style="dim"))
     return t
 
 
@@ -55,7 +75,7 @@ def problems_table(problems: list, limit: int = 50) -> Table:
         t.add_column(col, overflow="fold")
     for p in problems[:limit]:
         style = "red" if p.severity == "rejected" else "yellow"
-        t.add_row(str(p.row_no), Text(p.severity, style=style), p.column or p.field or "",
+        _row(t, str(p.row_no), Text(p.severity, style=style), p.column or p.field or "",
                   p.value or "", p.reason)
     if len(problems) > limit:
         t.caption = f"{len(problems) - limit} more; write them all with --rejects FILE.xlsx"
@@ -69,7 +89,7 @@ def verdicts_table(verdicts: list[tuple[int, str]], limit: int = 200) -> Table:
     for row_no, verdict in verdicts[:limit]:
         style = "red" if verdict.startswith("rejected") else (
             "yellow" if "flagged" in verdict or verdict.startswith("superseded") else "")
-        t.add_row(str(row_no), Text(verdict, style=style))
+        _row(t, str(row_no), Text(verdict, style=style))
     if len(verdicts) > limit:
         t.caption = f"{len(verdicts) - limit} more rows"
     return t
@@ -103,7 +123,7 @@ def customer_panel(f: dict, show_id: bool) -> list:
     ]
     for k, v in rows:
         if v:
-            head.add_row(k, v)
+            _row(head, k, v)
     out = [head]
     vt = Table(title="Vehicles", title_justify="left")
     vt.add_column("Plate", no_wrap=True)
@@ -117,11 +137,11 @@ def customer_panel(f: dict, show_id: bool) -> list:
         usage = v["usage"] or ""
         if usage and v["usage_source"] == "guess":
             usage += " (guess)"
-        vt.add_row(v["plate"] or "", v["vin"] or "", v["model"] or "",
+        _row(vt, v["plate"] or "", v["vin"] or "", v["model"] or "",
                    v["delivery_date"] or v["purchase_date"] or "", usage,
                    "current" if v["current_owner"] else "past")
         if v["current_owner"]:
-            dates.add_row(v["plate"] or v["vin"] or "", v["insurance_compulsory_expiry"] or "",
+            _row(dates, v["plate"] or v["vin"] or "", v["insurance_compulsory_expiry"] or "",
                           v["insurance_commercial_expiry"] or "", v["inspection_due"] or "",
                           v["warranty_end"] or "")
     out.append(vt)
@@ -131,7 +151,7 @@ def customer_panel(f: dict, show_id: bool) -> list:
     for col in ("Date", "Order", "Plate", "Type", "km", "Total", "Advisor"):
         ot.add_column(col, justify="right" if col in ("km", "Total") else "left")
     for o in f["orders"]:
-        ot.add_row(o["order_date"], o["order_no"], o["plate"] or "",
+        _row(ot, o["order_date"], o["order_no"], o["plate"] or "",
                    o["service_type_raw"] or o["service_type"] or "",
                    "" if o["mileage"] is None else f"{o['mileage']:,}", yuan(o["total_fen"]),
                    o["advisor"] or "")
@@ -142,7 +162,7 @@ def customer_panel(f: dict, show_id: bool) -> list:
         for col in ("File", "Row", "Column", "Value", "Reason"):
             ft.add_column(col, overflow="fold")
         for p in f["flags"]:
-            ft.add_row(p["file_name"], str(p["row_no"]), p["column_name"] or p["field"] or "",
+            _row(ft, p["file_name"], str(p["row_no"]), p["column_name"] or p["field"] or "",
                        p["value"] or "", p["reason"])
         out.append(ft)
     return out
@@ -163,7 +183,7 @@ def customers_table(rows: list[dict]) -> Table:
         shown = plates[0] + (f" +{len(plates) - 1}" if len(plates) > 1 else "") if plates else ""
         name = (r["name"] or "") + ("" if r["callback_consent"] else " (拒访)")
         spend = f"¥{(r['spend_fen'] or 0) // 100:,}"
-        t.add_row(str(r["id"]), name, r["mobile"] or "", shown, r.get("value_class") or "",
+        _row(t, str(r["id"]), name, r["mobile"] or "", shown, r.get("value_class") or "",
                   str(r["visits"]), r["last_visit"] or "", spend)
     return t
 
@@ -198,7 +218,7 @@ def today_table(items: list[dict], title: str) -> Table:
         if i["call_time"]:
             who += f"\n{i['call_time']}"
         vehicle = "\n".join(x for x in (i["plate"], i["model"]) if x)
-        t.add_row(str(i["id"]), f"{kind_label(i['kind'])}\n{via}", who, vehicle, i["reason"], due)
+        _row(t, str(i["id"]), f"{kind_label(i['kind'])}\n{via}", who, vehicle, i["reason"], due)
     return t
 
 
@@ -217,15 +237,15 @@ def class_matrix(m: dict, labels: dict[str, str]) -> list:
     t.add_column("Total", justify="right")
     for k in CLASSES:
         row = m["by_age"][k]
-        t.add_row(k, *[str(row[b]) for b in BANDS], str(sum(row.values())))
-    t.add_row("All", *[str(sum(m["by_age"][k][b] for k in CLASSES)) for b in BANDS],
+        _row(t, k, *[str(row[b]) for b in BANDS], str(sum(row.values())))
+    _row(t, "All", *[str(sum(m["by_age"][k][b] for k in CLASSES)) for b in BANDS],
               str(sum(sum(r.values()) for r in m["by_age"].values())), style="bold")
     u = Table(title="By usage (customers with a vehicle of that usage)", title_justify="left")
     u.add_column("Usage")
     for k in CLASSES:
         u.add_column(k, justify="right")
     for use, row in sorted(m["by_usage"].items()):
-        u.add_row(use, *[str(row[k]) for k in CLASSES])
+        _row(u, use, *[str(row[k]) for k in CLASSES])
     return [t, u]
 
 
@@ -236,7 +256,7 @@ def changes_table(moves: list[dict]) -> Table:
     for m in moves:
         style = "bold red" if (m["old"], m["new"]) == ("A", "B") else (
             "green" if m["new"] < m["old"] else "")
-        t.add_row(str(m["customer_id"]), m["name"] or "", m["mobile"] or "",
+        _row(t, str(m["customer_id"]), m["name"] or "", m["mobile"] or "",
                   Text(f"{m['old']} -> {m['new']}", style=style), m["day"], m["reason"])
     return t
 
@@ -254,7 +274,7 @@ def retention_table(r: dict) -> Table:
         return "" if x is None else "█" * round(x * 10)
 
     for row in r["rows"] + [dict(r["total"], age="All")]:
-        t.add_row(row["age"], str(row["vehicles"]), str(row["came_back"]), pct(row["holding_rate"]),
+        _row(t, row["age"], str(row["vehicles"]), str(row["came_back"]), pct(row["holding_rate"]),
                   Text(bar(row["holding_rate"]), style="cyan"), f"{row['active']}/{row['customers']}",
                   pct(row["active_ratio"]))
     t.caption = (f"Holding rate: vehicles with any visit in the 12 months to {r['day']} / vehicles on "
@@ -270,7 +290,7 @@ def complaints_table(items: list[dict], now) -> Table:
         late = k["overdue"]
         state = Text(k["state"] + ("\nLATE: " + "+".join(late) if late else ""),
                      style="bold red" if late else "")
-        t.add_row(str(k["id"]), state, f"{k['customer_name'] or ''}\n{k['mobile'] or ''}",
+        _row(t, str(k["id"]), state, f"{k['customer_name'] or ''}\n{k['mobile'] or ''}",
                   k["category"], k["text"], k["escalate_by"][5:], k["reply_by"][5:])
     t.caption = f"{len(items)} complaints, {sum(1 for k in items if k['overdue'])} overdue"
     return t
@@ -285,7 +305,7 @@ def actions_table(items: list[dict]) -> Table:
         dl = Text(a["deadline"] + (f" +{late}d" if late else ""), style="bold red" if late else "")
         src = " ".join(x for x in (a["category"], a["report_month"],
                                    f"#{a['complaint_id']}" if a["complaint_id"] else None) if x)
-        t.add_row(str(a["id"]), a["kind"], a["text"], a["owner"], dl, a["state"], src)
+        _row(t, str(a["id"]), a["kind"], a["text"], a["owner"], dl, a["state"], src)
     return t
 
 
@@ -313,14 +333,14 @@ def report_tables(r: dict) -> list:
     now = headline(r)
     prev = r.get("previous", {})
     t = Table(title=f"Callback report {r['period']} ({r['start']} to {r['end']})"
-              + (f", clerk {r['clerk']}" if r.get("clerk") else ""), title_justify="left")
+              + (f", clerk {safe(r['clerk'])}" if r.get("clerk") else ""), title_justify="left")
     t.add_column("Figure")
     t.add_column("This period", justify="right")
     t.add_column(f"Previous {prev.get('period', '')}", justify="right")
     t.add_column("Change", justify="right")
     for key, label in names.items():
         fmt = _pct if key in rates else (lambda v: "-" if v is None else f"{v:g}")
-        t.add_row(label, fmt(now[key]), fmt(prev.get(key)), _chg(r.get("change", {}).get(key),
+        _row(t, label, fmt(now[key]), fmt(prev.get(key)), _chg(r.get("change", {}).get(key),
                                                                    key in rates))
     out.append(t)
     cb = r["callbacks"]
@@ -329,11 +349,11 @@ def report_tables(r: dict) -> list:
         for col in ("", "Due", "Performed", "%", "Successful", "%"):
             g.add_column(col, justify="left" if col == "" else "right")
         for k, v in groups.items():
-            g.add_row(kind_label(k) if title == "By kind" else k, str(v["due"]),
+            _row(g, kind_label(k) if title == "By kind" else k, str(v["due"]),
                       str(v["performed"]), _pct(v["performed_rate"]), str(v["successful"]),
                       _pct(v["success_rate"]))
         tot = cb["total"]
-        g.add_row("Total", str(tot["due"]), str(tot["performed"]), _pct(tot["performed_rate"]),
+        _row(g, "Total", str(tot["due"]), str(tot["performed"]), _pct(tot["performed_rate"]),
                   str(tot["successful"]), _pct(tot["success_rate"]), style="bold")
         out.append(g)
     sat = r["satisfaction"]
@@ -343,7 +363,7 @@ def report_tables(r: dict) -> list:
     for col in ["Question", "Answers", "Average"] + scale:
         st.add_column(col, justify="left" if col == "Question" else "right")
     for q, v in sat["questions"].items():
-        st.add_row(q, str(v["answers"]), "-" if v["average"] is None else f"{v['average']:.2f}",
+        _row(st, q, str(v["answers"]), "-" if v["average"] is None else f"{v['average']:.2f}",
                    *[str(n) for n in v["distribution"].values()])
     out.append(st)
     k, a, p = r["complaints"], r["actions"], r["problems"]
@@ -354,20 +374,20 @@ def report_tables(r: dict) -> list:
     def hours(x):
         return "-" if x["average_hours"] is None else f"{x['average_hours']:.1f} working h (n={x['count']})"
 
-    ct.add_row("Complaints", f"{k['opened']} opened, {k['closed']} closed, {k['overdue']} overdue")
-    ct.add_row("Time to escalation", hours(k["to_escalation"]))
-    ct.add_row("Time to reply", hours(k["to_reply"]))
-    ct.add_row("Actions", f"{a['opened']} opened, {a['done']} done, {a['overdue']} overdue")
-    ct.add_row("Top categories", ", ".join(f"{c['category']} {c['count']}"
+    _row(ct, "Complaints", f"{k['opened']} opened, {k['closed']} closed, {k['overdue']} overdue")
+    _row(ct, "Time to escalation", hours(k["to_escalation"]))
+    _row(ct, "Time to reply", hours(k["to_reply"]))
+    _row(ct, "Actions", f"{a['opened']} opened, {a['done']} done, {a['overdue']} overdue")
+    _row(ct, "Top categories", ", ".join(f"{c['category']} {c['count']}"
                                            for c in p["complaint_categories"][:5]) or "-")
-    ct.add_row("Top note tags", ", ".join(f"#{t['tag']} {t['count']}" for t in p["note_tags"][:5])
+    _row(ct, "Top note tags", ", ".join(f"#{t['tag']} {t['count']}" for t in p["note_tags"][:5])
                or "-")
     e = r["reminder_effect"]
-    ct.add_row(f"Back within {e['window_days']} days",
+    _row(ct, f"Back within {e['window_days']} days",
                "; ".join(f"{kind} {_pct(e[kind])} ({e[kind]['num']}/{e[kind]['den']})"
                          for kind in ("maintenance", "warranty_check", "recovery")))
     hr = r["holding_rate"]
-    ct.add_row("Holding rate at end", f"{_pct(hr)} ({hr['num']}/{hr['den']})")
+    _row(ct, "Holding rate at end", f"{_pct(hr)} ({hr['num']}/{hr['den']})")
     out.append(ct)
     return out
 
@@ -387,7 +407,7 @@ def follow_up_table(rows: list[dict], which: str) -> Table:
             detail = f"{r['attempts']} tries, {r['task_state']}" + (
                 f" ({r['state_reason']})" if r["state_reason"] else "")
             when = r["due_date"]
-        t.add_row(str(r["task_id"]), kind_label(r["kind"]), f"{r['customer'] or ''}\n{r['mobile'] or ''}",
+        _row(t, str(r["task_id"]), kind_label(r["kind"]), f"{r['customer'] or ''}\n{r['mobile'] or ''}",
                   r["clerk"] or "-", when, detail, r["since"])
     t.caption = f"{len(rows)} rows"
     return t

@@ -16,6 +16,7 @@ from rich.console import Console
 from . import calls
 from .errors import CrmError
 from .render import kind_label, yuan
+from .text import clean, clean_input, safe
 
 KEYS = {"r": "reached", "n": "no_answer", "b": "busy", "w": "wrong_number", "x": "refused",
         "o": "not_owner"}
@@ -26,12 +27,18 @@ class Quit(Exception):
     pass
 
 
+def say(console: Console, line: str) -> None:
+    """One line that carries stored text: printed as data (``text.clean``), never markup."""
+    console.print(clean(line), markup=False, highlight=False, emoji=False)
+
+
 def ask(console: Console, prompt: str) -> str:
+    """One typed line, cleaned of what arrow and function keys leave (``text.clean_input``)."""
     console.print(prompt, end="", markup=False, highlight=False)
     line = sys.stdin.readline()
     if not line:  # end of input: as good as q
         raise Quit
-    return line.strip()
+    return clean_input(line)
 
 
 def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
@@ -64,27 +71,27 @@ def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
 def show_card(db, task: dict, settings: dict, clerk: str, console: Console, remaining: int) -> None:
     card = calls.call_card(db, task["id"])
     t = card["task"]
-    console.rule(f"{kind_label(t['kind'])} · task #{t['id']} · {remaining} to go")
+    console.rule(f"{safe(kind_label(t['kind']))} · task #{t['id']} · {remaining} to go")
     phone = task["phone"] or "-"
     line = f"{card['greeting'] or task['name'] or '?'}  {phone}"
     if task["call_time"]:
         line += f"  (prefers {task['call_time']})"
-    console.print(line, markup=False, highlight=False)
+    say(console, line)
     for plate, model in card["vehicles"]:
-        console.print(f"  {plate or '-'} {model or ''}", markup=False, highlight=False)
+        say(console, f"  {plate or '-'} {model or ''}")
     if card["last_order"]:
         o = card["last_order"]
-        console.print(f"Last visit {o[1]} {o[0]} {o[2] or ''} {yuan(o[4])}"
-                      f"{' advisor ' + o[5] if o[5] else ''}", markup=False, highlight=False)
+        say(console, f"Last visit {o[1]} {o[0]} {o[2] or ''} {yuan(o[4])}"
+                     f"{' advisor ' + o[5] if o[5] else ''}")
         if o[3]:
-            console.print(f"  work done: {o[3]}", markup=False, highlight=False)
-    console.print(f"Why: {t['reason']}", markup=False, highlight=False)
+            say(console, f"  work done: {o[3]}")
+    say(console, f"Why: {t['reason']}")
     for at, outcome, note in card["previous_calls"]:
-        console.print(f"  earlier: {at} {outcome} {note or ''}", markup=False, highlight=False)
+        say(console, f"  earlier: {at} {outcome} {note or ''}")
     opening = settings["calls"]["greeting_script"].format(
         greeting=card["greeting"] or "您", dealer=settings["dealer"]["name"], clerk=clerk)
     script = settings["care"].get(t["kind"], {}).get("script", "")
-    console.print(f"Script: {opening} {script}", markup=False, highlight=False)
+    say(console, f"Script: {opening} {script}")
 
 
 def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool:
@@ -117,13 +124,13 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool
                 call_at = calls.parse_when(text) if text else None
                 break
             except CrmError as exc:
-                console.print(exc.message, markup=False)
+                say(console, exc.message)
     try:
         result = calls.log_call(db, task["id"], outcome, settings, by=clerk, at=datetime.now(),
                                 scores=scores, note=note, complaint=complaint, category=category,
                                 call_at=call_at)
     except CrmError as exc:
-        console.print(f"Not saved: {exc.message}", markup=False)
+        say(console, f"Not saved: {exc.message}")
         return False
     console.print(f"Saved: {outcome} -> {result['task_state']}"
                   + (f", complaint #{result['complaint_id']}" if result.get("complaint_id") else ""),
