@@ -134,6 +134,13 @@ def log_call(
              corrected, 1 if reminded else 0)).lastrowid
         effect = _apply_outcome(db, task, outcome, at, call_at, settings, wc, now)
         result = {"call_id": call_id, "task_id": task_id, "outcome": outcome, **effect}
+        if outcome == "refused" and task["customer_id"]:
+            # Refusing on the phone withdraws consent: an opt-out like any other, on file
+            # with who heard it and when.
+            from .optouts import record
+
+            record(db, task["customer_id"], "call", reason=f"refused on the call for task"
+                   f" #{task_id}", by=by, day=at.date(), now=now)
         if corrected and outcome == "reached" and task["customer_id"] \
                 and corrected != task["mobile"]:
             # A clerk's correction: imports of older DMS data do not undo it.

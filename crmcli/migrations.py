@@ -600,3 +600,66 @@ def m013_task_steps_and_call_results(db: sqlite_utils.Database) -> None:
                 "ALTER TABLE calls ADD COLUMN appointment_at TEXT",
                 "ALTER TABLE calls ADD COLUMN used_try INTEGER NOT NULL DEFAULT 1"):
         db.conn.execute(sql)
+
+
+@MIGRATIONS()
+def m014_sms_ledger_optouts(db: sqlite_utils.Database) -> None:
+    """The SMS channel: who set each opt-out, the send-once ledger, numbers that failed,
+    and the broadcasts staff planned.
+
+    An opt-out's ``what`` is 'all' (do not contact), 'sms', 'call', 'marketing',
+    'service' or one task kind. The ledger has one row per SMS task ever put in a
+    file (``task_id`` is unique: a task is sent once); ``file`` and ``line`` say
+    where, ``text`` is exactly what went out. A number in ``phone_flags`` gets no
+    SMS until it is changed or the flag is cleared.
+
+    Tasks get two more end states: 'not_sendable' (an SMS for a customer with no
+    valid mobile, a flagged number) and 'not_delivered' (the platform's report
+    said it failed); 'sent' is m013's.
+    """
+    states = ("'open', 'done', 'missed', 'withdrawn', 'merged', 'unreachable', 'refused',"
+              " 'sent'")
+    _loosen_check(db, "tasks", f"({states})", f"({states}, 'not_sendable', 'not_delivered')")
+    db.executescript(
+        """
+        ALTER TABLE optouts ADD COLUMN by_user TEXT;
+
+        CREATE TABLE sms_ledger (
+            id INTEGER PRIMARY KEY,
+            task_id INTEGER NOT NULL UNIQUE REFERENCES tasks(id),
+            customer_id INTEGER REFERENCES customers(id),
+            day TEXT NOT NULL,
+            batch INTEGER NOT NULL,
+            line INTEGER NOT NULL,
+            mobile TEXT NOT NULL,
+            text TEXT NOT NULL,
+            send_after TEXT NOT NULL,
+            file TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'sent' CHECK (status IN ('sent', 'delivered', 'failed')),
+            status_note TEXT,
+            status_at TEXT
+        );
+        CREATE INDEX sms_ledger_day ON sms_ledger(day, batch, line);
+        CREATE INDEX sms_ledger_mobile ON sms_ledger(mobile, day);
+
+        CREATE TABLE phone_flags (
+            phone TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            since TEXT NOT NULL,
+            by_user TEXT
+        );
+
+        CREATE TABLE broadcasts (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('campaign', 'weather')),
+            day TEXT NOT NULL,
+            template TEXT NOT NULL,
+            criteria TEXT NOT NULL,
+            planned INTEGER NOT NULL,
+            skipped TEXT,
+            created_at TEXT NOT NULL,
+            by_user TEXT
+        );
+        """
+    )

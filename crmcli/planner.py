@@ -430,21 +430,16 @@ def apply_consent(cands: list[Candidate], no_calls: set[int], optouts: dict[int,
     """Nothing goes to a customer who refused that kind of contact.
 
     A customer who refused callbacks gets no calls; an ``sms_call`` task then
-    keeps only its SMS. An opt-out names 'sms', 'call' or a task kind.
+    keeps only its SMS. An opt-out names 'all', 'sms', 'call', 'marketing',
+    'service' or a task kind (see ``optouts.allowed_channel``).
     """
+    from .optouts import allowed_channel
+
     out = []
+    none: frozenset[str] = frozenset()
     for c in cands:
-        outs = optouts.get(c.customer_id, set())
-        if c.kind in outs:
-            continue
-        calls_ok = c.customer_id not in no_calls and "call" not in outs
-        sms_ok = "sms" not in outs
-        channel = c.channel
-        if channel == "sms_call":
-            channel = "sms_call" if calls_ok and sms_ok else ("sms" if sms_ok else
-                                                              ("call" if calls_ok else None))
-        elif channel == "call" and not calls_ok or channel == "sms" and not sms_ok:
-            channel = None
+        channel = allowed_channel(optouts.get(c.customer_id, none), c.kind, c.channel,
+                                  c.customer_id not in no_calls)
         if channel:
             c.channel = channel
             out.append(c)

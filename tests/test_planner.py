@@ -125,7 +125,8 @@ def test_refused_callbacks_get_no_calls_and_sms_call_keeps_its_sms(db):
 
 def test_sms_optout_drops_sms_only_contacts(db):
     c = store.customer(db, birthday="1980-11-26")
-    db.conn.execute("INSERT INTO optouts VALUES (?, 'sms', '2026-01-01', 'asked')", (c,))
+    db.conn.execute("INSERT INTO optouts (customer_id, what, since, reason)"
+                    " VALUES (?, 'sms', '2026-01-01', 'asked')", (c,))
     store.vehicle(db, c, insurance_compulsory_expiry="2026-12-27")
     planner.plan(db, DAY, settings(contact_window_days=0))
     assert [(r[0], r[3]) for r in tasks(db)] == [("insurance_compulsory", "call")]
