@@ -149,3 +149,28 @@ def test_m013_widens_task_states_and_call_outcomes_keeping_every_row(tmp_path):
         new.conn.execute("UPDATE tasks SET state = 'lost'")
     assert new.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert new.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_m014_adds_sms_end_states_and_keeps_existing_optouts(tmp_path):
+    import sqlite3
+
+    old = dbmod.connect(tmp_path / "old.db", migrate=False)
+    with dbmod.write_transaction(old):
+        migrations.MIGRATIONS.apply(old, stop_before="m014_sms_ledger_optouts")
+        old.conn.execute("INSERT INTO customers (id, merge_key, created_at, updated_at)"
+                         " VALUES (1, 'k', 'x', 'x')")
+        old.conn.execute("INSERT INTO optouts VALUES (1, 'sms', '2026-01-01', 'asked')")
+        old.conn.execute("INSERT INTO tasks (id, key, kind, due_date, expires_on, channel, reason,"
+                         " planned_at, updated_at) VALUES (1, 'k', 'birthday', '2026-11-26',"
+                         " '2026-11-26', 'sms', 'r', 'x', 'x')")
+    with pytest.raises(sqlite3.IntegrityError):
+        old.conn.execute("UPDATE tasks SET state = 'not_sendable'")
+    old.conn.close()
+    new = dbmod.connect(tmp_path / "old.db")
+    new.conn.execute("UPDATE tasks SET state = 'not_sendable'")
+    new.conn.execute("UPDATE tasks SET state = 'not_delivered'")
+    assert new.conn.execute("SELECT * FROM optouts").fetchall() == [
+        (1, "sms", "2026-01-01", "asked", None)]
+    with pytest.raises(sqlite3.IntegrityError):
+        new.conn.execute("UPDATE tasks SET state = 'lost'")
+    assert new.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
