@@ -56,14 +56,33 @@ def _create_private(path: Path) -> None:
     os.close(fd)
 
 
+def tighten(path: Path) -> None:
+    """Make the database, its -wal and its -shm owner-only (0600) if they are not.
+
+    A file made by an older release or copied in with the umask (0644) is read by
+    everyone on the machine, and SQLite gives a new -wal the main file's mode.
+    A file owned by someone else is left alone (chmod would fail; opening tells)."""
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = p.stat().st_mode & 0o777
+            if mode & 0o077:
+                os.chmod(p, mode & 0o700 or 0o600)
+        except OSError:
+            pass
+
+
 def connect(path: Path | str | None = None, *, migrate: bool = True) -> sqlite_utils.Database:
     """Open (creating if needed) the database and bring its schema up to date."""
     path = Path(path) if path is not None else default_path()
     if str(path) != ":memory:":
+        if path.is_dir():
+            raise DatabaseError(f"{path} is a folder: name the database file, e.g. {path / 'crmcli.db'}")
         try:
             _create_private(path)
         except OSError as exc:
-            raise DatabaseError(f"cannot create the database at {path}: {exc.strerror}") from exc
+            raise DatabaseError(f"cannot create the database at {path}: {exc.strerror}; "
+                                "check that the folder exists and is yours, or use --db PATH") from exc
+        tighten(path)
     try:
         conn = sqlite3.connect(
             str(path),
@@ -80,15 +99,51 @@ def connect(path: Path | str | None = None, *, migrate: bool = True) -> sqlite_u
     except sqlite3.OperationalError as exc:
         raise DatabaseError(f"cannot open {path}: {exc}") from exc
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{path} is not a crmcli database ({exc})") from exc
+        raise DatabaseError(f"{path} is not a crmcli database or is damaged ({exc}); "
+                            "`crmcli doctor` says which, `crmcli restore BACKUP` puts back a "
+                            "backup") from exc
+    if str(path) != ":memory:":
+        tighten(path)  # the -wal and -shm SQLite may just have made
     # No sqlite-utils plugins: looking for them scans every installed package's
     # metadata (importlib.metadata, email, zipfile), a third of `today`'s start-up.
     db = sqlite_utils.Database(conn, execute_plugins=False)
     if migrate:
         from .migrations import migrate as run_migrations
 
-        run_migrations(db)
+        try:
+            run_migrations(db)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise DatabaseError(f"{path} cannot be read ({exc}); `crmcli doctor` says what is "
+                                "wrong, `crmcli restore BACKUP` puts back a backup") from exc
+        except DatabaseError:
+            conn.close()
+            raise
     return db
+
+
+def close(db: sqlite_utils.Database) -> None:
+    """Checkpoint what this connection wrote into the main file, then close.
+
+    After this the main file alone holds every commit: a plain copy of it is a
+    whole backup. When no other process has the file open, SQLite also removes
+    the -wal on close. The checkpoint waits at most a moment for others: a
+    reader in another terminal never makes a command hang at its end (what it
+    could not copy is copied by the next command that ends)."""
+    conn = db.conn
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if conn.total_changes:
+            conn.execute("PRAGMA busy_timeout = 200")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.Error:
+        pass  # busy or damaged: the commits are safe in the -wal all the same
+    finally:
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass
 
 
 def _wal(conn: sqlite3.Connection) -> None:

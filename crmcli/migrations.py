@@ -173,6 +173,27 @@ def m002_import_audit(db: sqlite_utils.Database) -> None:
     )
 
 
+def schema_version(db: sqlite_utils.Database) -> tuple[list[str], list[str]]:
+    """(the migrations applied to this file, those of them this release does not know)."""
+    if not db["_sqlite_migrations"].exists():
+        return [], []
+    applied = [m.name for m in MIGRATIONS.applied(db)]
+    known = {m.name for m in MIGRATIONS._migrations}
+    return applied, [name for name in applied if name not in known]
+
+
+def check_release(db: sqlite_utils.Database) -> None:
+    """Refuse a file a newer release has migrated: this release would misread it."""
+    from .errors import DatabaseError
+
+    _applied, unknown = schema_version(db)
+    if unknown:
+        raise DatabaseError(
+            f"this database was made by a newer release of crmcli (it has {unknown[-1]}, "
+            "which this one does not know): upgrade crmcli, or restore a backup made by "
+            "this release")
+
+
 def migrate(db: sqlite_utils.Database, *, stop_before: str | None = None) -> None:
     """Apply pending migrations in one write transaction.
 
@@ -182,6 +203,7 @@ def migrate(db: sqlite_utils.Database, *, stop_before: str | None = None) -> Non
     """
     from .db import write_transaction
 
+    check_release(db)
     if not MIGRATIONS.pending(db):
         return
     with write_transaction(db):

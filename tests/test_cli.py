@@ -183,7 +183,7 @@ def test_readme_commands_are_what_ci_runs():
 def test_rejects_into_a_missing_folder_is_refused_before_importing(tmp_path):
     good = messy.write_xlsx(tmp_path / "g.xlsx", messy.DEFAULT_ROWS)
     r = invoke("import", "orders", good, "--rejects", tmp_path / "nope" / "r.xlsx")
-    assert r.exit_code == 2 and "does not exist" in r.stderr and "Traceback" not in r.output
+    assert r.exit_code == 4 and "does not exist" in r.stderr and "Traceback" not in r.output
     assert dbmod.connect().conn.execute("SELECT count(*) FROM repair_orders").fetchone()[0] == 0
 
 

@@ -18,7 +18,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-from ..errors import CrmError, DatabaseError
+from ..errors import INTERRUPTED_EXIT, UNEXPECTED_EXIT, CrmError, DatabaseError
 
 app = typer.Typer(
     help="crmcli: the after-sales callback desk of a car dealership, on one SQLite file.",
@@ -44,6 +44,16 @@ class State:
             self._db = db.connect(self.db_path)
         return self._db
 
+    def close(self) -> None:
+        """Checkpoint and close: the main file alone then holds every commit (a plain
+        copy of it is a whole backup), and no -wal is left behind when nobody else has
+        the file open."""
+        if self._db is not None:
+            from .. import db
+
+            db.close(self._db)
+            self._db = None
+
     @property
     def settings(self) -> dict:
         if self._settings is None:
@@ -56,13 +66,23 @@ class State:
 def out() -> "Console":
     from rich.console import Console
 
-    return Console()
+    # No emoji codes: a stored "张三:thumbs_up:" is shown as typed.
+    return Console(emoji=False)
 
 
 def err() -> "Console":
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, emoji=False)
+
+
+def say(text: str, console: "Console | None" = None, **kwargs) -> None:
+    """Print a line that carries stored text (a name, a note, a category) as data:
+    never markup, emoji or terminal control (``text.clean`` on each line)."""
+    from ..text import clean
+
+    lines = "\n".join(clean(line) for line in str(text).split("\n"))
+    (console or out()).print(lines, markup=False, highlight=False, emoji=False, **kwargs)
 
 
 def say_error(message: str) -> None:
@@ -70,8 +90,18 @@ def say_error(message: str) -> None:
     print(f"crmcli: {message}", file=sys.stderr, flush=True)
 
 
+REPORT_HINT = "this is a defect in crmcli: please report it with the command you ran"
+DAMAGED_HINT = ("run `crmcli doctor` to see what is wrong, then `crmcli restore BACKUP` "
+                "to put back the last backup")
+
+
 def handle_errors(fn):
-    """The one boundary where core errors become a message on stderr and an exit code."""
+    """The one boundary where errors become one line on stderr and an exit code.
+
+    ``CrmError``: its message and code. A damaged or unreadable database: exit 5
+    with what to do. A number SQLite cannot hold: exit 2. Ctrl-C: exit 130. Anything
+    else is a defect: one line, a hint to report it, exit 70 (never 1, which means
+    "rows rejected"). Never a traceback: its locals could hold customers' data."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -82,9 +112,39 @@ def handle_errors(fn):
         except CrmError as exc:
             say_error(exc.message)
             raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except typer.BadParameter as exc:  # raised in a command body it would be a traceback
+            say_error(exc.format_message())
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            say_error("interrupted; everything saved before stays saved")
+            raise typer.Exit(INTERRUPTED_EXIT) from None
         except sqlite3.OperationalError as exc:
-            say_error(f"database error: {exc}")
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                say_error(f"the database is busy ({text}): another crmcli is writing; "
+                          "try again in a minute")
+            elif "disk" in text and "full" in text:
+                say_error(f"the disk is full ({text}): nothing was saved by this command; "
+                          "free some space and run it again")
+            else:
+                say_error(f"database error: {text}; {DAMAGED_HINT}")
             raise typer.Exit(DatabaseError.exit_code) from None
+        except sqlite3.DatabaseError as exc:  # malformed pages, "file is not a database"
+            say_error(f"the database is damaged ({exc}); {DAMAGED_HINT}")
+            raise typer.Exit(DatabaseError.exit_code) from None
+        except OverflowError as exc:
+            say_error(f"a number is too large ({exc}): ids and limits go up to 2**63 - 1")
+            raise typer.Exit(2) from None
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            say_error(f"cannot use{where}: {exc.strerror or exc}; check the path and its "
+                      "permissions")
+            raise typer.Exit(2) from None
+        except Exception as exc:  # noqa: BLE001  the last resort: one line, never a traceback
+            say_error(f"unexpected error: {type(exc).__name__}: {str(exc)[:200]}; {REPORT_HINT}")
+            raise typer.Exit(UNEXPECTED_EXIT) from None
 
     return wrapper
 
@@ -94,13 +154,11 @@ def emit_json(data) -> None:
     print(json.dumps(data, ensure_ascii=False, default=str))
 
 
-def parse_day(value: Optional[str]) -> Optional[date]:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-26") from None
+def parse_day(value: Optional[str], what: str = "--date") -> Optional[date]:
+    """A day from the command line, in 1900-2100 (``limits.parse_day``)."""
+    from ..limits import parse_day as parse
+
+    return parse(value, what)
 
 
 DateOpt = Annotated[
@@ -133,6 +191,7 @@ def root(
 
     warnings.showwarning = one_line
     ctx.obj = State(db, settings)
+    ctx.call_on_close(ctx.obj.close)
 
 
 

@@ -17,6 +17,7 @@ from .base import (
     handle_errors,
     out,
     parse_day,
+    say,
 )
 
 complaint_app = typer.Typer(help="Open and follow complaints (抱怨/投诉) to the end.",
@@ -73,7 +74,7 @@ def log_cmd(
     if as_json:
         emit_json(result)
         return
-    out().print(_log_line(result), markup=False, highlight=False, soft_wrap=True)
+    say(_log_line(result), soft_wrap=True)
 
 
 def _log_line(r: dict) -> str:
@@ -127,8 +128,8 @@ def complaint_add(
     if as_json:
         emit_json(k)
         return
-    out().print(f"complaint #{k['id']} opened: escalate by {k['escalate_by']},"
-                f" reply by {k['reply_by']}", markup=False, highlight=False)
+    say(f"complaint #{k['id']} opened: escalate by {k['escalate_by']},"
+        f" reply by {k['reply_by']}")
 
 
 def _complaint_step(ctx, complaint_id: int, step: str, note, owner, by, at) -> None:
@@ -137,7 +138,7 @@ def _complaint_step(ctx, complaint_id: int, step: str, note, owner, by, at) -> N
     state: State = ctx.obj
     k = calls.advance(state.db, complaint_id, step, by=_clerk(by), at=calls.parse_when(at),
                       note=note, owner=owner)
-    out().print(f"complaint #{k['id']}: {k['state']}", markup=False, highlight=False)
+    say(f"complaint #{k['id']}: {k['state']}")
 
 
 NoteOpt = Annotated[Optional[str], typer.Option(help="What was done or said.")]
@@ -180,13 +181,12 @@ def complaint_show(ctx: typer.Context, complaint_id: ComplaintArg, as_json: Json
         emit_json(k)
         return
     console = out()
-    console.print(f"#{k['id']} [{k['state']}] {k['category']}: {k['text']}", markup=False)
-    console.print(f"customer #{k['customer_id']} {k['customer_name'] or ''} {k['mobile'] or ''};"
-                  f" owner {k['owner'] or '-'}; escalate by {k['escalate_by']};"
-                  f" reply by {k['reply_by']}", markup=False)
+    say(f"#{k['id']} [{k['state']}] {k['category']}: {k['text']}", console)
+    say(f"customer #{k['customer_id']} {k['customer_name'] or ''} {k['mobile'] or ''};"
+        f" owner {k['owner'] or '-'}; escalate by {k['escalate_by']};"
+        f" reply by {k['reply_by']}", console)
     for e in k["events"]:
-        console.print(f"  {e['at']}  {e['by']:<10} {e['action']:<9} {e['note'] or ''}",
-                      markup=False)
+        say(f"  {e['at']}  {e['by']:<10} {e['action']:<9} {e['note'] or ''}", console)
 
 
 @app.command("complaints")
@@ -232,7 +232,7 @@ def action_add(
     aid = calls.add_action(ctx.obj.db, text, owner, due, by=_clerk(by),
                            kind="preventive" if preventive else "corrective", category=category,
                            month=month, complaint_id=complaint_id)
-    out().print(f"action #{aid} added for {owner}, due {due}", markup=False, highlight=False)
+    say(f"action #{aid} added for {owner}, due {due}")
 
 
 @action_app.command("list")
@@ -260,4 +260,4 @@ def action_done(ctx: typer.Context,
     from .. import calls
 
     calls.finish_action(ctx.obj.db, action_id, by=_clerk(by), note=note)
-    out().print(f"action #{action_id} done", markup=False)
+    say(f"action #{action_id} done")

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from .base import JsonOpt, State, _login, app, emit_json, handle_errors, out
+from .base import JsonOpt, State, _login, app, emit_json, handle_errors, out, say
 
 customer_app = typer.Typer(help="Look up, list and edit the customer file.", no_args_is_help=True)
 
@@ -103,7 +103,7 @@ def customer_edit(
     changed = customers.edit(state.db, c["id"], changes, by=user)
     msg = f"#{c['id']} {c['name'] or ''}: " + (
         ("changed " + ", ".join(changed)) if changed else "nothing changed")
-    out().print(msg, markup=False, highlight=False)
+    say(msg)
 
 
 @app.command("vehicle-usage")
@@ -117,5 +117,4 @@ def vehicle_usage(
     from .. import customers
 
     r = customers.set_usage(ctx.obj.db, vehicle, usage, by=os.environ.get("CRMCLI_USER") or _login())
-    out().print(f"{r['plate'] or vehicle}: usage {r['old'] or 'unknown'} -> {r['new']}",
-                markup=False, highlight=False)
+    say(f"{r['plate'] or vehicle}: usage {r['old'] or 'unknown'} -> {r['new']}")

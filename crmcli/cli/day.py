@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from .base import DateOpt, JsonOpt, State, app, emit_json, handle_errors, out, parse_day
+from .base import DateOpt, JsonOpt, State, app, emit_json, handle_errors, out, parse_day, say
 
 # The table's default length: the most urgent screenful or two; the rest is counted
 # below it and is one --limit or --json away.
@@ -43,7 +43,7 @@ def plan_cmd(
                f" {result.withdrawn} withdrawn, {result.missed} missed; {result.open} open tasks")
         if result.scope == "changed":
             msg += f" (planned again for {result.customers} customers whose data changed)"
-    out().print(msg, markup=False, highlight=False, soft_wrap=True)
+    say(msg, soft_wrap=True)
 
 
 @app.command("today")
@@ -92,11 +92,10 @@ def today_cmd(
     items, total = data["tasks"], data["total"]
     console.print(render.today_table(items, f"{when}: {total} to do"))
     if total > len(items):
-        console.print(f"... {total - len(items)} more: use --limit, --kind or --json",
-                      markup=False)
-    console.print(render.kind_counts(data["counts"]), markup=False, highlight=False)
+        say(f"... {total - len(items)} more: use --limit, --kind or --json", console)
+    say(render.kind_counts(data["counts"]), console)
     if data["days_off"]:
         off = f"{data['days_off'][0]} to {data['days_off'][-1]}"
         console.print(render.today_table(data["days_off_tasks"], f"Falling due on the days off"
                                                                  f" ({off}): {data['days_off_total']}"))
-        console.print(render.kind_counts(data["days_off_counts"]), markup=False, highlight=False)
+        say(render.kind_counts(data["days_off_counts"]), console)

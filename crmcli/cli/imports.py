@@ -10,8 +10,18 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ..errors import UsageError
-from .base import DateOpt, JsonOpt, State, emit_json, err, handle_errors, out, parse_day, say_error
+from .base import (
+    DateOpt,
+    JsonOpt,
+    State,
+    emit_json,
+    err,
+    handle_errors,
+    out,
+    parse_day,
+    say,
+    say_error,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,10 +37,10 @@ def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool,
 
     state: State = ctx.obj
     today = parse_day(day) or date.today()
-    if rejects is not None and rejects.suffix.lower() != ".xlsx":
-        raise UsageError("--rejects must name an .xlsx file, e.g. --rejects rejects.xlsx")
-    if rejects is not None and not rejects.resolve().parent.is_dir():
-        raise UsageError(f"--rejects: the folder {rejects.resolve().parent} does not exist")
+    if rejects is not None:  # refused before anything is imported, not after
+        from ..files import check_output
+
+        check_output(rejects, option="--rejects", suffixes=(".xlsx",))
     aliases = state.settings["import"]["aliases"]
     console, errc = out(), err()
     summaries, worst, reject_sheets = [], 0, {}
@@ -58,7 +68,7 @@ def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool,
 
         write_rows_xlsx(rejects, reject_sheets or {"rejects": [["no rejected or flagged rows"]]})
         if not as_json:
-            console.print(f"Rejected and flagged rows written to {rejects}", markup=False)
+            say(f"Rejected and flagged rows written to {rejects}", console)
     if as_json:
         emit_json(summaries if len(summaries) > 1 else summaries[0])
     raise typer.Exit(worst)
@@ -82,14 +92,13 @@ def _render_import(console: "Console", result, summary: dict, dry_run: bool) -> 
     from .. import render
 
     if dry_run:
-        console.print(f"{result.file}: sheet {result.sheet!r}, header on row {result.header_row}",
-                      markup=False, highlight=False, soft_wrap=True)
+        say(f"{result.file}: sheet {result.sheet!r}, header on row {result.header_row}", console,
+            soft_wrap=True)
         console.print(render.mapping_table(result.mapping, result.ignored_columns))
         console.print(render.verdicts_table(result.verdicts))
     elif result.problems:
         console.print(render.problems_table(result.problems))
-    console.print(render.import_summary_line(summary), markup=False, highlight=False,
-                  soft_wrap=True)
+    say(render.import_summary_line(summary), console, soft_wrap=True)
     for warning in result.warnings:
         say_error(f"warning: {result.file}: {warning}")
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from .base import DateOpt, JsonOpt, State, app, emit_json, handle_errors, out, parse_day
+from .base import DateOpt, JsonOpt, State, app, emit_json, handle_errors, out, parse_day, say
 
 stats_app = typer.Typer(help="The monthly (or weekly) callback report, and the lists behind it.",
                         invoke_without_command=True)
@@ -38,9 +38,8 @@ def classify_cmd(
         if as_json:
             emit_json(dict(e, customer_id=c["id"]))
         else:
-            out().print(f"#{c['id']} {c['name'] or ''}: {e['value_class']} because: {e['reason']}"
-                        f" (vehicle age: {e['age_band']}, classified for {e['day']})",
-                        markup=False, highlight=False)
+            say(f"#{c['id']} {c['name'] or ''}: {e['value_class']} because: {e['reason']}"
+                f" (vehicle age: {e['age_band']}, classified for {e['day']})")
         return
     if changes:
         moves = classify.changes(state.db, parse_day(since))
@@ -58,8 +57,8 @@ def classify_cmd(
     labels = {b: classify.band_label(b, state.settings["classes"]) for b in classify.BANDS}
     for part in render.class_matrix(m, labels):
         out().print(part)
-    out().print(f"{result['customers']} customers classified for {when};"
-                f" {result['changed']} moved since the last run (see --changes)", markup=False)
+    say(f"{result['customers']} customers classified for {when};"
+        f" {result['changed']} moved since the last run (see --changes)")
 
 
 @app.command("retention")
@@ -91,7 +90,7 @@ ClerkOpt = Annotated[Optional[str], typer.Option("--clerk", help="Only this cler
 
 
 def _period(month, week, day):
-    return dict(month=month, week=parse_day(week), today=parse_day(day) or date.today())
+    return dict(month=month, week=parse_day(week, "--week"), today=parse_day(day) or date.today())
 
 
 @stats_app.callback()
@@ -116,6 +115,10 @@ def stats_cmd(
         return
     from .. import stats
 
+    if xlsx is not None:  # refused before the report is worked out, not after
+        from ..files import check_output
+
+        check_output(xlsx, option="--xlsx", suffixes=(".xlsx",))
     state: State = ctx.obj
     from datetime import datetime
 
@@ -123,8 +126,6 @@ def stats_cmd(
     r = stats.report(state.db, state.settings, clerk=clerk, kinds=kind, now=now,
                      **_period(month, week, day))
     if xlsx is not None:
-        if xlsx.suffix.lower() != ".xlsx":
-            raise UsageError("--xlsx must name an .xlsx file, e.g. --xlsx report.xlsx")
         from ..excel import write_report_xlsx
 
         write_report_xlsx(xlsx, r)
@@ -137,9 +138,9 @@ def stats_cmd(
     for part in render.report_tables(r):
         console.print(part)
     for line in r["definitions"]:
-        console.print(f"  - {line}", markup=False, highlight=False)
+        say(f"  - {line}", console)
     if xlsx is not None:
-        console.print(f"Workbook written to {xlsx}", markup=False)
+        say(f"Workbook written to {xlsx}", console)
 
 
 def _follow_up(ctx: typer.Context, which: str, as_json: bool) -> None:

@@ -1,0 +1,86 @@
+"""The ranges every input is checked against, in one place.
+
+- Days from the command line and typed times: 1900-01-01 to 2100-12-31. Outside
+  that no customer, car or call of this product can be (lunardate covers
+  1900-2099; a year 9999 would hide a task for good and overflow date
+  arithmetic), so a day outside it is a typing mistake: refused with exit 2.
+- Ids and limits: 1 to SQLite's largest integer (2**63 - 1); beyond it SQLite
+  raises OverflowError instead of finding nothing.
+- Text: every stored field has a length cap (``TEXT_CAPS``; ``cap_text``):
+  a 100,000-character name from an export is cut, not stored whole.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from .errors import UsageError
+
+DAY_MIN = date(1900, 1, 1)
+DAY_MAX = date(2100, 12, 31)
+INT_MAX = 2**63 - 1
+
+# Characters. Names and phones are short in life; notes and complaint texts are
+# what a clerk types in a call; anything else an export carries gets the default.
+TEXT_CAPS = {
+    "name": 100,
+    "mobile": 40,
+    "other_phones": 200,
+    "phone": 40,
+    "id_number": 40,
+    "plate": 20,
+    "vin": 40,
+    "address": 500,
+    "occupation": 100,
+    "employer": 200,
+    "note": 2000,
+    "notes": 4000,
+    "text": 4000,
+    "category": 100,
+    "by": 100,
+    "owner": 100,
+    "model": 200,
+}
+TEXT_CAP_DEFAULT = 1000
+
+
+def cap_text(value, field: str = ""):
+    """``value`` cut to its field's cap (``TEXT_CAPS``, else ``TEXT_CAP_DEFAULT``);
+    anything that is not a string passes as it is."""
+    if not isinstance(value, str):
+        return value
+    return value[: TEXT_CAPS.get(field, TEXT_CAP_DEFAULT)]
+
+
+def check_day(value: date, what: str = "the date") -> date:
+    """``value`` if it lies in 1900-2100, else a UsageError naming ``what``."""
+    d = value.date() if isinstance(value, datetime) else value
+    if not DAY_MIN <= d <= DAY_MAX:
+        raise UsageError(f"{what} {d.isoformat()} is out of range: use a day between "
+                         f"{DAY_MIN} and {DAY_MAX}")
+    return value
+
+
+def parse_day(value: str | None, what: str = "--date") -> date | None:
+    """'2026-11-26' -> date, range-checked; ``None`` stays ``None``."""
+    if value is None:
+        return None
+    try:
+        d = date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"{what}: {value!r} is not a date like 2026-11-26") from None
+    return check_day(d, what)
+
+
+def check_id(value: int, what: str = "the id") -> int:
+    """An id or a limit SQLite can hold (1 to 2**63 - 1)."""
+    if not 1 <= value <= INT_MAX:
+        raise UsageError(f"{what} {value} is out of range: use a whole number from 1 to {INT_MAX}")
+    return value
+
+
+def check_count(value: int, what: str = "--limit") -> int:
+    """A limit or count: 0 up to SQLite's largest integer."""
+    if not 0 <= value <= INT_MAX:
+        raise UsageError(f"{what} {value} is out of range: use a whole number from 0 to {INT_MAX}")
+    return value
