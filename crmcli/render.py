@@ -117,6 +117,8 @@ def customer_panel(f: dict, show_id: bool) -> list:
          + (f", at {c['preferred_call_time']}" if c["preferred_call_time"] else "")
          + (f", on {c['preferred_phone']}" if c["preferred_phone"] else "")),
         ("Notes", c["notes"] or ""),
+        ("Opt-outs", "; ".join(f"{o['what']} since {o['since']} ({o['reason'] or '-'},"
+                               f" by {o['by_user'] or '?'})" for o in f.get("optouts", []))),
         ("Visits", f"{f['visits']}, total {yuan(f['orders_total_fen'])}, last {f['last_visit'] or '-'}"),
         ("Class", f"{f['classification']['value_class']} because: {f['classification']['reason']}"
                   f" (on {f['classification']['day']})" if f.get("classification") else ""),

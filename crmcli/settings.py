@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SettingsError
+from .messages import SMS_DEFAULTS
 
 
 def _kind(channel: str, weight: int, expires: int, script: str, **timing: Any) -> dict[str, Any]:
@@ -72,10 +73,15 @@ DEFAULTS: dict[str, Any] = {
     },
     "dealer": {
         "name": "本店",
+        # The name in the SMS signature 【…】 and in texts; the name above when empty.
+        "short_name": "",
         "hotline": "",
         "rescue": "",
         "address": "",
+        "booking_link": "",
     },
+    # SMS texts, signature, unsubscribe line and sending hours (see messages.py).
+    "sms": SMS_DEFAULTS,
     "planning": {
         # At most one contact per customer within this many days: closer ones merge.
         "contact_window_days": 3,
@@ -189,6 +195,7 @@ def load(path: Path | str | None = None) -> dict[str, Any]:
     _merge(settings, data, DEFAULTS, text, path, prefix="")
     _validate_aliases(settings["import"]["aliases"], text, path)
     _validate_care(settings, text, path)
+    _validate_messages(settings, text, path)
     return settings
 
 
@@ -226,6 +233,17 @@ def _validate_aliases(aliases: dict, text: str, path: Path) -> None:
             )
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise SettingsError(f"{path}{at}: aliases for {field!r} must be a list of strings")
+
+
+def _validate_messages(settings: dict, text: str, path: Path) -> None:
+    """Templates and the signature are checked now, not when cron runs."""
+    from .messages import validate
+
+    problems = validate(settings)
+    if problems:
+        where, why = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise SettingsError(f"{path}{_at(text, where)}: {where} {why}{more}")
 
 
 def _validate_care(settings: dict, text: str, path: Path) -> None:

@@ -10,10 +10,11 @@ workbook readers) are imported inside the commands that need them, so
     calls.py      log, call, complaint ..., complaints, action ...
     reports.py    classify, retention, stats ...
     customers.py  customer ..., vehicle-usage
+    sms.py        export, broadcast, optout ..., template preview, import sms-report
 """
 
 # Imported in the order `crmcli --help` lists the single commands.
-from . import customers, reports, day, calls, imports  # noqa: F401, I001  (registers the commands)
+from . import customers, reports, day, calls, imports, sms  # noqa: F401, I001  (registers the commands)
 from .base import app, main
 
 # The groups, in the order `crmcli --help` lists them (after the single commands).
@@ -22,5 +23,7 @@ app.add_typer(customers.customer_app, name="customer")
 app.add_typer(calls.complaint_app, name="complaint")
 app.add_typer(calls.action_app, name="action")
 app.add_typer(reports.stats_app, name="stats")
+app.add_typer(sms.optout_app, name="optout")
+app.add_typer(sms.template_app, name="template")
 
 __all__ = ["app", "main"]
