@@ -12,6 +12,16 @@ What each outcome does to the task and the customer file:
 | wrong_number | closed as unreachable                                  |                            |
 | not_owner    | closed as unreachable                                  |                            |
 | refused      | closed as refused                                      | callbacks refused from now |
+| booked       | done, with the appointment time; a no-show follow-up   |                            |
+|              | is planned when the car does not come by the day after |                            |
+| done_elsewhere | done, with where it was done (serviced, insured or   |                            |
+|              | inspected elsewhere): the report counts these          |                            |
+
+A no-answer uses one try a day: a second one logged the same day is kept but
+does not use up a try, and the next try is the next working day. A call that
+ends unreachable or refused gives back what was combined into it: each task
+comes back on its own while its window is open, else it is missed with that
+reason. Reaching the customer (reached, booked, done elsewhere) covers them.
 
 Every call is kept (the calls table is append-only); nothing is overwritten.
 A complaint found in a call must reach the general manager within half a
@@ -29,7 +39,8 @@ from . import normalize as nz
 from .db import dicts, write_transaction
 from .errors import NotFound, UsageError
 
-OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "refused", "not_owner")
+OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "refused", "not_owner", "booked",
+            "done_elsewhere")
 OUTCOME_ALIASES = {
     "reached": "reached", "ok": "reached", "接通": "reached",
     "no_answer": "no_answer", "no-answer": "no_answer", "noanswer": "no_answer", "未接": "no_answer",
@@ -37,6 +48,9 @@ OUTCOME_ALIASES = {
     "wrong_number": "wrong_number", "wrong-number": "wrong_number", "wrong": "wrong_number",
     "空号": "wrong_number", "refused": "refused", "拒绝": "refused",
     "not_owner": "not_owner", "not-owner": "not_owner", "非本人": "not_owner",
+    "booked": "booked", "预约": "booked", "已预约": "booked",
+    "done_elsewhere": "done_elsewhere", "done-elsewhere": "done_elsewhere",
+    "elsewhere": "done_elsewhere", "已在别处": "done_elsewhere",
 }
 QUESTIONS = ("overall", "advisor", "quality", "timeliness", "price", "cleanliness")
 
@@ -92,9 +106,19 @@ def log_call(
     call_at: datetime | None = None,
     phone: str | None = None,
     reminded: bool = False,
+    appointment: datetime | None = None,
+    elsewhere: str | None = None,
 ) -> dict:
-    """Record one call on a task and apply what its outcome means. Returns what happened."""
+    """Record one call on a task and apply what its outcome means. Returns what happened.
+
+    ``booked`` needs the ``appointment`` time; ``done_elsewhere`` may say where
+    (``elsewhere``: serviced, insured or inspected elsewhere).
+    """
     outcome = normalise_outcome(outcome)
+    if outcome == "booked" and appointment is None:
+        raise UsageError("booked needs the appointment time, e.g. --appointment '2026-12-01 09:00'")
+    if appointment is not None and outcome != "booked":
+        raise UsageError("--appointment goes with --outcome booked")
     at = at or _now()
     scores = {k: v for k, v in (scores or {}).items() if v is not None}
     lo, hi = settings["calls"]["score_min"], settings["calls"]["score_max"]
@@ -103,8 +127,9 @@ def log_call(
             raise UsageError(f"unknown question {q!r}; questions: {', '.join(QUESTIONS)}")
         if not lo <= v <= hi:
             raise UsageError(f"score {q}={v} is outside the scale {lo}-{hi}")
-    if (scores or complaint) and outcome != "reached":
-        raise UsageError("scores and complaints need --outcome reached")
+    if (scores or complaint) and outcome not in ("reached", "booked", "done_elsewhere"):
+        raise UsageError("scores and complaints need the customer reached (reached, booked or"
+                         " done_elsewhere)")
     corrected = None
     if phone:
         try:
@@ -127,12 +152,14 @@ def log_call(
         call_id = db.conn.execute(
             "INSERT INTO calls (task_id, customer_id, clerk, called_at, logged_at, outcome,"
             " score_overall, score_advisor, score_quality, score_timeliness, score_price,"
-            " score_cleanliness, note, call_back_at, corrected_phone, reminded_maintenance)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " score_cleanliness, note, call_back_at, corrected_phone, reminded_maintenance,"
+            " appointment_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (task_id, task["customer_id"], by, _iso(at), now, outcome,
              *[scores.get(q) for q in QUESTIONS], note, _iso(call_at) if call_at else None,
-             corrected, 1 if reminded else 0)).lastrowid
-        effect = _apply_outcome(db, task, outcome, at, call_at, settings, wc, now)
+             corrected, 1 if reminded else 0,
+             _iso(appointment) if appointment else None)).lastrowid
+        effect = _apply_outcome(db, task, outcome, at, call_at, settings, wc, now, call_id,
+                                appointment, elsewhere)
         result = {"call_id": call_id, "task_id": task_id, "outcome": outcome, **effect}
         if outcome == "refused" and task["customer_id"]:
             # Refusing on the phone withdraws consent: an opt-out like any other, on file
@@ -141,7 +168,8 @@ def log_call(
 
             record(db, task["customer_id"], "call", reason=f"refused on the call for task"
                    f" #{task_id}", by=by, day=at.date(), now=now)
-        if corrected and outcome == "reached" and task["customer_id"] \
+        if corrected and outcome in ("reached", "booked", "done_elsewhere") \
+                and task["customer_id"] \
                 and corrected != task["mobile"]:
             # A clerk's correction: imports of older DMS data do not undo it.
             db.conn.execute("UPDATE customers SET mobile=?, phone_kind=?, mobile_source='call',"
@@ -170,22 +198,41 @@ def _audit(db, entity, entity_id, field, old, new, now, by) -> None:
 
 
 def _apply_outcome(db, task: dict, outcome: str, at: datetime, call_at: datetime | None,
-                   settings: dict, wc, now: str) -> dict:
+                   settings: dict, wc, now: str, call_id: int,
+                   appointment: datetime | None = None, elsewhere: str | None = None) -> dict:
     tid = task["id"]
     attempts = task["attempts"] + 1
     tries = settings["planning"]["call_retries"]
 
-    def close(state: str, reason: str) -> dict:
+    def close(state: str, reason: str, **extra) -> dict:
         db.conn.execute("UPDATE tasks SET state=?, state_reason=?, attempts=?, closed_at=?,"
-                        " updated_at=? WHERE id=?", (state, reason, attempts, now, now, tid))
-        return {"task_state": state, "task_reason": reason}
+                        " contact_on=NULL, updated_at=? WHERE id=?",
+                        (state, reason, attempts, now, now, tid))
+        return {"task_state": state, "task_reason": reason, **extra}
 
-    if outcome == "reached":
-        # The contacts merged into this one were covered by the same call.
+    def covered() -> None:
+        # The contacts combined into this one were covered by the same call.
         db.conn.execute("UPDATE tasks SET state='done', state_reason=?, closed_at=?, updated_at=?"
                         " WHERE merged_into=? AND state='merged'",
                         (f"covered by the call on task {tid}", now, now, tid))
+
+    def release(why: str) -> dict:
+        from .planner import release_combined
+
+        back = release_combined(db, tid, at.date(), why, now)
+        return {"released": back} if back else {}
+
+    if outcome == "reached":
+        covered()
         return close("done", f"reached on {at:%Y-%m-%d %H:%M}")
+    if outcome == "booked":
+        covered()
+        db.conn.execute("UPDATE tasks SET appointment_at=? WHERE id=?", (_iso(appointment), tid))
+        return close("done", f"booked for {appointment:%Y-%m-%d %H:%M}",
+                     appointment_at=_iso(appointment))
+    if outcome == "done_elsewhere":
+        covered()
+        return close("done", f"done elsewhere: {elsewhere or 'the customer had it done elsewhere'}")
     if outcome == "refused":
         if task["customer_id"]:
             old = db.conn.execute("SELECT callback_consent FROM customers WHERE id=?",
@@ -195,26 +242,37 @@ def _apply_outcome(db, task: dict, outcome: str, at: datetime, call_at: datetime
             if old != 0:
                 _audit(db, "customer", task["customer_id"], "callback_consent", old, 0, now,
                        "call")
-        return close("refused", "the customer declines callbacks")
+        result = close("refused", "the customer declines callbacks")
+        return {**result, **release("refused")}
     if outcome in ("wrong_number", "not_owner"):
         words = "wrong number" if outcome == "wrong_number" else "the person reached is not the owner"
-        return close("unreachable", words)
+        result = close("unreachable", words)
+        return {**result, **release(f"unreachable ({words})")}
     if outcome == "busy":
         when = call_at or datetime.combine(wc.next_working_day(at.date()), time(9, 0))
-        db.conn.execute("UPDATE tasks SET attempts=?, next_try=?, call_at=?, updated_at=?,"
-                        " state_reason=? WHERE id=?",
-                        (attempts, when.date().isoformat(), _iso(when), now,
+        db.conn.execute("UPDATE tasks SET attempts=?, next_try=?, call_at=?, contact_on=NULL,"
+                        " updated_at=?, state_reason=? WHERE id=?",
+                        (attempts, when.date().isoformat(), _iso(when) if call_at else None, now,
                          f"customer asked to be called {when:%Y-%m-%d %H:%M}", tid))
         # A moved call stays open until the day the customer chose, whatever its expiry.
         db.conn.execute("UPDATE tasks SET expires_on=max(expires_on, ?) WHERE id=?",
                         (when.date().isoformat(), tid))
         return {"task_state": "open", "next_try": _iso(when)}
-    # no_answer
-    if attempts >= tries:
-        return close("unreachable", f"no answer after {attempts} tries")
+    # no_answer: a try a day. A second log the same day is kept but does not use a try.
+    day = at.date().isoformat()
+    earlier = db.conn.execute(
+        "SELECT 1 FROM calls WHERE task_id = ? AND id <> ? AND outcome = 'no_answer'"
+        " AND used_try = 1 AND substr(called_at, 1, 10) = ?", (tid, call_id, day)).fetchone()
     nxt = wc.next_working_day(at.date())
-    db.conn.execute("UPDATE tasks SET attempts=?, next_try=?, updated_at=?, state_reason=?,"
-                    " expires_on=max(expires_on, ?) WHERE id=?",
+    if earlier:
+        db.conn.execute("UPDATE calls SET used_try = 0 WHERE id = ?", (call_id,))
+        return {"task_state": "open", "next_try": nxt.isoformat(), "attempts": task["attempts"],
+                "used_try": False}
+    if attempts >= tries:
+        result = close("unreachable", f"no answer after {attempts} tries")
+        return {**result, **release(f"unreachable (no answer after {attempts} tries)")}
+    db.conn.execute("UPDATE tasks SET attempts=?, next_try=?, call_at=NULL, contact_on=NULL,"
+                    " updated_at=?, state_reason=?, expires_on=max(expires_on, ?) WHERE id=?",
                     (attempts, nxt.isoformat(), now, f"no answer ({attempts} of {tries} tries)",
                      nxt.isoformat(), tid))
     return {"task_state": "open", "next_try": nxt.isoformat(), "attempts": attempts}
@@ -418,9 +476,14 @@ def call_card(db, task_id: int) -> dict:
             "greeting": nz.greeting(cust[0], cust[1]) if cust and cust[0] else ""}
 
 
-def due_calls(db, day: date, settings: dict, limit: int | None = None) -> tuple[list[dict], int]:
-    """Today's calls in priority order (the call steps of today's list), and how many in all."""
+def due_calls(db, day: date, settings: dict, limit: int | None = None,
+              now: datetime | None = None) -> tuple[list[dict], int]:
+    """Today's calls in priority order (the call steps of today's list), and how many in all.
+
+    With ``now``, a call the customer asked for at a later time is not offered yet.
+    """
     from .planner import today_list
 
-    data = today_list(db, day, settings, channel="call", include_days_off=False, limit=limit)
+    data = today_list(db, day, settings, channel="call", include_days_off=False, limit=limit,
+                      now=now)
     return data["tasks"], data["total"]

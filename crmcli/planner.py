@@ -32,26 +32,38 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 import sqlite_utils
 
 from . import calendar as cal
 from . import rules
 from .db import write_transaction
+from .errors import UsageError
 from .facts import DIRT_LIMIT
 from .rules import Candidate, CustomerFacts, OrderFacts, VehicleFacts, Visit
 
 FIXED_DAY_KINDS = {"welcome_sms", "birthday", "holiday"}
+# Part of the call that made them, not a contact of their own: never moved by the window.
+UNLIMITED_KINDS = {"thank_you_sms"}
+# Call outcomes in which the customer was spoken to: a contact, for the contact window.
+SPOKEN = ("reached", "booked", "done_elsewhere")
+# Sent on their own day: they combine only with the other SMS of that day.
+_OWN_DAY = FIXED_DAY_KINDS | UNLIMITED_KINDS
 # Tasks that the planner makes and may withdraw; others (rescheduled calls,
 # complaint follow-ups) are made by people and only closed by them.
 PLANNED_KINDS = {"welcome_sms", "delivery_call", "delivery_questionnaire", "post_repair",
                  "first_maintenance", "regular_maintenance", "warranty_check",
                  "insurance_compulsory", "insurance_commercial", "inspection", "birthday",
-                 "holiday", "advice_followup", "recovery"}
+                 "holiday", "advice_followup", "recovery", "no_show"}
 CODE_VERSION = "plan-2"
 # Beyond this many changed customers, planning everyone is about as quick.
 INCREMENTAL_LIMIT = DIRT_LIMIT
 _IN_SCOPE = "IN (SELECT customer_id FROM temp.plan_scope)"
+
+
+class PastDay(UsageError):
+    """Planning a day before the newest day planned: refused, history holds still."""
 
 
 @dataclass
@@ -446,55 +458,129 @@ def apply_consent(cands: list[Candidate], no_calls: set[int], optouts: dict[int,
     return out
 
 
-def merge_close(cands: list[Candidate], window_days: int) -> dict[str, str]:
-    """Merge one customer's contacts that fall within ``window_days`` of a more important one.
+class Contact(NamedTuple):
+    """One open task as combining sees it."""
 
-    Returns {merged key: lead key}. The lead is the heaviest (then earliest);
-    every other contact of the customer due within the window of it is merged
-    into it, except fixed-day greetings, which merge only with a lead on their
-    own day. A lead that is SMS-only takes a call channel when a merged
-    contact needs a call, so nothing asked of the call is lost.
+    id: int
+    kind: str
+    customer_id: int
+    channel: str
+    weight: int
+    due: date
+    expires: date
+    day: date          # the day the contact will really happen (contact_day)
+    pinned: bool       # at a time the customer chose
+    engaged: bool      # tried already, or its SMS went: it leads what joins it
+
+
+def contact_day(due: date, next_try: date | None, call_at: str | None, channel: str,
+                today: date, wc: cal.WorkCalendar) -> date:
+    """The day a contact will really happen.
+
+    A time the customer chose is kept as it is. Otherwise the contact is made on
+    its due day (or the day of its next try), today when that is past; a call
+    whose day is not a working day is made on the next working day (a
+    post-repair call due Saturday 2026-11-28 is made Monday 11-30). An SMS goes
+    on its day.
     """
-    merged: dict[str, str] = {}
-    if window_days <= 0:
-        return merged
-    by_customer: dict[int, list[Candidate]] = {}
-    for c in cands:
+    if call_at:
+        return date.fromisoformat(call_at[:10])
+    d = max(next_try or due, today)
+    if channel == "sms" or wc.is_working_day(d):
+        return d
+    return wc.next_working_day(d)
+
+
+def combine(contacts: list[Contact], window_days: int,
+            not_before: dict[int, date] | None = None
+            ) -> dict[int, tuple[int | None, date | None]]:
+    """Combine one customer's open contacts whose days fall within the window.
+
+    Returns {task id: (lead id or None, contact day when it differs from the
+    task's own)}. The lead is the contact that is already under way (a time
+    the customer chose, then one tried or whose SMS went), else the heaviest,
+    then the earliest; a contact joins a lead when their days are less than
+    ``window_days`` apart and it is still open on the day of the combined
+    contact, which is the earliest day of what it carries. A call never rides
+    on an SMS; greetings (birthday, holidays, the new-car SMS) combine only
+    with other SMS of their own day, into one message; a time the customer
+    chose is never moved nor folded into another contact.
+
+    ``not_before`` is, per customer, the first day a new contact may be made
+    after the last one (the last contact + the window): a contact that would
+    come sooner is moved to that day, never dropped. Greetings keep their day
+    and a customer-chosen time is kept.
+
+    Example (window 3): post-repair (80) due Saturday, made Monday 11-30, and
+    交强险 (55) due Wednesday 12-02: one call on Monday carrying both.
+    """
+    plan: dict[int, tuple[int | None, date | None]] = {}
+    not_before = not_before or {}
+    by_customer: dict[int, list[Contact]] = {}
+    for c in contacts:
         by_customer.setdefault(c.customer_id, []).append(c)
-    for group in by_customer.values():
-        if len(group) < 2:
-            continue
-        group.sort(key=lambda c: (-c.weight, c.due, c.key))
-        leads: list[Candidate] = []
+    for cid, group in by_customer.items():
+        # Calls before SMS, so that an SMS can ride on a call (never the other way).
+        group.sort(key=lambda c: (not c.pinned, not c.engaged, c.channel == "sms", -c.weight,
+                                  c.day, c.id))
+        leads: list[list] = []  # [lead, day of the combined contact, members]
         for c in group:
-            lead = next((lead for lead in leads if _mergeable(lead, c, window_days)), None)
-            if lead is None:
-                leads.append(c)
-                continue
-            merged[c.key] = lead.key
-            lead.reason += f"; also: {c.reason}"
-            if c.channel != "sms" and lead.channel == "sms":
-                lead.channel = c.channel
-    return merged
+            home = None
+            if not c.pinned and window_days > 0:
+                for entry in leads:
+                    lead, day = entry[0], entry[1]
+                    target = day if lead.pinned else min(day, c.day)
+                    if _joins(lead, c, window_days) and c.expires >= target:
+                        home = entry
+                        break
+            if home is None:
+                leads.append([c, c.day, []])
+            else:
+                home[2].append(c)
+                if not home[0].pinned:
+                    home[1] = min(home[1], c.day)
+        floor = not_before.get(cid)
+        for lead, day, members in leads:
+            if floor and day < floor and not lead.pinned and lead.kind not in FIXED_DAY_KINDS \
+                    and lead.kind not in UNLIMITED_KINDS:
+                day = floor
+            plan[lead.id] = (None, day if day != lead.day else None)
+            for m in members:
+                plan[m.id] = (lead.id, None)
+    return plan
 
 
-def _mergeable(lead: Candidate, c: Candidate, window: int) -> bool:
-    if lead.kind in FIXED_DAY_KINDS or c.kind in FIXED_DAY_KINDS:
-        return lead.due == c.due
-    return abs((lead.due - c.due).days) < window
+def _joins(lead: Contact, c: Contact, window: int) -> bool:
+    if lead.kind in _OWN_DAY or c.kind in _OWN_DAY:
+        return lead.channel == c.channel == "sms" and lead.day == c.day
+    if c.channel != "sms" and lead.channel == "sms":
+        return False
+    return abs((lead.day - c.day).days) < window
 
 
 # --------------------------------------------------------------------------- storing
 
 
+def newest_planned_day(db: sqlite_utils.Database) -> date | None:
+    """The newest day planned as a real day (a look ahead of time does not count)."""
+    row = db.conn.execute("SELECT max(coalesce(missed_before, day)) FROM plan_runs"
+                          " WHERE finished_at IS NOT NULL").fetchone()
+    return _d(row[0]) if row and row[0] else None
+
+
 def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = False,
          as_of: date | None = None) -> PlanResult:
-    """Plan ``day``: store new tasks once, update, withdraw, merge and expire.
+    """Plan ``day``: store new tasks once, update, withdraw, combine and expire.
 
     ``as_of`` is the real today when the caller knows it: a look at a future
     day plans it, but closes nothing as missed beyond ``as_of``, so peeking
-    ahead never loses work still to be done.
+    ahead never loses work still to be done. A day before the newest day
+    planned is refused (``PastDay``): history holds still.
     """
+    newest = newest_planned_day(db)
+    if newest is not None and day < newest:
+        raise PastDay(f"{day} is before {newest}, the newest day planned: planning it would"
+                      " rewrite what happened since; `crmcli today --date` shows it as planned")
     result = PlanResult(day=day.isoformat())
     # Read first: a change committed while this plan runs is after `seen`, and
     # is planned next time.
@@ -518,6 +604,7 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
         db.conn.executemany("INSERT INTO temp.plan_scope VALUES (?)", [(c,) for c in scope])
     wc = work_calendar(settings)
     cands, vehicles = candidates(db, day, settings, wc, scoped)
+    cands += no_show_candidates(db, day, settings, scoped)
     where = f" AND id {_IN_SCOPE}" if scoped else ""
     no_calls = {r[0] for r in db.conn.execute(
         f"SELECT id FROM customers WHERE callback_consent = 0{where}")}
@@ -527,7 +614,6 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
             f"{' WHERE customer_id ' + _IN_SCOPE if scoped else ''}"):
         optouts.setdefault(cid, set()).add(what)
     cands = apply_consent(cands, no_calls, optouts)
-    merges = merge_close(cands, settings["planning"]["contact_window_days"])
     now = datetime.now().isoformat(timespec="seconds")
     end = horizon(day, wc)
     mark = settings_mark(settings)
@@ -537,8 +623,15 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
             " missed_before) VALUES (?,?,?,?,?,?,?)",
             (day.isoformat(), f"{mark}:{seen}", mark, seen, result.scope, now,
              missed_before.isoformat())).lastrowid
-        _store(db, day, end, cands, merges, vehicles, now, result,
-               missed_before=missed_before, scoped=scoped)
+        _store(db, day, end, cands, vehicles, now, result, scoped=scoped)
+        _late_callbacks(db, day, settings, now, result, scoped)
+        result.merged = _combine_stored(db, day, settings, wc, now, scoped)
+        # Close what expired unworked.
+        cur = db.conn.execute(
+            "UPDATE tasks SET state='missed', state_reason='not done by ' || expires_on,"
+            " closed_at=?, updated_at=? WHERE state='open' AND expires_on < ?",
+            (now, now, missed_before.isoformat()))
+        result.missed += cur.rowcount
         # Only the newest run can be continued from, and it has seen these.
         db.conn.execute("DELETE FROM plan_dirt WHERE seq <= ?", (seen,))
         db.conn.execute("UPDATE plan_state SET dirt_floor = max(dirt_floor, ?)", (seen,))
@@ -551,66 +644,50 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
     return result
 
 
-def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, str],
+def _store(db, day: date, end: date, cands: list[Candidate],
            vehicles: dict[int, VehicleFacts], now: str, result: PlanResult,
-           missed_before: date, scoped: bool = False) -> None:
+           scoped: bool = False) -> None:
     conn = db.conn
     keys = [c.key for c in cands]
     existing: dict[str, tuple] = {}
     for i in range(0, len(keys), 500):
         chunk = keys[i:i + 500]
         for row in conn.execute(
-                f"SELECT t.key, t.id, t.state, t.attempts, t.due_date, t.reason, t.channel,"
-                f" t.customer_id, lead.state, t.merged_into FROM tasks t LEFT JOIN tasks lead"
-                f" ON lead.id = t.merged_into WHERE t.key IN ({','.join('?' * len(chunk))})",
-                chunk):
+                f"SELECT key, id, state, attempts, due_date, reason, channel, customer_id"
+                f" FROM tasks WHERE key IN ({','.join('?' * len(chunk))})", chunk):
             existing[row[0]] = row[1:]
-    # Ids for the new tasks are given here (this runs inside the write transaction),
-    # so a merged task points at its lead as it is written, not by a second pass.
-    ids = {key: row[0] for key, row in existing.items()}
-    next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM tasks").fetchone()[0]
-    for key in keys:
-        if key not in ids:
-            ids[key] = next_id
-            next_id += 1
     inserts, updates, moved = [], [], []
     for c in cands:
-        lead = ids[merges[c.key]] if c.key in merges else None
-        state, state_reason = ("merged", f"merged into task {lead}") if lead else ("open", None)
         row = existing.get(c.key)
         if row is None:
-            inserts.append((ids[c.key], c.key, c.kind, c.customer_id, c.vehicle_id, c.order_id,
+            inserts.append((c.key, c.kind, c.customer_id, c.vehicle_id, c.order_id,
                             c.due.isoformat(), c.expires.isoformat(), c.channel, c.weight,
-                            c.reason, state, state_reason, lead, now, now))
-        elif row[1] == "merged" and row[7] not in (None, "open", "merged"):
-            # Covered by a call that has been made: not reopened. It still follows its
-            # vehicle to a new owner, so that it is filed where a plan of either finds it.
-            if row[6] != c.customer_id:
-                moved.append((c.customer_id, now, row[0]))
+                            c.reason, now, now))
         elif row[1] in ("open", "merged") and row[2] == 0:
             # The customer is in the comparison: a vehicle that changed hands takes its
             # open reminders to the new owner.
-            if (row[1], row[3], row[4], row[5], row[6], row[8]) != (
-                    state, c.due.isoformat(), c.reason, c.channel, c.customer_id, lead):
+            if (row[3], row[4], row[5], row[6]) != (
+                    c.due.isoformat(), c.reason, c.channel, c.customer_id):
                 updates.append((c.due.isoformat(), c.expires.isoformat(), c.reason, c.channel,
-                                state, c.customer_id, lead, state_reason, now, row[0]))
-    # Leads before the tasks merged into them (merged_into is a foreign key).
-    inserts.sort(key=lambda r: r[13] is not None)
+                                c.customer_id, now, row[0]))
+        elif row[6] != c.customer_id and row[1] in ("open", "merged"):
+            # A task under way follows its vehicle to a new owner, so that a plan of
+            # either finds it.
+            moved.append((c.customer_id, now, row[0]))
     conn.executemany(
-        "INSERT INTO tasks (id, key, kind, customer_id, vehicle_id, order_id, due_date,"
-        " expires_on, channel, weight, reason, state, state_reason, merged_into, planned_at,"
-        " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
-    conn.executemany("UPDATE tasks SET due_date=?, expires_on=?, reason=?, channel=?, state=?,"
-                     " customer_id=?, merged_into=?, state_reason=?, updated_at=? WHERE id=?",
-                     updates)
+        "INSERT INTO tasks (key, kind, customer_id, vehicle_id, order_id, due_date,"
+        " expires_on, channel, weight, reason, state, planned_at, updated_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,'open',?,?)", inserts)
+    conn.executemany("UPDATE tasks SET due_date=?, expires_on=?, reason=?, channel=?,"
+                     " customer_id=?, updated_at=? WHERE id=?", updates)
     conn.executemany("UPDATE tasks SET customer_id=?, updated_at=? WHERE id=?", moved)
     result.created, result.updated = len(inserts), len(updates) + len(moved)
-    result.merged = len(merges)
-    # Withdraw open, never-tried planned tasks in the window that no longer apply.
+    # Withdraw open planned tasks in the window that no longer apply: never tried, or
+    # tried but the service they remind of has been done (the car came in for it).
     live = set(keys)
     stale = [r for r in conn.execute(
-        "SELECT id, key, kind, vehicle_id, customer_id, due_date FROM tasks"
-        " WHERE state IN ('open', 'merged') AND attempts = 0 AND due_date <= ?"
+        "SELECT id, key, kind, vehicle_id, customer_id, due_date, attempts, planned_at"
+        " FROM tasks WHERE state IN ('open', 'merged') AND due_date <= ?"
         " AND expires_on >= ?" + (f" AND customer_id {_IN_SCOPE}" if scoped else ""),
         (end.isoformat(), day.isoformat()))
         if r[1] not in live and r[2] in PLANNED_KINDS]
@@ -619,40 +696,277 @@ def _store(db, day: date, end: date, cands: list[Candidate], merges: dict[str, s
         chunk = missing[i:i + 500]
         vehicles.update((v.id, v) for v in load_vehicles(
             db, f"AND v.id IN ({','.join('?' * len(chunk))})", chunk))
+    withdraw = []
+    for r in stale:
+        why, service_done = _withdraw_reason(db, r, vehicles)
+        if r[6] == 0 or service_done:
+            withdraw.append((why, now, now, r[0]))
     conn.executemany(
-        "UPDATE tasks SET state='withdrawn', state_reason=?, closed_at=?, updated_at=? WHERE id=?",
-        [(_withdraw_reason(db, r, vehicles), now, now, r[0]) for r in stale])
-    result.withdrawn = len(stale)
-    # Close what expired unworked.
-    cur = conn.execute(
-        "UPDATE tasks SET state='missed', state_reason='not done by ' || expires_on, closed_at=?,"
-        " updated_at=? WHERE state='open' AND expires_on < ?", (now, now, missed_before.isoformat()))
-    result.missed = cur.rowcount
+        "UPDATE tasks SET state='withdrawn', state_reason=?, closed_at=?, updated_at=?,"
+        " merged_into=NULL WHERE id=?", withdraw)
+    result.withdrawn = len(withdraw)
 
 
-def _withdraw_reason(db, row, vehicles: dict[int, VehicleFacts]) -> str:
-    _id, _key, kind, vehicle_id, customer_id, _due = row
+SERVICE_KINDS = ("first_maintenance", "regular_maintenance", "warranty_check", "advice_followup",
+                 "no_show")
+
+
+def _withdraw_reason(db, row, vehicles: dict[int, VehicleFacts]) -> tuple[str, bool]:
+    """Why a planned task no longer applies, and whether it is because the service it
+    reminds of was done (then it is withdrawn even after a call was tried)."""
+    _id, _key, kind, vehicle_id, customer_id, _due, _attempts, _planned_at = row
     consent = db.conn.execute("SELECT callback_consent FROM customers WHERE id=?",
                               (customer_id,)).fetchone()
     v = vehicles.get(vehicle_id) if vehicle_id else None
     if consent is not None and consent[0] == 0:
-        return "the customer refused callbacks"
+        return "the customer refused callbacks", False
     if vehicle_id and v is None:
-        return "the vehicle has no owner on file any more"
+        return "the vehicle has no owner on file any more", False
     if v is not None and v.customer_id != customer_id:
-        return f"the vehicle now belongs to customer #{v.customer_id}"
-    if kind in ("first_maintenance", "regular_maintenance", "warranty_check", "advice_followup") \
-            and v is not None and v.last_maintenance:
+        return f"the vehicle now belongs to customer #{v.customer_id}", False
+    if kind in SERVICE_KINDS and v is not None:
         lm = v.last_maintenance
-        return f"came in for maintenance on {lm.day} ({lm.order_no}) before the reminder"
+        if kind != "advice_followup" and kind != "no_show" and lm:
+            return f"came in for maintenance on {lm.day} ({lm.order_no}) before the reminder", True
+        if v.last_visit:
+            return f"the car came in on {v.last_visit}", True
     if kind in ("insurance_compulsory", "insurance_commercial") and v is not None:
         new = v.insurance_compulsory if kind == "insurance_compulsory" else v.insurance_commercial
-        return f"the expiry date on file is now {new}" if new else "no expiry date on file"
+        return (f"renewed: the expiry date on file is now {new}", True) if new else (
+            "no expiry date on file", False)
     if kind == "inspection" and v is not None:
-        return f"the inspection date on file is now {v.inspection_due}"
+        return f"inspected: the inspection date on file is now {v.inspection_due}", True
     if kind == "recovery":
-        return "the customer came back"
-    return "no longer applies after the latest data"
+        return "the customer came back", True
+    return "no longer applies after the latest data", False
+
+
+def _late_callbacks(db, day: date, settings: dict, now: str, result: PlanResult,
+                    scoped: bool) -> None:
+    """Orders imported after their callback window closed: the callback is recorded as
+    missed ("imported after the window closed"), so the report's due count is the
+    number of orders that should have had one.
+
+    Only orders whose callback window was open on the first day planned or later
+    (before it the desk did not use this file), and at most LATE_LOOKBACK_DAYS back.
+    """
+    cfg = settings["care"]["post_repair"]
+    if not cfg["enabled"]:
+        return
+    first = db.conn.execute("SELECT min(day) FROM plan_runs").fetchone()[0]
+    first = _d(first) or day
+    after = timedelta(days=cfg["days_after"])
+    closed = day - timedelta(days=cfg["expires_after_days"]) - after  # due+expires < day
+    # Orders whose window was still open on the first day planned, or later ones.
+    since = max(first - after - timedelta(days=cfg["expires_after_days"]),
+                day - timedelta(days=LATE_LOOKBACK_DAYS))
+    if since >= closed:
+        return
+    skip = list(cfg["skip_types"])
+    rows = db.conn.execute(
+        "SELECT o.id, o.customer_id, o.vehicle_id, o.order_no, o.order_date, o.service_type"
+        " FROM repair_orders o WHERE o.order_date >= ? AND o.order_date < ?"
+        " AND o.customer_id IS NOT NULL"
+        f" AND coalesce(o.service_type, '') NOT IN ({','.join('?' * len(skip))})"
+        + (f" AND o.customer_id {_IN_SCOPE}" if scoped else "")
+        + " AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.key = 'post_repair:o' || o.id)",
+        (since.isoformat(), closed.isoformat(), *skip)).fetchall()
+    inserts = []
+    for oid, cid, vid, ono, odate, stype in rows:
+        due = date.fromisoformat(odate) + after
+        expires = due + timedelta(days=cfg["expires_after_days"])
+        inserts.append((f"post_repair:o{oid}", "post_repair", cid, vid, oid, due.isoformat(),
+                        expires.isoformat(), cfg["channel"], cfg["weight"],
+                        f"post-repair callback: {ono} settled {odate}"
+                        + (f" ({stype})" if stype else ""),
+                        "imported after the window closed", now, now, now))
+    db.conn.executemany(
+        "INSERT INTO tasks (key, kind, customer_id, vehicle_id, order_id, due_date, expires_on,"
+        " channel, weight, reason, state, state_reason, planned_at, updated_at, closed_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,'missed',?,?,?,?)", inserts)
+    result.missed += len(inserts)
+
+
+LATE_LOOKBACK_DAYS = 120
+
+
+def no_show_candidates(db, day: date, settings: dict, scoped: bool) -> list[Candidate]:
+    """A follow-up call when a booked visit did not happen: no order of the car from the
+    booking call to the day after the appointment. Due two days after the
+    appointment (the day after's orders are imported by then), open for a week.
+
+    Booked for 2026-12-01 09:00, no order of the car by 12-02: a call due 12-03.
+    """
+    cfg = settings["care"]["no_show"]
+    if not cfg["enabled"]:
+        return []
+    wait = timedelta(days=cfg["days_after"])
+    lo = (day - wait - timedelta(days=cfg["expires_after_days"])).isoformat()
+    hi = (horizon(day, work_calendar(settings)) - wait).isoformat()
+    out = []
+    for tid, cid, vid, appt, closed, plate in db.conn.execute(
+            "SELECT t.id, t.customer_id, t.vehicle_id, t.appointment_at, t.closed_at, v.plate"
+            " FROM tasks t LEFT JOIN vehicles v ON v.id = t.vehicle_id"
+            " WHERE t.appointment_at IS NOT NULL AND substr(t.appointment_at, 1, 10) BETWEEN ? AND ?"
+            + (f" AND t.customer_id {_IN_SCOPE}" if scoped else ""), (lo, hi)):
+        appt_day = date.fromisoformat(appt[:10])
+        booked_on = (closed or appt)[:10]
+        if vid is not None and db.conn.execute(
+                "SELECT 1 FROM repair_orders WHERE vehicle_id = ? AND order_date BETWEEN ? AND ?",
+                (vid, min(booked_on, appt[:10]), (appt_day + timedelta(days=1)).isoformat())
+        ).fetchone():
+            continue
+        c = rules._cand("no_show", f"no_show:t{tid}", cfg, appt_day + wait,
+                        f"booked for {appt} but {plate or 'the car'} did not come:"
+                        " ask what happened and book again", customer_id=cid, vehicle_id=vid,
+                        window=(day, horizon(day, work_calendar(settings))))
+        if c is not None:
+            out.append(c)
+    return out
+
+
+def _combine_stored(db, day: date, settings: dict, wc: cal.WorkCalendar, now: str,
+                    scoped: bool) -> int:
+    """Combine the open tasks of each customer by the day each will really happen.
+
+    Every open task takes part, old and new alike; a task combined into one that
+    has since closed without reaching the customer (unreachable, refused, missed,
+    withdrawn) is free again, or missed with that reason when its own window
+    has closed. Returns how many tasks are combined into another after this.
+    """
+    conn = db.conn
+    window = settings["planning"]["contact_window_days"]
+    scope = f" AND t.customer_id {_IN_SCOPE}" if scoped else ""
+    rows = conn.execute(
+        "SELECT t.id, t.kind, t.customer_id, t.channel, t.weight, t.due_date, t.expires_on,"
+        " t.next_try, t.call_at, t.attempts, t.sms_sent_at, t.state, t.merged_into,"
+        " t.contact_on, lead.state FROM tasks t LEFT JOIN tasks lead ON lead.id = t.merged_into"
+        f" WHERE t.state IN ('open', 'merged') AND t.customer_id IS NOT NULL{scope}").fetchall()
+    day_s = day.isoformat()
+    contacts, stored, released = [], {}, []
+    _day = rules.IsoDays()
+    for (tid, kind, cid, channel, weight, due, expires, next_try, call_at, attempts, sent,
+         state, lead, contact_on, lead_state) in rows:
+        if state == "merged" and lead_state != "open":
+            if expires < day_s:
+                released.append((f"combined into task {lead}, which ended {lead_state}", now, now,
+                                 tid))
+                continue
+            state, lead = "free", None
+        if expires < day_s:
+            continue  # closed as missed below, or left to the day it is planned as today
+        stored[tid] = (state, lead, contact_on)
+        due_d, nt = _day[due], _day[next_try]
+        contacts.append(Contact(
+            tid, kind, cid, channel, weight, due_d, _day[expires],
+            contact_day(due_d, nt, call_at, channel, day, wc), bool(call_at),
+            bool(attempts or sent)))
+    conn.executemany("UPDATE tasks SET state='missed', state_reason=?, merged_into=NULL,"
+                     " closed_at=?, updated_at=? WHERE id=?", released)
+    not_before = _not_before(db, day, window, scoped)
+    planned = combine(contacts, window, not_before)
+    by_id = {c.id: c for c in contacts}
+    updates = []
+    merged = 0
+    for tid, (lead, on) in planned.items():
+        state, old_lead, old_on = stored[tid]
+        on_s = on.isoformat() if on else None
+        if lead is not None:
+            merged += 1
+            if (state, old_lead) != ("merged", lead):
+                updates.append(("merged", f"combined into task {lead}", lead, None, None, now,
+                                tid))
+        elif (state, old_on) != ("open", on_s):
+            c = by_id[tid]
+            why = (f"moved to {on_s}: the customer was contacted within"
+                   f" {window} days" if on and on > c.day else None)
+            # A contact moved past its expiry stays open until the day it is made.
+            updates.append(("open", why, None, on_s,
+                            on_s if on and on.isoformat() > c.expires.isoformat() else None,
+                            now, tid))
+    conn.executemany(
+        "UPDATE tasks SET state=?, state_reason=coalesce(?, CASE WHEN state = 'merged'"
+        " THEN NULL ELSE state_reason END), merged_into=?, contact_on=?,"
+        " expires_on=max(expires_on, coalesce(?, expires_on)), updated_at=? WHERE id=?", updates)
+    return merged
+
+
+def _not_before(db, day: date, window: int, scoped: bool) -> dict[int, date]:
+    """Per customer, the first day a new contact may be made: the last time they were
+    spoken to or sent an SMS of their own (greetings and the thank-you SMS that
+    follows a call are not counted), plus the window."""
+    if window <= 0:
+        return {}
+    since = (day - timedelta(days=window)).isoformat()
+    scope = f" AND customer_id {_IN_SCOPE}" if scoped else ""
+    fixed = ",".join(f"'{k}'" for k in FIXED_DAY_KINDS | UNLIMITED_KINDS)
+    out: dict[int, date] = {}
+    for cid, last in db.conn.execute(
+            "SELECT customer_id, max(d) FROM ("
+            " SELECT customer_id, substr(called_at, 1, 10) AS d FROM calls"
+            f"  WHERE outcome IN {SPOKEN!r} AND called_at >= ?{scope}"
+            " UNION ALL SELECT customer_id, substr(sms_sent_at, 1, 10) FROM tasks"
+            f"  WHERE channel = 'sms' AND sms_sent_at >= ? AND kind NOT IN ({fixed}){scope})"
+            " GROUP BY customer_id", (since, since)):
+        if cid is not None and last:
+            out[cid] = date.fromisoformat(last) + timedelta(days=window)
+    return out
+
+
+def carried(db: sqlite_utils.Database, task_ids: list[int]) -> dict[int, list[dict]]:
+    """What each task carries: the tasks combined into it (for the list, the call card
+    and the SMS text, which covers them all)."""
+    out: dict[int, list[dict]] = {}
+    for lead, tid, kind, reason, due in db.conn.execute(
+            "SELECT merged_into, id, kind, reason, due_date FROM tasks WHERE state = 'merged'"
+            " AND merged_into IN (SELECT value FROM json_each(?)) ORDER BY merged_into, due_date, id",
+            (json.dumps(task_ids),)):
+        out.setdefault(lead, []).append({"id": tid, "kind": kind, "reason": reason, "due_date": due})
+    return out
+
+
+def release_combined(db: sqlite_utils.Database, lead_id: int, day: date, why: str,
+                     now: str) -> int:
+    """A lead ended without the customer hearing what it carried: each task combined into
+    it comes back on its own while its window is open (due again from ``day``), else
+    it is closed as missed with that reason. Returns how many came back."""
+    back = 0
+    for tid, expires in db.conn.execute(
+            "SELECT id, expires_on FROM tasks WHERE merged_into = ? AND state = 'merged'",
+            (lead_id,)).fetchall():
+        if expires >= day.isoformat():
+            db.conn.execute("UPDATE tasks SET state='open', merged_into=NULL, combined_from=?,"
+                            " state_reason=?, updated_at=? WHERE id=?",
+                            (lead_id, f"back on its own: task {lead_id} ended {why}", now, tid))
+            back += 1
+        else:
+            db.conn.execute("UPDATE tasks SET state='missed', merged_into=NULL, combined_from=?,"
+                            " state_reason=?, closed_at=?, updated_at=? WHERE id=?",
+                            (lead_id, f"combined into task {lead_id}, which ended {why}", now,
+                             now, tid))
+    return back
+
+
+def mark_sent(db: sqlite_utils.Database, task_id: int, at: datetime) -> None:
+    """Record that a task's SMS went out: an SMS task is then 'sent' (and what it carried
+    with it); an SMS-then-call task keeps its call and notes ``sms_sent_at``."""
+    stamp = at.isoformat(sep=" ", timespec="minutes")
+    with write_transaction(db):
+        row = db.conn.execute("SELECT channel, state FROM tasks WHERE id = ?", (task_id,)
+                              ).fetchone()
+        if row is None or row[1] != "open" or row[0] == "call":
+            return
+        if row[0] == "sms":
+            db.conn.execute("UPDATE tasks SET state='sent', state_reason=?, sms_sent_at=?,"
+                            " closed_at=?, updated_at=? WHERE id=?",
+                            (f"sent {stamp}", stamp, stamp, stamp, task_id))
+            db.conn.execute("UPDATE tasks SET state='sent', state_reason=?, sms_sent_at=?,"
+                            " closed_at=?, updated_at=? WHERE merged_into=? AND state='merged'",
+                            (f"sent in the message of task {task_id}", stamp, stamp, stamp,
+                             task_id))
+        else:
+            db.conn.execute("UPDATE tasks SET sms_sent_at=?, updated_at=? WHERE id=?",
+                            (stamp, stamp, task_id))
 
 
 # --------------------------------------------------------------------------- today
@@ -660,23 +974,32 @@ def _withdraw_reason(db, row, vehicles: dict[int, VehicleFacts]) -> str:
 
 def today_list(db: sqlite_utils.Database, day: date, settings: dict, *, kinds=None,
                channel: str | None = None, value_class: str | None = None,
-               include_days_off: bool = True, limit: int | None = None) -> dict:
-    """The day's work: open tasks due (or whose SMS goes) by ``day``, most urgent first.
+               include_days_off: bool = True, limit: int | None = None,
+               now: datetime | None = None) -> dict:
+    """The day's work: open tasks to be done (or whose SMS goes) by ``day``, in order.
 
-    Overdue first, then by urgency: the kind's weight, plus a bonus per day
-    overdue, plus a bonus for A-class customers. ``step`` is 'sms' or 'call':
-    an sms_call task shows as its SMS the day before it is due, and as its
-    call on the day. Filtering, ordering, ``limit`` and the counts per kind
-    are done by SQLite, so a long list costs only the rows shown.
+    Overdue first; then by the time of day the customer gave (a busy call's
+    chosen time, else their preferred call time; no time first); then by
+    urgency: the kind's weight, plus a bonus per day overdue, plus a bonus for
+    A-class customers. ``step`` is 'sms' or 'call': an sms_call task shows as
+    its SMS the day before its call, and as its call on the day. With ``now``,
+    a call the customer asked for later than ``now`` is not offered yet.
+    Filtering, ordering, ``limit`` and the counts per kind are done by SQLite,
+    so a long list costs only the rows shown.
     """
     wc = work_calendar(settings)
     weights = settings["planning"]
     tomorrow = (day + timedelta(days=1)).isoformat()
+    where = ("t.state = 'open' AND (coalesce(t.contact_on, t.next_try, t.due_date) <= :day"
+             " OR (t.channel = 'sms_call' AND coalesce(t.contact_on, t.due_date) = :tomorrow"
+             " AND t.attempts = 0 AND t.sms_sent_at IS NULL))")
+    params = {"day": day.isoformat(), "tomorrow": tomorrow}
+    if now is not None:
+        where += " AND (t.call_at IS NULL OR t.call_at <= :now)"
+        params["now"] = now.isoformat(sep=" ", timespec="minutes")
     items, counts = _ranked(
-        db, "t.state = 'open' AND (coalesce(t.next_try, t.due_date) <= :day"
-            " OR (t.channel = 'sms_call' AND t.due_date = :tomorrow AND t.attempts = 0))",
-        {"day": day.isoformat(), "tomorrow": tomorrow}, day, weights, kinds, channel,
-        value_class, limit, "overdue = 0, urgency DESC, due_date, id")
+        db, where, params, day, weights, kinds, channel,
+        value_class, limit, "overdue = 0, slot, urgency DESC, due_date, id")
     ahead, ahead_counts = [], {}
     off = wc.days_off_after(day) if include_days_off and wc.is_working_day(day) else []
     if off:
@@ -691,8 +1014,44 @@ def today_list(db: sqlite_utils.Database, day: date, settings: dict, *, kinds=No
             "days_off_total": sum(ahead_counts.values())}
 
 
-_STEP = ("CASE WHEN t.channel = 'sms' OR (t.channel = 'sms_call' AND t.due_date > :sday)"
-         " THEN 'sms' ELSE 'call' END")
+_SLOT_WORDS = (("凌晨", "06:00"), ("早上", "08:00"), ("上午", "09:00"), ("中午", "12:00"),
+               ("下午", "14:00"), ("傍晚", "17:00"), ("晚上", "18:00"), ("晚", "18:00"),
+               ("morning", "09:00"), ("noon", "12:00"), ("afternoon", "14:00"),
+               ("evening", "18:00"))
+
+
+def call_slot(text: str | None) -> str:
+    """The time of day a preferred call time names, 'HH:MM', or '' for any time.
+
+    '工作日18:00后' -> '18:00'; '9:30以后' -> '09:30'; '下午' -> '14:00'; '随时' -> ''.
+    """
+    if not text:
+        return ""
+    s = str(text)
+    i = s.find(":") if ":" in s else s.find("：")
+    if i > 0:
+        j = i
+        while j > 0 and s[j - 1].isdigit() and i - j < 2:
+            j -= 1
+        hh, mm = s[j:i], s[i + 1:i + 3]
+        if hh and mm.isdigit() and len(mm) == 2 and int(hh) < 24 and int(mm) < 60:
+            return f"{int(hh):02d}:{mm}"
+    for i, ch in enumerate(s):
+        if ch == "点" and i > 0 and s[i - 1].isdigit():
+            j = i - 1
+            while j > 0 and s[j - 1].isdigit():
+                j -= 1
+            h = int(s[j:i])
+            if ("下午" in s or "晚" in s) and h < 12:
+                h += 12
+            if h < 24:
+                return f"{h:02d}:00"
+    low = s.lower()
+    return next((t for word, t in _SLOT_WORDS if word in low), "")
+
+
+_STEP = ("CASE WHEN t.channel = 'sms' OR (t.channel = 'sms_call'"
+         " AND coalesce(t.contact_on, t.next_try, t.due_date) > :sday) THEN 'sms' ELSE 'call' END")
 
 
 def _ranked(db, where: str, params: dict, day: date, weights: dict, kinds, channel,
@@ -716,10 +1075,15 @@ def _ranked(db, where: str, params: dict, day: date, weights: dict, kinds, chann
     counts = dict(db.conn.execute(
         f"SELECT t.kind, count(*) FROM tasks t{join if value_class else ''} WHERE {where_all}"
         " GROUP BY t.kind ORDER BY 2 DESC, 1", params).fetchall())
+    db.conn.create_function("call_slot", 1, call_slot, deterministic=True)
     top = db.conn.execute(
         "WITH due AS (SELECT t.id, t.due_date, t.weight, k.value_class,"
         f" {_STEP} AS step,"
-        " max(0, CAST(julianday(:sday) - julianday(t.due_date) AS INTEGER)) AS overdue"
+        " max(0, CAST(julianday(:sday) - julianday(coalesce(t.contact_on, t.due_date))"
+        " AS INTEGER)) AS overdue,"
+        " CASE WHEN substr(t.call_at, 1, 10) = :sday THEN substr(t.call_at, 12, 5)"
+        "  ELSE call_slot((SELECT preferred_call_time FROM customers c"
+        "   WHERE c.id = t.customer_id)) END AS slot"
         f" FROM tasks t{join} WHERE {where_all}),"
         " scored AS (SELECT *, weight + overdue * :per"
         " + CASE WHEN value_class = 'A' THEN :abonus ELSE 0 END AS urgency FROM due)"
@@ -733,7 +1097,8 @@ def _ranked(db, where: str, params: dict, day: date, weights: dict, kinds, chann
         " FROM json_each(?) j JOIN tasks t ON t.id = j.value"
         " LEFT JOIN customers c ON c.id = t.customer_id"
         " LEFT JOIN vehicles v ON v.id = t.vehicle_id", (json.dumps([r[0] for r in top]),))}
-    return [_item(details[r[0]], r) for r in top], counts
+    carries = carried(db, [r[0] for r in top])
+    return [dict(_item(details[r[0]], r), carries=carries.get(r[0], [])) for r in top], counts
 
 
 def _item(r: tuple, rank: tuple) -> dict:

@@ -195,7 +195,8 @@ KIND_LABELS = {
     "post_repair": "修后回访", "first_maintenance": "首保", "regular_maintenance": "定保",
     "warranty_check": "超保检查", "insurance_compulsory": "交强险", "insurance_commercial": "商业险",
     "inspection": "年检", "birthday": "生日", "holiday": "节日", "advice_followup": "建议跟进",
-    "recovery": "流失召回", "rescheduled": "预约回电", "complaint": "投诉跟进",
+    "recovery": "流失召回", "rescheduled": "预约回电", "complaint": "投诉跟进", "no_show": "预约未到",
+    "thank_you_sms": "感谢短信",
 }
 
 
@@ -214,13 +215,16 @@ def today_table(items: list[dict], title: str) -> Table:
     for i in items:
         via = "SMS" if i["step"] == "sms" else "call"
         due = i["due_date"][5:]
+        if i.get("call_at"):
+            due += f"\nat {i['call_at'][11:16]}"  # the time the customer chose
         if i["overdue_days"]:
             due = Text(f"{due} +{i['overdue_days']}d", style="bold red")
         who = f"{i['customer']}\n{i['phone'] or '-'}"
         if i["call_time"]:
             who += f"\n{i['call_time']}"
         vehicle = "\n".join(x for x in (i["plate"], i["model"]) if x)
-        _row(t, str(i["id"]), f"{kind_label(i['kind'])}\n{via}", who, vehicle, i["reason"], due)
+        why = i["reason"] + "".join(f"; also: {c['reason']}" for c in i.get("carries") or ())
+        _row(t, str(i["id"]), f"{kind_label(i['kind'])}\n{via}", who, vehicle, why, due)
     return t
 
 

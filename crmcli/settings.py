@@ -63,6 +63,10 @@ CARE_DEFAULTS: dict[str, dict[str, Any]] = {
                      teacher_words=["教师", "老师", "教授", "教练", "讲师", "teacher"]),
     "advice_followup": _kind("call", 40, 14, "维修建议跟进：上次建议的项目是否需要预约？",
                              days_after=30),
+    # After a reminder call booked a visit that did not happen: two days after the
+    # appointment (the day after's orders are imported by then).
+    "no_show": _kind("call", 65, 7, "预约未到店跟进：上次预约的时间没能到店，是否需要重新预约？",
+                     days_after=2),
     "recovery": _kind("call", 30, 30, "流失客户回访：了解未回厂原因，介绍优惠活动。",
                       lost_after_days=365, every_days=90),
 }

@@ -114,7 +114,7 @@ def test_bad_input_is_refused_and_nothing_is_written(db):
     tid, _ = post_repair_task(db)
     with pytest.raises(UsageError, match="outside the scale"):
         calls.log_call(db, tid, "reached", S, by="a", scores={"overall": 9})
-    with pytest.raises(UsageError, match="need --outcome reached"):
+    with pytest.raises(UsageError, match="need the customer reached"):
         calls.log_call(db, tid, "no_answer", S, by="a", scores={"overall": 3})
     with pytest.raises(UsageError, match="outcome"):
         calls.log_call(db, tid, "maybe", S, by="a")

@@ -226,7 +226,7 @@ def test_the_whole_file_is_planned_when_another_day_or_other_settings_came_betwe
     assert planner.plan(db, DAY, S).scope == "full"
     store.customer(db, "李娜")
     assert planner.plan(db, DAY, S).scope == "changed"
-    planner.plan(db, date(2026, 11, 27), S)
+    planner.plan(db, date(2026, 11, 27), S, as_of=DAY)  # a look ahead
     store.customer(db, "王芳")
     assert planner.plan(db, DAY, S).scope == "full"  # the 27th was planned in between
     store.customer(db, "赵敏")
@@ -390,7 +390,8 @@ def test_an_order_moved_to_a_car_new_in_the_file_counts_in_its_facts(db, tmp_pat
 
 def test_a_task_covered_by_a_call_follows_its_car_and_both_plans_agree(db, tmp_path):
     # A lead (insurance) with a maintenance reminder merged into it; the lead's call is
-    # made (wrong number), then the car is sold; later only the seller's data changes.
+    # made (wrong number), which gives the reminder back on its own; then the car is
+    # sold; later only the seller's data changes.
     day = date(2026, 11, 24)
     a, b = store.customer(db, "张伟"), store.customer(db, "李娜")
     v = store.vehicle(db, a, delivery_date="2020-01-10",
@@ -404,7 +405,7 @@ def test_a_task_covered_by_a_call_follows_its_car_and_both_plans_agree(db, tmp_p
     db.conn.execute("UPDATE vehicles SET customer_id = ? WHERE id = ?", (b, v))
     planner.plan(db, day, S)
     assert db.conn.execute("SELECT customer_id, state FROM tasks WHERE id = ?",
-                           (merged[0],)).fetchone() == (b, "merged")
+                           (merged[0],)).fetchone() == (b, "open")
     customers.edit(db, a, {"birthday": "1980-03-03"}, by="test")
     full = twin(db, tmp_path)
     assert planner.plan(db, day, S).scope == "changed"

@@ -98,8 +98,9 @@ def test_close_contacts_merge_into_the_heavier_one(db):
     planner.plan(db, DAY, settings(contact_window_days=3))
     rows = {r[0]: r for r in tasks(db)}
     lead, merged = rows["post_repair"], rows["insurance_compulsory"]
-    assert lead[1] == "open" and "also: 交强险 expires 2026-12-27" in lead[4]
-    assert merged[1] == "merged" and merged[5] == lead[6]
+    assert lead[1] == "open" and merged[1] == "merged" and merged[5] == lead[6]
+    (item,) = planner.today_list(db, DAY, settings(contact_window_days=3))["tasks"]
+    assert [c["reason"] for c in item["carries"]] == ["交强险 expires 2026-12-27"]
     # With no window, both stand alone.
     db.conn.execute("DELETE FROM tasks")
     planner.plan(db, DAY, settings(contact_window_days=0), force=True)
