@@ -423,9 +423,24 @@ def m008_vehicle_facts_and_plan_dirt(db: sqlite_utils.Database) -> None:
     write of opt-outs and calls. Inserts of customers, vehicles and orders
     come in bulk from the importer, which records them with
     ``facts.note_inserted`` in the same transaction.
+
+    It carries its own copy of the facts query: a migration creates what it
+    created when it shipped, whatever the live code says today.
     """
-    from .facts import FACTS_COLS as _FACTS_COLS
-    from .facts import FACTS_SELECT as _FACTS_SELECT
+    # The facts query as this migration shipped it (facts.FACTS_SELECT then), copied so
+    # that an old file gets these triggers whatever later releases do to the live query.
+    _FACTS_SELECT = """
+    SELECT vehicle_id, max(order_date),
+           min(CASE WHEN mileage IS NOT NULL THEN order_date END),
+           max(CASE WHEN mileage IS NOT NULL THEN order_date END),
+           min(mileage), max(mileage),
+           max(CASE WHEN service_type IN ('maintenance', 'first_maintenance') THEN
+               order_date || '|' || printf('%012d', id) || '|' || coalesce(mileage, '')
+               || '|' || order_no END)
+    FROM repair_orders WHERE {where} GROUP BY vehicle_id
+"""
+    _FACTS_COLS = (
+        "vehicle_id, last_visit, km_first_date, km_last_date, km_min, km_max, last_maintenance")
 
     recompute = (
         f"DELETE FROM vehicle_facts WHERE vehicle_id IN (OLD.vehicle_id, NEW.vehicle_id);"
