@@ -7,7 +7,6 @@ import importlib.util
 import io
 import json
 import sys
-import time
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -160,9 +159,9 @@ def test_truncated_xlsx(tmp_path):
 @pytest.mark.parametrize("empty_strings", [False, True])
 def test_blank_rows_xlsx(tmp_path, empty_strings):
     header = gen.ORDER_HEADER
-    start = time.monotonic()
+    # No wall-clock bound here: how long the writer takes depends on the machine and its
+    # load, so a time limit would fail for no defect (speed belongs in benchmarks/).
     p = messy.write_blank_rows_xlsx(tmp_path / "b.xlsx", header, empty_strings=empty_strings)
-    assert time.monotonic() - start < 15
     xml = zipfile.ZipFile(p).read("xl/worksheets/sheet1.xml")
     assert xml.count(b"<row ") == 200_002
     assert b'<dimension ref="A1:O200002"/>' in xml
