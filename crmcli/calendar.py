@@ -87,6 +87,31 @@ days off.
   ``working_day_hours() / 2`` (3.75 h), "one working day" is
   ``working_day_hours()``. Example: a complaint logged 2025-09-30 16:00 with
   4.5 h: 2 h on Sep 30, Oct 1-8 off, 2.5 h on Oct 9 -> 2025-10-09 11:30.
+
+Examples (the statements above, run as doctests)
+------------------------------------------------
+>>> solar_to_lunar(date(2033, 12, 22))
+Lunar(year=2033, month=11, day=1, leap=True)
+>>> lunar_to_solar(2024, 12, 30)
+Traceback (most recent call last):
+ValueError: lunar 2024 month 12 has 29 days, so day 30 does not exist
+>>> solar_birthday_in(2025, 2, 29), lunar_birthday_in(2025, 12, 30)
+(datetime.date(2025, 2, 28), datetime.date(2025, 1, 28))
+>>> lunar_birthday_in(2025, 4, 15, leap=True)  # born 闰四月十五: greeted on 四月十五
+datetime.date(2025, 5, 12)
+>>> lunar_birthdays_between(date(2024, 1, 1), date(2025, 12, 31), 12, 1)
+[datetime.date(2024, 1, 11), datetime.date(2024, 12, 31)]
+>>> {h.key: str(h.date) for h in greeting_holidays(2025)
+...  if h.key in ("spring_festival", "qingming", "dragon_boat", "mid_autumn")}
+{'spring_festival': '2025-01-29', 'qingming': '2025-04-04', 'dragon_boat': '2025-05-31', 'mid_autumn': '2025-10-06'}
+>>> wc = WorkCalendar()
+>>> wc.is_working_day(date(2025, 1, 26)), wc.is_working_day(date(2025, 10, 8))
+(True, False)
+>>> off = wc.days_off_after(date(2025, 9, 30))
+>>> str(off[0]), str(off[-1]), len(off)
+('2025-10-01', '2025-10-08', 8)
+>>> working_day_hours(), wc.add_working_hours(datetime(2025, 9, 30, 16, 0), 4.5)
+(7.5, datetime.datetime(2025, 10, 9, 11, 30))
 """
 
 from __future__ import annotations

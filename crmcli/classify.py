@@ -21,6 +21,28 @@ The rules, with the default settings (``[classes]``):
 A paid visit is an order with a total above zero that is not warranty or a
 free check. Age bands are from delivery (else purchase): in warranty (under 3
 years), 3-5 years, over 5 years, unknown.
+
+Worked examples on 2026-11-26 with the defaults (the docstring runs as a test):
+
+>>> from crmcli.settings import DEFAULTS
+>>> cfg, day = DEFAULTS["classes"], date(2026, 11, 26)
+>>> classify(Customer(1, [Order(date(2025, 6, 1), "repair", 50000, None)]), day, cfg)
+Verdict(value_class='D', reason='last visit 2025-06-01, 543 days ago')
+
+Three maintenances of ¥1,200 while the odometer went from 10,000 to 40,000 km:
+30,000 km / 7,500 = 4 due, 3 done, loyalty 0.75: below 0.8, so B however much
+was spent. A fourth (¥800, 41,000 km) makes 4 of 4.1 due, 0.97: A.
+
+>>> three = [Order(date(2025, 2, 10), "maintenance", 120000, 10000),
+...          Order(date(2025, 9, 10), "maintenance", 120000, 20000),
+...          Order(date(2026, 6, 10), "maintenance", 120000, 40000)]
+>>> print(classify(Customer(2, three), day, cfg).reason)
+3 paid visits, ¥3,600 in 24 months, loyalty 0.75 (3 maintenance here for 4.0 due (30,000 km driven)); not A: loyalty under 0.8
+>>> four = three + [Order(date(2026, 11, 20), "maintenance", 80000, 41000)]
+>>> classify(Customer(2, four), day, cfg).value_class
+'A'
+>>> classify(Customer(3, [], [date(2026, 8, 1)]), day, cfg)
+Verdict(value_class='B', reason='new customer: delivered 2026-08-01, 117 days ago, no visit yet')
 """
 
 from __future__ import annotations

@@ -7,10 +7,29 @@ occurrences it knows of; the planner keeps those whose window
 A worked example (the defaults): a vehicle delivered 2026-11-20 gets the
 new-car care SMS ``welcome_sms`` due 2026-11-23 (day 3), the
 ``delivery_questionnaire`` call due 2026-11-27 (day 7), ``first_maintenance``
-due 2027-04-19 (5,000 km at the default 40 km/day come on day 125, before
-six months) and ``warranty_check`` 30 days before each warranty point.
-A repair order settled 2026-11-23 gets ``post_repair`` due 2026-11-26, open
-until 2026-12-08 (day 15).
+due 2027-03-25 (5,000 km at the default 40 km/day come on day 125, before
+six months: 2027-05-20) and ``warranty_check`` 30 days before each warranty
+point (the first, six months, on 2027-05-20: due 2027-04-20). A repair order
+settled 2026-11-23 gets ``post_repair`` due 2026-11-26, open until 2026-12-08
+(day 15).
+
+>>> from crmcli.settings import DEFAULTS
+>>> care = DEFAULTS["care"]
+>>> car = VehicleFacts(id=1, customer_id=7, plate="粤B12345", delivery=date(2026, 11, 20),
+...                    usage="private", insurance_compulsory=None, insurance_commercial=None,
+...                    inspection_due=None, last_maintenance=None, last_visit=None,
+...                    first_km=None, last_km=None)
+>>> [(c.kind, str(c.due)) for c in delivery_contacts(car, care)]
+[('welcome_sms', '2026-11-23'), ('delivery_questionnaire', '2026-11-27')]
+>>> [str(c.due) for c in first_maintenance(car, care, default_kmpd=40)]
+['2027-03-25']
+>>> str(warranty_checks(car, care, default_kmpd=40)[0].due)
+'2027-04-20'
+>>> repair = OrderFacts(id=5, order_no="RO1", vehicle_id=1, customer_id=7,
+...                     day=date(2026, 11, 23), service_type="repair", advice=None,
+...                     vehicle_last_visit=date(2026, 11, 23))
+>>> [(str(c.due), str(c.expires)) for c in post_repair(repair, care)]
+[('2026-11-26', '2026-12-08')]
 """
 
 from __future__ import annotations

@@ -1,4 +1,19 @@
-"""Report figures as plain data; the SQL lives here. Never prints."""
+"""Report figures as plain data; the SQL lives here. Never prints.
+
+Every figure carries what it is made of, and periods are calendar months or
+Monday-Sunday ISO weeks (these examples run as a test):
+
+>>> ratio(3, 4), ratio(0, 0)
+({'value': 0.75, 'num': 3, 'den': 4}, {'value': None, 'num': 0, 'den': 0})
+>>> period_bounds(month="2028-02")
+(datetime.date(2028, 2, 1), datetime.date(2028, 2, 29), '2028-02')
+>>> period_bounds(week=date(2026, 11, 26))  # a Thursday: its Monday-Sunday week
+(datetime.date(2026, 11, 23), datetime.date(2026, 11, 29), '2026-W48')
+>>> previous_period(date(2026, 3, 1), date(2026, 3, 31), "2026-03")
+(datetime.date(2026, 2, 1), datetime.date(2026, 2, 28), '2026-02')
+>>> previous_period(date(2026, 1, 5), date(2026, 1, 11), "2026-W02")
+(datetime.date(2025, 12, 29), datetime.date(2026, 1, 4), '2026-W01')
+"""
 
 from __future__ import annotations
 
