@@ -40,6 +40,10 @@ SHIPPED = {
         "515e8a7d39a08230e8b5b7ed4ec1fd6b9697598ade91a7a591941e3d2a42ea74",
     "m012_report_index_as_m004_m006_now_make_it":
         "c9afb0aa743e04f97d45caa912a5869260a1883ba44544b3057abd5df8fb5049",
+    "m013_task_steps_and_call_results":
+        "fea0fa9ffb60c81d4c6828ae5d48f44c82413736056942432a173e63d8899c13",
+    "m014_sms_ledger_optouts":
+        "a11387b3e9d9ba26a1593468a7625924053fd8719df9e2b633451be62bfb6cb7",
 }
 
 HOW_TO_ADD = (

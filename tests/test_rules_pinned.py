@@ -122,28 +122,31 @@ def test_km_days_rounds_up_and_is_capped():
 
 
 def test_delivery_contacts_whole_candidates():
+    # The new-car care SMS on day 3 (open one day), the questionnaire call on day 7 (open 14).
     v = vehicle(delivery=D(2026, 11, 20))
-    assert rules.delivery_contacts(v, CARE) == [
-        Candidate("welcome_sms", "welcome_sms:v1:2026-11-20", 7, 1, None, D(2026, 11, 20),
-                  D(2026, 11, 21), "sms", 70, "new-car welcome: delivered 2026-11-20"),
-        Candidate("delivery_call", "delivery_call:v1:2026-11-20", 7, 1, None, D(2026, 11, 23),
-                  D(2026, 11, 30), "call", 75, "delivery day-3 call: delivered 2026-11-20"),
-        Candidate("delivery_questionnaire", "delivery_questionnaire:v1:2026-11-20", 7, 1, None,
-                  D(2026, 11, 27), D(2026, 12, 11), "call", 35,
-                  "delivery day-7 questionnaire: delivered 2026-11-20"),
-    ]
+    sms = Candidate("welcome_sms", "welcome_sms:v1:2026-11-20", 7, 1, None, D(2026, 11, 23),
+                    D(2026, 11, 24), "sms", 70, "new-car care SMS: delivered 2026-11-20")
+    questionnaire = Candidate("delivery_questionnaire", "delivery_questionnaire:v1:2026-11-20",
+                              7, 1, None, D(2026, 11, 27), D(2026, 12, 11), "call", 35,
+                              "delivery day-7 questionnaire: delivered 2026-11-20")
+    assert rules.delivery_contacts(v, CARE) == [sms, questionnaire]
     assert rules.delivery_contacts(vehicle(), CARE) == []
+    # The day-3 call is off by default; a dealer who turns it on gets it on day 3, open 7 days.
+    on = copy.deepcopy(CARE)
+    on["delivery_call"]["enabled"] = True
+    call = Candidate("delivery_call", "delivery_call:v1:2026-11-20", 7, 1, None, D(2026, 11, 23),
+                     D(2026, 11, 30), "call", 75, "delivery day-3 call: delivered 2026-11-20")
+    assert rules.delivery_contacts(v, on) == [sms, call, questionnaire]
     # One kind switched off leaves the others, including the ones after it.
-    got = rules.delivery_contacts(v, care(welcome_sms=True, delivery_call=True))
-    assert [c.kind for c in got] == ["delivery_questionnaire"]
+    assert rules.delivery_contacts(v, care(welcome_sms=True)) == [questionnaire]
 
 
 @pytest.mark.parametrize(("window", "kept"), [
-    ((D(2026, 11, 21), D(2026, 11, 21)), True),    # open until 11-21: its last day is in
-    ((D(2026, 11, 22), D(2026, 11, 30)), False),   # the window starts the day after it expired
-    ((D(2026, 11, 21), D(2026, 11, 30)), True),
-    ((D(2026, 11, 10), D(2026, 11, 20)), True),    # due on the window's last day
-    ((D(2026, 11, 10), D(2026, 11, 19)), False),   # due the day after the window
+    ((D(2026, 11, 24), D(2026, 11, 24)), True),    # open until 11-24: its last day is in
+    ((D(2026, 11, 25), D(2026, 11, 30)), False),   # the window starts the day after it expired
+    ((D(2026, 11, 24), D(2026, 11, 30)), True),
+    ((D(2026, 11, 10), D(2026, 11, 23)), True),    # due on the window's last day
+    ((D(2026, 11, 10), D(2026, 11, 22)), False),   # due the day after the window
 ])
 def test_window_keeps_a_contact_that_is_due_or_open_in_it(window, kept):
     got = rules.delivery_contacts(vehicle(delivery=D(2026, 11, 20)), care(
