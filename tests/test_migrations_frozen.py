@@ -44,6 +44,8 @@ SHIPPED = {
         "fea0fa9ffb60c81d4c6828ae5d48f44c82413736056942432a173e63d8899c13",
     "m014_sms_ledger_optouts":
         "a11387b3e9d9ba26a1593468a7625924053fd8719df9e2b633451be62bfb6cb7",
+    "m015_task_contact_day":
+        "fb9b3c6684892e2efc4eca932ed4906b5ff68351dde024299515c639fd5a1189",
 }
 
 HOW_TO_ADD = (
