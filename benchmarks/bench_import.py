@@ -124,11 +124,11 @@ def child_pandas(path: str, db: str, engine: str):
 
 def child_crmcli(path: str, db: str, force: bool = False):
     from crmcli import db as crmdb
-    from crmcli import importer
+    from crmcli import importing
 
     store = crmdb.connect(db)
     t0 = time.perf_counter()
-    result = importer.import_file(store, path, "orders", today=TODAY, force=force)
+    result = importing.import_file(store, path, "orders", today=TODAY, force=force)
     seconds = time.perf_counter() - t0
     counts = {k: v for k, v in result.summary().items() if k in COUNTS}
     counts["orders_in_db"] = store.conn.execute("SELECT COUNT(*) FROM repair_orders").fetchone()[0]

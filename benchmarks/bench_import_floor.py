@@ -78,14 +78,14 @@ def main() -> int:
     p.add_argument("--reps", type=int, default=3, help="repetitions (default: %(default)s)")
     args = p.parse_args()
     from crmcli import db as crmdb
-    from crmcli import importer
+    from crmcli import importing
 
     bench_import.OUT.mkdir(exist_ok=True)
     path = bench_import.build_file(100_000)
     with tempfile.TemporaryDirectory(dir=bench_import.OUT) as work:
         source = crmdb.connect(Path(work) / "imported.db")
         t0 = time.perf_counter()
-        importer.import_file(source, path, "orders", today=bench_import.TODAY)
+        importing.import_file(source, path, "orders", today=bench_import.TODAY)
         imported = time.perf_counter() - t0
         data = {}
         for table in TABLES:

@@ -241,7 +241,7 @@ def _validate(key: str, raw) -> dict:
             raise UsageError(f"birthday {raw!r}: {exc}") from None
         return {"birthday": d.isoformat() if d else None, "birthday_source": "edit"}
     if key == "lunar_birthday":
-        from .importer import parse_lunar_birthday
+        from .importing.parse import parse_lunar_birthday
 
         try:
             return {"lunar_birthday": parse_lunar_birthday(raw)}

@@ -35,10 +35,10 @@ def sample_db(tmp_path):
     """The test database (the one CRMCLI_DB names) with the shipped sample imported."""
     from datetime import date
 
-    from crmcli import importer
+    from crmcli import importing
 
     database = dbmod.connect(tmp_path / "test.db")
-    importer.import_file(database, SAMPLE / "delivery_list.xlsx", "vehicles", today=date(2026, 11, 26))
-    importer.import_file(database, SAMPLE / "dms_orders.xlsx", "orders", today=date(2026, 11, 26))
+    importing.import_file(database, SAMPLE / "delivery_list.xlsx", "vehicles", today=date(2026, 11, 26))
+    importing.import_file(database, SAMPLE / "dms_orders.xlsx", "orders", today=date(2026, 11, 26))
     yield database
     database.conn.close()

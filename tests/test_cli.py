@@ -157,7 +157,7 @@ def test_every_command_has_help(path):
 
 def test_help_and_cli_import_do_not_load_workbook_libraries():
     code = ("import sys, crmcli.cli; bad = [m for m in ('openpyxl', 'python_calamine', 'pandas',"
-            " 'crmcli.importer') if m in sys.modules]; print(bad)")
+            " 'crmcli.importing') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -168,7 +168,7 @@ def test_today_loads_no_import_machinery(sample_db, tmp_path):
     code = ("import sys; from crmcli.cli import app; sys.argv = ['crmcli', '--db', sys.argv[1],"
             " 'today', '--date', '2026-11-26']\n"
             "try:\n    app()\nexcept SystemExit:\n    pass\n"
-            "print([m for m in ('crmcli.normalize', 'crmcli.importer', 'openpyxl', 'pydantic',"
+            "print([m for m in ('crmcli.normalize', 'crmcli.importing', 'openpyxl', 'pydantic',"
             " 'importlib.metadata') if m in sys.modules], file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True,
                          check=True)

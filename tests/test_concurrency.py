@@ -40,10 +40,11 @@ print("planner done")
 IMPORTER = """
 import sys
 from datetime import date
-from crmcli import db, importer
+from crmcli import db
+from crmcli import importing
 database = db.connect()
 for _ in range(3):
-    importer.import_file(database, sys.argv[1], "orders", today=date(2026, 11, 26), force=True)
+    importing.import_file(database, sys.argv[1], "orders", today=date(2026, 11, 26), force=True)
 print("importer done")
 """
 

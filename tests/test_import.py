@@ -7,7 +7,7 @@ from datetime import date, datetime
 import messy
 import pytest
 
-from crmcli import importer
+from crmcli import importing
 from crmcli.errors import FileRefused
 
 TODAY = date(2026, 11, 26)
@@ -54,7 +54,7 @@ def orders_file(tmp_path, rows, name="orders.xlsx", header=HEADER, title=TITLE):
 
 
 def run(db, path, kind="orders", **kw):
-    return importer.import_file(db, path, kind, today=TODAY, **kw)
+    return importing.import_file(db, path, kind, today=TODAY, **kw)
 
 
 # --------------------------------------------------------------------------- normalising
@@ -198,7 +198,7 @@ def test_reexport_with_new_amount_updates_and_is_audited(db, tmp_path):
 def test_forced_reexport_with_changes_records_exactly_them(db, tmp_path, monkeypatch, batch):
     # Stored orders are loaded a merge batch at a time and compared row by row first;
     # small batches make the three orders cross batch boundaries.
-    monkeypatch.setattr(importer, "MERGE_BATCH", batch)
+    monkeypatch.setattr(importing.merge, "MERGE_BATCH", batch)
     run(db, orders_file(tmp_path, good_rows()))
     rows = good_rows()
     first = list(rows[0])
@@ -365,7 +365,7 @@ def test_dry_run_writes_nothing_but_reports_mapping_and_verdicts(db, tmp_path):
 def test_rejects_sheet_is_the_original_row_plus_reason(db, tmp_path):
     rows = good_rows() + [["", "粤B1", "", "x", "", "", "2026-10-01", "", "", "", "", "", ""]]
     r = run(db, orders_file(tmp_path, rows))
-    sheet = importer.rejects_sheet(r)
+    sheet = importing.rejects_sheet(r)
     assert sheet[0][3:] == HEADER
     # Every problem of the row is listed, the rejection first, each with its column.
     assert sheet[1][2].startswith("工单号: no order number; 车牌号码:")
@@ -483,20 +483,20 @@ def test_a_bulk_load_into_empty_tables_ends_with_the_same_tables_and_indexes(tmp
     files = [("vehicles", SAMPLE / "delivery_list.xlsx"), ("orders", SAMPLE / "dms_orders.xlsx"),
              ("orders", SAMPLE / "dms_orders_gbk.csv")]
     dropped: list[str] = []
-    real = importer.Merger.bulk_load
+    real = importing.Merger.bulk_load
 
     def spy(self, table, rows):
         before = len(self.dropped_indexes)
         real(self, table, rows)
         dropped.extend(self.dropped_indexes[before:])
 
-    monkeypatch.setattr(importer.Merger, "bulk_load", spy)
+    monkeypatch.setattr(importing.Merger, "bulk_load", spy)
     ends = []
     for bulk_rows in (1, 10**9):
-        monkeypatch.setattr(importer, "BULK_ROWS", bulk_rows)
+        monkeypatch.setattr(importing.merge, "BULK_ROWS", bulk_rows)
         database = dbmod.connect(tmp_path / f"{bulk_rows}.db")
         for kind, path in files:
-            importer.import_file(database, path, kind, today=TODAY)
+            importing.import_file(database, path, kind, today=TODAY)
         assert database.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         tables = {}
         for t in ("customers", "vehicles", "vehicle_owners", "repair_orders", "vehicle_facts",
@@ -524,9 +524,9 @@ def test_a_row_flagged_while_merging_comes_back_whole_in_the_rejects_sheet(db, t
     path = orders_file(tmp_path, rows)
     r = run(db, path)
     assert [(p.field, p.severity) for p in r.problems] == [("plate", "flagged")]
-    sheet = importer.rejects_sheet(r)
+    sheet = importing.rejects_sheet(r)
     assert sheet[1][:2] == [r.problems[0].row_no, "已导入待核 flagged"]
     assert sheet[1][3:6] == ["R3", "粤B11111", v2]
     # the file changed since: the row is still listed, without cells read from another file
     orders_file(tmp_path, rows[:2])
-    assert importer.rejects_sheet(r)[1][3:] == []
+    assert importing.rejects_sheet(r)[1][3:] == []

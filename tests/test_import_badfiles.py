@@ -8,7 +8,7 @@ import messy
 import pytest
 from typer.testing import CliRunner
 
-from crmcli import importer
+from crmcli import importing
 from crmcli.cli import app
 from crmcli.errors import FileRefused
 
@@ -25,7 +25,7 @@ def dump(database):
 def stocked(db, tmp_path):
     """A database that already holds a good import, so 'unchanged' means something."""
     path = messy.write_xlsx(tmp_path / "good.xlsx", messy.DEFAULT_ROWS)
-    r = importer.import_file(db, path, "orders", today=TODAY)
+    r = importing.import_file(db, path, "orders", today=TODAY)
     assert r.inserted == len(messy.DEFAULT_ROWS) - 1  # the first row is the header
     return db
 
@@ -56,7 +56,7 @@ def test_bad_file_is_refused_and_database_untouched(stocked, tmp_path, case):
     path = make(tmp_path)
     before = dump(stocked)
     with pytest.raises(FileRefused) as info:
-        importer.import_file(stocked, path, "orders", today=TODAY)
+        importing.import_file(stocked, path, "orders", today=TODAY)
     message = info.value.message
     assert words in message and "\n" not in message
     assert dump(stocked) == before
@@ -80,7 +80,7 @@ def test_cli_refuses_with_one_line_exit_2_and_logs_the_refusal(stocked, tmp_path
 def test_csv_renamed_xlsx_is_read_by_its_content(db, tmp_path):
     path = messy.write_csv_named_xlsx(tmp_path / "really.xlsx",
                                       messy.DEFAULT_ROWS)
-    r = importer.import_file(db, path, "orders", today=TODAY)
+    r = importing.import_file(db, path, "orders", today=TODAY)
     assert r.format == "csv" and r.inserted == len(messy.DEFAULT_ROWS) - 1
 
 
@@ -89,7 +89,7 @@ def test_sheet_of_200000_blank_rows_imports_the_real_row(db, tmp_path):
     row = messy.DEFAULT_ROWS[1]
     path = messy.write_blank_rows_xlsx(tmp_path / "blank.xlsx", messy.DEFAULT_HEADER,
                                        n_blank=200_000, row=row, empty_strings=True)
-    r = importer.import_file(db, path, "orders", today=TODAY)
+    r = importing.import_file(db, path, "orders", today=TODAY)
     assert (r.inserted, r.rejected, r.rows_read) == (1, 0, 1)
 
 
@@ -97,7 +97,7 @@ def test_huge_cell_is_cut_and_flagged_not_stored_whole(db, tmp_path):
     header = ["工单号", "结算日期", "维修项目"]
     path = messy.write_huge_cell_xlsx(tmp_path / "huge.xlsx", header, ["RO1", "2026-10-01", "x"],
                                       col=2, size=2_000_000)
-    r = importer.import_file(db, path, "orders", today=TODAY)
+    r = importing.import_file(db, path, "orders", today=TODAY)
     assert r.inserted == 1 and r.flagged == 1
     assert "longer than" in r.problems[0].reason
     stored = db.conn.execute("SELECT length(items) FROM repair_orders").fetchone()[0]
@@ -112,9 +112,9 @@ def test_failure_mid_merge_rolls_back_the_whole_file(stocked, tmp_path, monkeypa
     def explode(self):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importer.Merger, "flush", explode)
+    monkeypatch.setattr(importing.Merger, "flush", explode)
     with pytest.raises(RuntimeError):
-        importer.import_file(stocked, path, "orders", today=TODAY)
+        importing.import_file(stocked, path, "orders", today=TODAY)
     assert dump(stocked) == before
     assert stocked.conn.execute("SELECT count(*) FROM imports WHERE status='running'"
                                 ).fetchone()[0] == 0
@@ -126,7 +126,7 @@ def test_csv_with_a_title_line_and_any_common_separator(db, tmp_path, sep):
              sep.join(["R1", "2026-10-01", "13812345678"]), sep.join(["R2", "2026-10-02", ""])]
     path = tmp_path / "t.csv"
     path.write_text("\r\n".join(lines) + "\r\n", encoding="gbk")
-    r = importer.import_file(db, path, "orders", today=TODAY)
+    r = importing.import_file(db, path, "orders", today=TODAY)
     assert (r.inserted, r.rejected, r.header_row) == (2, 0, 2)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import messy
 import pytest
 
-from crmcli import importer
+from crmcli import importing
 from crmcli.excel import open_sheets
 from crmcli.fields import alias_table
 
@@ -23,7 +23,7 @@ SAMPLE = ROOT / "sample_data"
 
 def _every_row_slow(monkeypatch):
     """Send every row through the row-by-row parse (the reference)."""
-    monkeypatch.setattr(importer, "_fast_rules",
+    monkeypatch.setattr(importing.parse, "_fast_rules",
                         lambda kind, values, slot, nrows, slow: slow.update(range(nrows)))
 
 
@@ -31,17 +31,17 @@ def _parse(path: Path, kind: str, aliases=None):
     table = alias_table(kind, aliases)
     key_fields = ("order_no",) if kind == "orders" else ("vin", "plate")
     for sheet in open_sheets(path)[1]:
-        found = importer.find_header(sheet.rows, table, key_fields)
+        found = importing.header.find_header(sheet.rows, table, key_fields)
         if found:
             break
     _row, header, mapping, pending = found
-    alternates = importer.alternate_columns(header, mapping, table)
+    alternates = importing.header.alternate_columns(header, mapping, table)
 
     def rows():
         yield from pending
         yield from sheet.rows
 
-    parsed, skipped, blank, fields = importer.parse_rows(kind, rows(), mapping, header, TODAY,
+    parsed, skipped, blank, fields = importing.parse.parse_rows(kind, rows(), mapping, header, TODAY,
                                                          alternates=alternates)
     flat = [(p.row_no, p.cells, dict(zip(fields, p.record)), list(p.problems), p.rejected)
             for p in parsed]
@@ -85,7 +85,7 @@ MESSY_ROWS = [
 @pytest.mark.parametrize("chunk", [1, 2, 3, 2048])
 def test_chunked_parse_equals_row_by_row_on_messy_rows(tmp_path, monkeypatch, chunk):
     path = messy.write_xlsx(tmp_path / "m.xlsx", [HEADER] + MESSY_ROWS)
-    monkeypatch.setattr(importer, "CHUNK_ROWS", chunk)
+    monkeypatch.setattr(importing.parse, "CHUNK_ROWS", chunk)
     fast = _parse(path, "orders")
     _every_row_slow(monkeypatch)
     assert fast == _parse(path, "orders")
@@ -103,7 +103,7 @@ def test_chunked_parse_equals_row_by_row_on_messy_rows(tmp_path, monkeypatch, ch
                                         ("delivery_list.xlsx", "vehicles")])
 @pytest.mark.parametrize("chunk", [7, 2048])
 def test_chunked_parse_equals_row_by_row_on_the_samples(monkeypatch, name, kind, chunk):
-    monkeypatch.setattr(importer, "CHUNK_ROWS", chunk)
+    monkeypatch.setattr(importing.parse, "CHUNK_ROWS", chunk)
     fast = _parse(SAMPLE / name, kind)
     _every_row_slow(monkeypatch)
     assert fast == _parse(SAMPLE / name, kind)
@@ -111,7 +111,7 @@ def test_chunked_parse_equals_row_by_row_on_the_samples(monkeypatch, name, kind,
 
 def test_chunked_parse_equals_row_by_row_on_a_generated_export(tmp_path, monkeypatch):
     path = _big_orders(tmp_path, 3000)  # text dates, phones as numbers, mileage as text
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(importing.parse, "CHUNK_ROWS", 1000)
     fast = _parse(path, "orders")
     _every_row_slow(monkeypatch)
     assert fast == _parse(path, "orders")
@@ -123,8 +123,8 @@ def test_chunked_import_stores_what_the_row_by_row_import_stores(tmp_path, monke
 
     def run(name):
         db = dbmod.connect(tmp_path / f"{name}.db")
-        results = [importer.import_file(db, SAMPLE / "delivery_list.xlsx", "vehicles", today=TODAY),
-                   importer.import_file(db, SAMPLE / "dms_orders_gbk.csv", "orders", today=TODAY)]
+        results = [importing.import_file(db, SAMPLE / "delivery_list.xlsx", "vehicles", today=TODAY),
+                   importing.import_file(db, SAMPLE / "dms_orders_gbk.csv", "orders", today=TODAY)]
         tables = {t: db.conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
                   for t in ("customers", "vehicles", "vehicle_owners", "repair_orders",
                             "row_problems", "changes")}
@@ -134,7 +134,7 @@ def test_chunked_import_stores_what_the_row_by_row_import_stores(tmp_path, monke
         db.conn.close()
         return tables, summaries, verdicts
 
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(importing.parse, "CHUNK_ROWS", 5)
     chunked = run("chunked")
     _every_row_slow(monkeypatch)
     reference = run("reference")
@@ -158,9 +158,9 @@ def test_totals_rows_and_repeated_headers_are_told_from_data_rows(tmp_path):
     parsed, skipped, blank = _parse(path, "orders")
     expected, data, blanks = [], [], 0
     for row_no, cells in enumerate(rows, start=2):
-        if importer._is_blank(cells):
+        if importing.parse._is_blank(cells):
             blanks += 1
-        elif importer._is_totals(cells):
+        elif importing.parse._is_totals(cells):
             expected.append((row_no, "totals row"))
         elif header_key(cells[0]) == header_key(header[0]):
             expected.append((row_no, "header repeated inside the data"))

@@ -18,7 +18,7 @@ import pytest
 import store
 
 from crmcli import db as dbmod
-from crmcli import importer
+from crmcli import importing
 from crmcli.normalize import vin_check_digit
 
 TODAY = date(2026, 11, 26)
@@ -90,8 +90,8 @@ def test_the_short_cut_gives_what_merging_every_row_gives(tmp_path, monkeypatch,
         database = dbmod.connect(tmp_path / f"{short_cut}.db")
         with monkeypatch.context() as m:
             if not short_cut:
-                m.setattr(importer.Merger, "merge_order_row", without_short_cut)
-            summaries = [importer.import_file(database, f, "orders", today=TODAY).summary()
+                m.setattr(importing.Merger, "merge_order_row", without_short_cut)
+            summaries = [importing.import_file(database, f, "orders", today=TODAY).summary()
                          for f in files]
         results[short_cut] = (store.import_tables(database), [
             {k: s[k] for k in ("inserted", "updated", "unchanged", "flagged", "rejected")}
@@ -111,14 +111,14 @@ def test_the_short_cut_is_taken_for_repeated_rows(tmp_path, monkeypatch):
     rows = random_rows(random.Random(1), 200)
     path = messy.write_xlsx(tmp_path / "a.xlsx", [HEADER] + rows)
     slow = []
-    real = importer.Merger.merge_order
+    real = importing.Merger.merge_order
 
     def spy(self, rec):
         slow.append(rec["order_no"])
         return real(self, rec)
 
-    monkeypatch.setattr(importer.Merger, "merge_order", spy)
-    result = importer.import_file(dbmod.connect(tmp_path / "x.db"), path, "orders", today=TODAY)
+    monkeypatch.setattr(importing.Merger, "merge_order", spy)
+    result = importing.import_file(dbmod.connect(tmp_path / "x.db"), path, "orders", today=TODAY)
     assert result.inserted == 200
     # 10 cars, 8 people: most rows repeat a pair already merged with the same details
     assert 0 < len(slow) < 120
@@ -145,12 +145,12 @@ class Reads(dict):
 def test_merge_order_reads_only_the_fields_the_short_cut_compares(tmp_path, monkeypatch):
     rows = random_rows(random.Random(2), 150)
     path = messy.write_xlsx(tmp_path / "a.xlsx", [HEADER] + rows)
-    real = importer.Merger.merge_order
-    monkeypatch.setattr(importer.Merger, "merge_order_row", without_short_cut)
-    monkeypatch.setattr(importer.Merger, "merge_order", lambda self, rec: real(self, Reads(rec)))
+    real = importing.Merger.merge_order
+    monkeypatch.setattr(importing.Merger, "merge_order_row", without_short_cut)
+    monkeypatch.setattr(importing.Merger, "merge_order", lambda self, rec: real(self, Reads(rec)))
     Reads.seen = set()
-    importer.import_file(dbmod.connect(tmp_path / "x.db"), path, "orders", today=TODAY)
-    allowed = {*importer.Merger.ENTITY_FIELDS, *importer.Merger.ORDER_FIELDS, "order_no"}
+    importing.import_file(dbmod.connect(tmp_path / "x.db"), path, "orders", today=TODAY)
+    allowed = {*importing.Merger.ENTITY_FIELDS, *importing.Merger.ORDER_FIELDS, "order_no"}
     assert Reads.seen - allowed == set()
     assert {"vin", "mobile", "customer_name", "plate", "model", "mileage"} <= Reads.seen
 
@@ -167,10 +167,10 @@ def test_writing_batch_by_batch_gives_what_writing_at_the_end_gives(tmp_path, mo
              messy.write_xlsx(tmp_path / "b.xlsx", [HEADER] + second)]
     ends = []
     for batch in (7, 10**6):
-        monkeypatch.setattr(importer, "MERGE_BATCH", batch)
+        monkeypatch.setattr(importing.merge, "MERGE_BATCH", batch)
         database = dbmod.connect(tmp_path / f"{batch}.db")
         for f in files:
-            importer.import_file(database, f, "orders", today=TODAY)
+            importing.import_file(database, f, "orders", today=TODAY)
         end = store.import_tables(database)
         # the customers and cars to plan again, logged in another order and form (by
         # triggers when a row written already changes): who is in them is what counts

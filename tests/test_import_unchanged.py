@@ -15,7 +15,7 @@ import pytest
 import store
 
 from crmcli import db as dbmod
-from crmcli import importer
+from crmcli import importing
 from crmcli.normalize import vin_check_digit
 
 TODAY = date(2026, 11, 26)
@@ -48,7 +48,7 @@ def write(tmp_path, rows, name, header=HEADER):
 
 
 def run(database, path, **kw):
-    return importer.import_file(database, path, "orders", today=TODAY, **kw)
+    return importing.import_file(database, path, "orders", today=TODAY, **kw)
 
 
 def state(database) -> dict:
@@ -63,13 +63,13 @@ def state(database) -> dict:
 def parsed_rows(monkeypatch):
     """How many rows were parsed (held-back rows are not)."""
     seen = []
-    real = importer._parse_chunk
+    real = importing.parse._parse_chunk
 
     def spy(kind, chunk, *args):
         seen.extend(row_no for row_no, _cells in chunk)
         return real(kind, chunk, *args)
 
-    monkeypatch.setattr(importer, "_parse_chunk", spy)
+    monkeypatch.setattr(importing.parse, "_parse_chunk", spy)
     return seen
 
 
@@ -143,7 +143,7 @@ def test_another_column_mapping_processes_every_row_again(db, tmp_path, parsed_r
 def test_a_new_parser_version_processes_every_row_again(db, tmp_path, parsed_rows, monkeypatch):
     path = write(tmp_path, orders(), "d.xlsx")
     run(db, path)
-    monkeypatch.setattr(importer, "ROW_PRINT_VERSION", importer.ROW_PRINT_VERSION + 1)
+    monkeypatch.setattr(importing.sieve, "ROW_PRINT_VERSION", importing.sieve.ROW_PRINT_VERSION + 1)
     parsed_rows.clear()
     r = run(db, path, force=True)
     assert len(parsed_rows) == 48 and r.unchanged == 48
@@ -156,7 +156,7 @@ def test_changed_parsing_code_processes_every_row_again(db, tmp_path, parsed_row
     path = write(tmp_path, orders(), "d.xlsx")
     run(db, path)
     # What a fix to normalize.py (or the importer) without a version bump amounts to.
-    monkeypatch.setattr(importer, "_parser_mark", lambda: "another parser")
+    monkeypatch.setattr(importing.sieve, "_parser_mark", lambda: "another parser")
     parsed_rows.clear()
     r = run(db, path, force=True)
     assert len(parsed_rows) == 48 and r.unchanged == 48
@@ -196,7 +196,7 @@ def test_an_unchanged_row_does_not_undo_what_a_later_file_changed(db, tmp_path):
     run(db, path)
     deliveries = messy.write_xlsx(tmp_path / "v.xlsx", [["车架号", "车牌号", "客户姓名", "手机号码"],
                                                        [vin(1), "粤B88888", "客户1", "13800000001"]])
-    importer.import_file(db, deliveries, "vehicles", today=TODAY)
+    importing.import_file(db, deliveries, "vehicles", today=TODAY)
     r = run(db, path, force=True)
     assert r.unchanged == 4
     assert db.conn.execute("SELECT plate FROM vehicles WHERE vin=?", (vin(1),)).fetchone() == (
@@ -211,7 +211,7 @@ def test_prints_read_before_another_import_committed_are_checked_again(db, tmp_p
     rows = orders(3, 2)
     path = write(tmp_path, rows, "d.xlsx")
     run(db, path)
-    real = importer.write_transaction
+    real = importing.run.write_transaction
 
     @contextmanager
     def after_another_import(database):
@@ -223,7 +223,7 @@ def test_prints_read_before_another_import_committed_are_checked_again(db, tmp_p
         with real(database) as d:
             yield d
 
-    monkeypatch.setattr(importer, "write_transaction", after_another_import)
+    monkeypatch.setattr(importing.run, "write_transaction", after_another_import)
     parsed_rows.clear()
     r = run(db, path, force=True)
     assert r.unchanged == 6

@@ -209,10 +209,10 @@ def test_a_changed_day_is_planned_again_for_the_changed_customers_only(sample_db
 def test_nothing_changed_means_nothing_to_plan(sample_db):
     from conftest import SAMPLE
 
-    from crmcli import importer
+    from crmcli import importing
 
     planner.plan(sample_db, DAY, S)
-    importer.import_file(sample_db, SAMPLE / "dms_orders.xlsx", "orders", today=DAY, force=True)
+    importing.import_file(sample_db, SAMPLE / "dms_orders.xlsx", "orders", today=DAY, force=True)
     result = planner.plan(sample_db, DAY, S)
     assert result.skipped
     n = sample_db.conn.execute("SELECT count(*) FROM plan_dirt").fetchone()[0]
@@ -238,7 +238,8 @@ def test_the_whole_file_is_planned_when_another_day_or_other_settings_came_betwe
 def test_an_import_of_more_changes_than_the_limit_plans_everyone_once(db, tmp_path, monkeypatch):
     import messy
 
-    from crmcli import facts, importer
+    from crmcli import facts
+    from crmcli import importing
 
     c = store.customer(db)
     store.vehicle(db, c, delivery_date="2026-11-23")
@@ -247,7 +248,7 @@ def test_an_import_of_more_changes_than_the_limit_plans_everyone_once(db, tmp_pa
     header = ["工单号", "车牌号码", "客户名称", "联系电话", "结算日期", "维修类别"]
     rows = [[f"R{i}", f"粤B1234{i}", f"客户{i}", f"1391234567{i}", "2026-11-23", "维修"]
             for i in range(3)]
-    importer.import_file(db, messy.write_xlsx(tmp_path / "a.xlsx", [header] + rows), "orders",
+    importing.import_file(db, messy.write_xlsx(tmp_path / "a.xlsx", [header] + rows), "orders",
                          today=DAY)
     # One marker instead of a line per customer, and the next plan is a whole one.
     assert db.conn.execute("SELECT count(*) FROM plan_dirt WHERE customer_id IS NOT NULL"
@@ -258,7 +259,7 @@ def test_an_import_of_more_changes_than_the_limit_plans_everyone_once(db, tmp_pa
                            " (SELECT customer_id FROM repair_orders WHERE order_no LIKE 'R%')"
                            ).fetchone()[0] > 0
     # Below the limit again, changes are logged one by one.
-    importer.import_file(db, messy.write_xlsx(tmp_path / "b.xlsx", [header, [
+    importing.import_file(db, messy.write_xlsx(tmp_path / "b.xlsx", [header, [
         "R9", "粤B12349", "客户9", "13912345679", "2026-11-25", "维修"]]), "orders", today=DAY)
     new = db.conn.execute("SELECT customer_id FROM repair_orders WHERE order_no = 'R9'").fetchone()
     assert planner.changed_customers(db, DAY, S) == {new[0]}
@@ -342,7 +343,7 @@ def test_the_vehicle_gates_never_lose_a_contact(db):
 def test_imports_keep_the_facts_and_log_their_customers(sample_db, tmp_path):
     import messy
 
-    from crmcli import importer
+    from crmcli import importing
 
     assert facts_in_table(sample_db) == facts_in_python(sample_db)
     planner.plan(sample_db, DAY, S)
@@ -358,7 +359,7 @@ def test_imports_keep_the_facts_and_log_their_customers(sample_db, tmp_path):
             {"工单号": "NEW0002", "车牌号码": plate, "客户名称": name, "联系电话": mobile,
              "结算日期": "2026-11-25", "维修类别": "保养", "行驶里程": "99000"}]
     path = messy.write_xlsx(tmp_path / "new.xlsx", [list(rows[0])] + [list(r.values()) for r in rows])
-    importer.import_file(sample_db, path, "orders", today=DAY)
+    importing.import_file(sample_db, path, "orders", today=DAY)
     assert facts_in_table(sample_db) == facts_in_python(sample_db)
     newcomer = sample_db.conn.execute(
         "SELECT customer_id FROM repair_orders WHERE order_no = 'NEW0001'").fetchone()[0]
@@ -370,17 +371,17 @@ def test_imports_keep_the_facts_and_log_their_customers(sample_db, tmp_path):
 def test_an_order_moved_to_a_car_new_in_the_file_counts_in_its_facts(db, tmp_path):
     import messy
 
-    from crmcli import importer
+    from crmcli import importing
 
     header = ["工单号", "车架号", "客户名称", "联系电话", "结算日期", "维修类别", "行驶里程"]
     first = [["A1", "LSVAU2180N2183294", "张伟", "13912345678", "2026-10-01", "保养", "5000"]]
-    importer.import_file(db, messy.write_xlsx(tmp_path / "a.xlsx", [header] + first), "orders",
+    importing.import_file(db, messy.write_xlsx(tmp_path / "a.xlsx", [header] + first), "orders",
                          today=DAY)
     # The re-export puts A1 on another car (a corrected VIN), new to the store, and adds
     # a later order of that car.
     again = [["A1", "LFV2A21K6K3019357", "张伟", "13912345678", "2026-10-01", "保养", "5000"],
              ["A2", "LFV2A21K6K3019357", "张伟", "13912345678", "2026-11-01", "维修", "6000"]]
-    importer.import_file(db, messy.write_xlsx(tmp_path / "b.xlsx", [header] + again), "orders",
+    importing.import_file(db, messy.write_xlsx(tmp_path / "b.xlsx", [header] + again), "orders",
                          today=DAY)
     moved = db.conn.execute("SELECT vehicle_id FROM repair_orders WHERE order_no = 'A1'"
                             ).fetchone()[0]

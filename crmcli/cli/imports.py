@@ -32,7 +32,7 @@ import_app = typer.Typer(help="Import DMS exports (Excel .xlsx/.xls or CSV) into
 
 def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool, force: bool,
                 rejects: Optional[Path], as_json: bool, day: Optional[str]) -> None:
-    from .. import importer
+    from .. import importing as importer
     from ..errors import FileRefused
 
     state: State = ctx.obj

@@ -1,0 +1,722 @@
+"""Records -> customers, vehicles and orders: found or made, updated with an audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+
+from ..facts import FactsFromOrders, note_inserted
+from .result import ImportResult, ParsedRow, Problem, note_problems
+
+if TYPE_CHECKING:
+    from .sieve import RowSieve
+
+CHUNK = 500  # SQLite's variable limit is far higher; 500 keeps each IN query quick
+MERGE_BATCH = 5000  # rows merged after each load of their stored orders
+# An empty table that an import fills with at least this many rows gets its secondary
+# indexes built once, after the rows are in (see Merger.bulk_load).
+BULK_ROWS = 5000
+
+
+_TITLES = ("先生", "女士", "小姐", "太太")
+
+
+def same_person(a: str, b: str) -> bool:
+    """Names that, on one phone number, are one person: '张伟' ~ '张伟先生' ~ '张先生'.
+
+    Titles are set aside; a surname with a title matches any name with that
+    surname (the DMS writes '张先生' when the name was not asked).
+    """
+    if a == b:
+        return True
+
+    def core(n: str) -> tuple[str, bool]:
+        for t in _TITLES:
+            if n.endswith(t) and len(n) > len(t):
+                return n[: -len(t)], True
+        return n, False
+
+    (ca, ta), (cb, tb) = core(a), core(b)
+    if ca == cb:
+        return True
+    if ta and len(ca) <= 2 and cb.startswith(ca):
+        return True
+    return tb and len(cb) <= 2 and ca.startswith(cb)
+
+
+def _iso(v):
+    return v.isoformat() if isinstance(v, date) else v
+
+
+def _chunks(items: list, n: int = CHUNK) -> Iterator[list]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+class Merger:
+    """Resolve parsed rows against the store and write them. Runs inside one transaction."""
+
+    ORDER_COLS = ("vehicle_id", "customer_id", "date_in", "date_settled", "order_date", "mileage",
+                  "service_type", "service_type_raw", "items", "labour_fen", "parts_fen",
+                  "total_fen", "advisor", "advice")
+    CUSTOMER_COLS = ("name", "gender", "gender_source", "mobile", "phone_kind", "other_phones",
+                     "id_number", "birthday", "birthday_source", "lunar_birthday", "occupation",
+                     "address", "employer")
+    VEHICLE_COLS = ("vin", "plate", "customer_id", "model", "engine_no", "gearbox_no", "colour",
+                    "purchase_date", "delivery_date", "usage", "usage_source",
+                    "first_maintenance_date", "first_maintenance_km", "warranty_end",
+                    "insurance_compulsory_expiry", "insurance_commercial_expiry", "inspection_due")
+
+    def __init__(self, db: sqlite_utils.Database, import_id: int, now: str, user: str):
+        self.db = db
+        self.conn = db.conn
+        self.import_id = import_id
+        self.now = now
+        self.user = user
+        self.customers: dict[str, dict] = {}  # merge_key -> row
+        self.cust_by_id: dict[int, dict] = {}
+        self.by_mobile: dict[str, list[dict]] = {}
+        self.row_flags: list[tuple[str, str, str]] = []  # (field, value, reason) of this row
+        self.vehicles_by_vin: dict[str, dict] = {}
+        self.vehicles_by_plate: dict[str, dict] = {}
+        self.veh_by_id: dict[int, dict] = {}
+        # Stored orders of the rows about to be merged, as (id, order_no, *ORDER_COLS),
+        # loaded a batch at a time by load_orders and dropped once merged.
+        self.orders: dict[str, tuple] = {}
+        self.new_customers: list[dict] = []
+        self.new_vehicles: list[dict] = []
+        # Written a merge batch at a time (write_orders): the new customers and vehicles,
+        # then the orders, which are final once merged. A customer or vehicle that a later
+        # row changes is written again by flush.
+        self.new_orders: list[tuple] = []  # (id, order_no, created_at, updated_at, *ORDER_COLS)
+        self.order_pairs: set[tuple] = set()  # (vehicle id, customer id) of orders written
+        self.new_vehicle_ids: set[int] = set()
+        self.order_facts = FactsFromOrders()  # of the orders written, by vehicle
+        self.dropped_indexes: list[str] = []  # CREATE INDEX statements to run again
+        self.written = {"customers": 0, "vehicles": 0}  # how many of new_* write_new wrote
+        self.dirty_customers: dict[int, dict] = {}
+        self.dirty_vehicles: dict[int, dict] = {}
+        self.dirty_orders: dict[int, dict] = {}
+        self.owner_changes: list[tuple] = []
+        self.changes: list[tuple] = []
+        self.order_id: int | None = None  # the id of the order merge_order merged last
+        self.vehicle: dict | None = None  # and its vehicle and customer
+        self.customer: dict | None = None
+        self.next_id = {
+            t: (self.conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0] + 1)
+            for t in ("customers", "vehicles", "repair_orders")
+        }
+        self.no_orders = self.next_id["repair_orders"] == 1
+
+    # ---- loading only what this file can touch
+    def _load(self, table: str, column: str, keys: Iterable[str], cols: str = "*",
+              known: dict | None = None) -> list[dict]:
+        """Rows whose column is one of keys, as dicts; with ``known`` (id -> row, and
+        the first column is the id), the rows already known are left out."""
+        keys = list({k for k in keys if k})
+        rows: list[dict] = []
+        cur = self.conn.cursor()
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            cur.execute(f"SELECT {cols} FROM {table} WHERE {column} IN ({marks})", chunk)
+            names = [d[0] for d in cur.description]
+            if known is None:
+                rows.extend(dict(zip(names, r)) for r in cur.fetchall())
+            else:
+                rows.extend(dict(zip(names, r)) for r in cur.fetchall() if r[0] not in known)
+        return rows
+
+    def preload(self, records: list[tuple], fields: tuple[str, ...], kind: str) -> None:
+        """Load what the records (tuples of ``fields``) can touch."""
+        get = {f: field_getter(fields, f) for f in ("vin", "plate", "mobile", "customer_name",
+                                                     "order_no")}
+        vins = list(map(get["vin"], records))
+        plates = list(map(get["plate"], records))
+        # Each query's rows are indexed before the next runs, so a row the next finds
+        # again is skipped before it is made a dict (_index_* would ignore it anyway).
+        for v in self._load("vehicles", "vin", vins):
+            self._index_vehicle(v)
+        for v in self._load("vehicles", "plate", plates, known=self.veh_by_id):
+            self._index_vehicle(v)
+        mobiles = list(map(get["mobile"], records))
+        # customer_key of each record (a vehicle found on file can only add a key for a
+        # row with neither VIN nor plate, and such a row has no vehicle to be found by)
+        keys = [(f"m:{mobile}:{name or ''}" if mobile
+                 else f"n:{name}:{vin or plate or ''}" if name else None)
+                for name, mobile, vin, plate in zip(map(get["customer_name"], records), mobiles,
+                                                    vins, plates)]
+        for c in self._load("customers", "merge_key", keys):
+            self._index_customer(c)
+        owner_ids = [v["customer_id"] for v in self.veh_by_id.values()
+                     if v["customer_id"] and v["customer_id"] not in self.cust_by_id]
+        for c in self._load("customers", "id", owner_ids):
+            self._index_customer(c)
+        for c in self._load("customers", "mobile", mobiles, known=self.cust_by_id):
+            self._index_customer(c)
+        since = self._load("vehicle_owners", "vehicle_id", list(self.veh_by_id))
+        for row in since:
+            v = self.veh_by_id[row["vehicle_id"]]
+            if row["until"] is None and row["customer_id"] == v["customer_id"]:
+                v["_owner_since"] = row["since"]
+
+    def load_orders(self, order_nos: Iterable[str]) -> None:
+        """Load the stored orders with these numbers (the next batch of rows to merge).
+
+        A batch at a time rather than all at once: a re-export of 100,000 orders
+        would otherwise hold every stored order in memory through the merge.
+        """
+        if self.no_orders:
+            return  # the first import into an empty store: no stored order to compare with
+        keys = [k for k in order_nos if k]
+        cols = "id, order_no, " + ", ".join(self.ORDER_COLS)
+        cur = self.conn.cursor()
+        for chunk in _chunks(keys):
+            cur.execute(f"SELECT {cols} FROM repair_orders WHERE order_no IN"
+                        f" ({','.join('?' * len(chunk))})", chunk)
+            for row in cur:
+                self.orders[row[1]] = row
+
+    def _index_vehicle(self, v: dict) -> None:
+        if v["id"] in self.veh_by_id:
+            return
+        v["_ver"] = 0  # counts the changes _set makes (see merge_order_row)
+        self.veh_by_id[v["id"]] = v
+        if v.get("vin"):
+            self.vehicles_by_vin[v["vin"]] = v
+        if v.get("plate"):
+            cur = self.vehicles_by_plate.get(v["plate"])
+            if cur is None or (v["updated_at"] or "") >= (cur["updated_at"] or ""):
+                self.vehicles_by_plate[v["plate"]] = v
+
+    def _index_customer(self, c: dict) -> None:
+        if c["id"] in self.cust_by_id:
+            return
+        c["_ver"] = 0
+        self.customers[c["merge_key"]] = c
+        self.cust_by_id[c["id"]] = c
+        if c.get("mobile"):
+            self.by_mobile.setdefault(c["mobile"], []).append(c)
+
+    # ---- identity
+    @staticmethod
+    def customer_key(rec: dict, vehicle: dict | None) -> str | None:
+        name = rec.get("customer_name")
+        mobile = rec.get("mobile")
+        if mobile:
+            return f"m:{mobile}:{name or ''}"
+        if name:
+            vkey = rec.get("vin") or rec.get("plate") or (vehicle or {}).get("vin") or ""
+            return f"n:{name}:{vkey}"
+        return None
+
+    def find_vehicle(self, rec: dict) -> dict | None:
+        if rec.get("vin"):
+            v = self.vehicles_by_vin.get(rec["vin"])
+            if v is not None:
+                return v
+            # A vehicle first known by plate only gets its VIN now.
+            v = self.vehicles_by_plate.get(rec.get("plate") or "")
+            if v is not None and not v.get("vin"):
+                return v
+            return None
+        if rec.get("plate"):
+            return self.vehicles_by_plate.get(rec["plate"])
+        return None
+
+    def resolve_customer(self, rec: dict, vehicle: dict | None) -> dict | None:
+        """The customer a row names: found by mobile and name, else created.
+
+        The same person is not made twice: a row without a phone belongs to the
+        vehicle's owner when the name agrees or is missing; a phone already on
+        file is that customer when the names agree once titles (先生/女士) are
+        set aside or a name is missing ('张伟', '张伟先生', '张先生'). The same
+        name on another phone stays another customer: a file cannot tell a
+        changed number from a namesake or a second phone, and a rule that
+        guessed made re-reading a file move orders between records.
+        """
+        name = rec.get("customer_name")
+        mobile = rec.get("mobile")
+        owner = None
+        if vehicle is not None and vehicle.get("customer_id"):
+            owner = self.cust_by_id.get(vehicle["customer_id"])
+        if not mobile and owner is not None and (not name or owner.get("name") == name):
+            return owner  # no phone: the owner, when the name agrees or is missing
+        key = self.customer_key(rec, vehicle)
+        if key is None:
+            return None
+        c = self.customers.get(key)
+        if c is None and mobile:
+            c = next((x for x in self.by_mobile.get(mobile, ())
+                      if not name or not x.get("name") or same_person(x["name"], name)), None)
+        if c is None:
+            c = {"id": self._take_id("customers"), "merge_key": key, "name": name,
+                 "callback_consent": 1, "created_at": self.now, "updated_at": self.now}
+            for col in self.CUSTOMER_COLS:
+                c.setdefault(col, None)
+            c["_new"] = True
+            self.new_customers.append(c)
+            self._index_customer(c)
+            if mobile:
+                self.by_mobile.setdefault(mobile, []).append(c)
+        elif name and not c.get("name"):
+            self._set("customer", c, "name", name, self.dirty_customers)
+        return c
+
+    def _take_id(self, table: str) -> int:
+        n = self.next_id[table]
+        self.next_id[table] = n + 1
+        return n
+
+    # ---- field updates with an audit trail
+    def _set(self, entity: str, row: dict, col: str, value, dirty: dict) -> bool:
+        if value is None:
+            return False
+        if isinstance(value, date):
+            value = value.isoformat()
+        old = row.get(col)
+        if old == value:
+            return False
+        row[col] = value
+        row["_ver"] = row.get("_ver", 0) + 1
+        if not row.get("_new"):
+            dirty[row["id"]] = row
+            self.changes.append((self.import_id, entity, row["id"], col,
+                                 None if old is None else str(old), str(value), self.now, self.user))
+        elif row.get("_written"):  # new, and written already: flush writes its final values
+            dirty[row["id"]] = row
+        return True
+
+    def update_customer(self, c: dict, rec: dict) -> bool:
+        d = self.dirty_customers
+        changed = False
+        if rec.get("mobile") and c.get("mobile_source") not in ("edit", "call"):
+            changed |= self._set("customer", c, "mobile", rec["mobile"], d)
+            changed |= self._set("customer", c, "phone_kind", "landline" if rec["mobile"].startswith("0") else "mobile", d)
+        for col in ("occupation", "address", "employer", "other_phones"):
+            if col in rec:
+                changed |= self._set("customer", c, col, rec[col], d)
+        idinfo = rec.get("id_number")
+        if idinfo is not None:
+            changed |= self._set("customer", c, "id_number", idinfo.number, d)
+        # Precedence for gender and birthday: a clerk's edit > a column of the file > the ID number.
+        if rec.get("gender") and c.get("gender_source") != "edit":
+            changed |= self._set("customer", c, "gender", rec["gender"], d)
+            changed |= self._set("customer", c, "gender_source", "column", d)
+        elif idinfo is not None and c.get("gender_source") in (None, "id"):
+            changed |= self._set("customer", c, "gender", idinfo.gender, d)
+            changed |= self._set("customer", c, "gender_source", "id", d)
+        if rec.get("birthday") and c.get("birthday_source") != "edit":
+            changed |= self._set("customer", c, "birthday", rec["birthday"], d)
+            changed |= self._set("customer", c, "birthday_source", "column", d)
+        elif idinfo is not None and c.get("birthday_source") in (None, "id"):
+            changed |= self._set("customer", c, "birthday", idinfo.birthday, d)
+            changed |= self._set("customer", c, "birthday_source", "id", d)
+        if rec.get("lunar_birthday") and c.get("birthday_source") != "edit":
+            changed |= self._set("customer", c, "lunar_birthday", rec["lunar_birthday"], d)
+        return changed
+
+    def get_vehicle(self, rec: dict) -> tuple[dict | None, bool]:
+        v = self.find_vehicle(rec)
+        if v is None:
+            if not rec.get("vin") and not rec.get("plate"):
+                return None, False
+            v = {col: None for col in self.VEHICLE_COLS}
+            v.update({"id": self._take_id("vehicles"), "vin": rec.get("vin"),
+                      "plate": rec.get("plate"), "created_at": self.now,
+                      "updated_at": self.now, "_new": True})
+            self.new_vehicles.append(v)
+            self.new_vehicle_ids.add(v["id"])
+            self._index_vehicle(v)
+            return v, True
+        return v, False
+
+    def update_vehicle(self, v: dict, rec: dict, fields: Iterable[str]) -> bool:
+        d = self.dirty_vehicles
+        changed = False
+        if rec.get("vin") and v.get("vin") != rec["vin"] and not v.get("vin"):
+            changed |= self._set("vehicle", v, "vin", rec["vin"], d)
+            self.vehicles_by_vin[rec["vin"]] = v
+        if rec.get("plate") and v.get("plate") != rec["plate"]:
+            other = self.vehicles_by_plate.get(rec["plate"])
+            if other is not None and other is not v and other.get("vin"):
+                # The VIN says one car and the plate another: most likely a typo. Keep
+                # both cars as they are and ask the clerk.
+                self.row_flags.append(("plate", rec["plate"],
+                                       f"plate belongs to another vehicle ({other['vin']}); "
+                                       f"not moved to VIN {v.get('vin')}"))
+            else:
+                changed |= self._set("vehicle", v, "plate", rec["plate"], d)
+                self.vehicles_by_plate[rec["plate"]] = v
+        for col in fields:
+            if col in rec:
+                changed |= self._set("vehicle", v, col, rec[col], d)
+        if rec.get("usage") and v.get("usage_source") != "edit":
+            changed |= self._set("vehicle", v, "usage", rec["usage"], d)
+            changed |= self._set("vehicle", v, "usage_source", "import", d)
+        elif rec.get("usage_guess") and v.get("usage") is None:
+            changed |= self._set("vehicle", v, "usage", rec["usage_guess"], d)
+            changed |= self._set("vehicle", v, "usage_source", "guess", d)
+        return changed
+
+    def set_owner(self, v: dict, c: dict | None, since: str | None) -> bool:
+        """A newer row naming someone else as the customer moves the vehicle to them.
+
+        The previous ownership is closed, not deleted: a vehicle that changes
+        hands keeps its history, and its past orders stay with the old owner.
+        """
+        if c is None or v.get("customer_id") == c["id"]:
+            return False
+        current_since = v.get("_owner_since")
+        if v.get("customer_id") is not None and since and current_since and since < current_since:
+            return False  # an older row does not take the vehicle back
+        if v.get("customer_id") is not None:
+            self.owner_changes.append(("close", v["id"], v["customer_id"], since))
+        self.owner_changes.append(("open", v["id"], c["id"], since))
+        v["_owner_since"] = since
+        self._set("vehicle", v, "customer_id", c["id"], self.dirty_vehicles)
+        return True
+
+    # ---- per kind
+    # The fields of a row that merge_order finds and updates its customer and vehicle
+    # from: vin, mobile and name first. A test checks it reads no others but ORDER_FIELDS.
+    ENTITY_FIELDS = ("vin", "mobile", "customer_name", "plate", "occupation", "address",
+                     "employer", "other_phones", "id_number", "gender", "birthday",
+                     "lunar_birthday", "model", "usage", "usage_guess")
+    # ORDER_COLS after vehicle_id and customer_id, as the record's fields name them
+    ORDER_FIELDS = ("date_in", "date_settled", "order_date", "mileage", "service_type",
+                    "service_type_raw", "items", "labour", "parts", "total", "advisor", "advice")
+
+    def use_fields(self, fields: tuple[str, ...]) -> None:
+        """The fields of the record tuples merge_order_row is given."""
+        self.fields = fields
+        present = [f for f in self.ENTITY_FIELDS if f in fields]
+        self.entity_sig = itemgetter(*(fields.index(f) for f in present))
+        self.repeats: dict[tuple, tuple] = {}
+        # Only a row with a VIN and a mobile is found again without a search (below).
+        self.short_cut = present[:2] == ["vin", "mobile"] and "customer_name" in fields
+        self.name_at = present.index("customer_name") if "customer_name" in present else None
+        blank = len(fields)  # a field the file has not: the None added at the end
+        self.order_values = itemgetter(*(fields.index(f) if f in fields else blank
+                                         for f in self.ORDER_FIELDS))
+        self.order_no_at = fields.index("order_no")
+
+    def merge_order_row(self, record: tuple) -> str:
+        """merge_order for a record tuple, with a short cut for a row that repeats one
+        merged before.
+
+        A DMS export lists a car's every visit with the same customer and car details.
+        When a row names the same VIN, mobile and name with the same details as an
+        earlier clean row, and that row's car and customer have not changed since (their
+        _set count is the same, the car is still that customer's, and the VIN and the
+        merge key still find them), merging it again would find the same two and change
+        neither: it goes straight to its order.
+        """
+        sig = self.entity_sig(record)
+        seen = self.repeats.get(sig)
+        if seen is not None:
+            v, c, v_ver, c_ver, key = seen
+            if (v["_ver"] == v_ver and c["_ver"] == c_ver and v["customer_id"] == c["id"]
+                    and self.vehicles_by_vin.get(sig[0]) is v and self.customers.get(key) is c):
+                self.vehicle, self.customer = v, c
+                return self._merge_order_values(record[self.order_no_at], (v["id"], c["id"])
+                                                + self.order_values(record + (None,)), False)
+        verdict = self.merge_order(dict(zip(self.fields, record)))
+        v, c = self.vehicle, self.customer
+        if (self.short_cut and not self.row_flags and v is not None and c is not None
+                and sig[0] and sig[1]):
+            key = f"m:{sig[1]}:{sig[self.name_at] or ''}"  # customer_key of the row
+            if self.customers.get(key) is c and self.vehicles_by_vin.get(sig[0]) is v:
+                self.repeats[sig] = (v, c, v["_ver"], c["_ver"], key)
+        return verdict
+
+    def merge_order(self, rec: dict) -> str:
+        vehicle, _ = self.get_vehicle(rec)
+        customer = self.resolve_customer(rec, vehicle)
+        self.vehicle, self.customer = vehicle, customer
+        changed = False
+        if customer is not None:
+            changed |= self.update_customer(customer, rec)
+        if vehicle is not None:
+            changed |= self.update_vehicle(vehicle, rec, ("model",))
+            changed |= self.set_owner(vehicle, customer, _iso(rec["order_date"]))
+        get = rec.get
+        # In ORDER_COLS order. Every value is as stored: ISO text, int or None.
+        values = (vehicle["id"] if vehicle else None, customer["id"] if customer else None,
+                  get("date_in"), get("date_settled"), rec["order_date"], get("mileage"),
+                  get("service_type"), get("service_type_raw"), get("items"), get("labour"),
+                  get("parts"), get("total"), get("advisor"), get("advice"))
+        return self._merge_order_values(rec["order_no"], values, changed)
+
+    def _merge_order_values(self, order_no: str, values: tuple, changed: bool) -> str:
+        # _merge gives each order number once (the later row of a file wins), so an
+        # order is never seen twice here: a new one is final, and a stored one is dropped.
+        stored = self.orders.pop(order_no, None)
+        if stored is None:
+            self.order_id = self._take_id("repair_orders")
+            self.new_orders.append((self.order_id, order_no, self.now, self.now) + values)
+            return "inserted"
+        self.order_id = stored[0]
+        if values != stored[2:]:  # the whole row first: a re-export mostly changes nothing
+            existing = dict(zip(("id", "order_no") + self.ORDER_COLS, stored))
+            for col, val in zip(self.ORDER_COLS, values):
+                changed |= self._set("order", existing, col, val, self.dirty_orders)
+        return "updated" if changed else "unchanged"
+
+    def merge_vehicle_row(self, rec: dict) -> str:
+        vehicle, v_new = self.get_vehicle(rec)
+        customer = self.resolve_customer(rec, vehicle)
+        changed = False
+        if customer is not None:
+            changed |= self.update_customer(customer, rec)
+        fields = ("model", "engine_no", "gearbox_no", "colour", "purchase_date", "delivery_date",
+                  "first_maintenance_date", "first_maintenance_km", "warranty_end",
+                  "insurance_compulsory_expiry", "insurance_commercial_expiry", "inspection_due")
+        changed |= self.update_vehicle(vehicle, rec, fields)
+        since = _iso(rec.get("delivery_date") or rec.get("purchase_date"))
+        changed |= self.set_owner(vehicle, customer, since)
+        if v_new:
+            return "inserted"
+        return "updated" if changed else "unchanged"
+
+    # ---- writing
+    def bulk_load(self, table: str, rows: int) -> None:
+        """Before filling an empty table with ``rows`` rows: drop its secondary indexes,
+        to be built again by ``restore_indexes`` in the same transaction.
+
+        Building an index over rows already in costs a sort; keeping it up to date
+        row by row costs a B-tree insert per row and index. For a store's first
+        import of 100,000 orders that is 0.1 s against 0.3 s. A table with rows, or
+        a small import, keeps its indexes; the UNIQUE ones are never dropped (they
+        check the rows as they go in).
+        """
+        if rows < BULK_ROWS or self.conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
+            return
+        for name, sql in self.conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+                " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'", (table,)).fetchall():
+            self.conn.execute(f'DROP INDEX "{name}"')
+            self.dropped_indexes.append(sql)
+
+    def restore_indexes(self) -> None:
+        for sql in self.dropped_indexes:
+            self.conn.execute(sql)
+        self.dropped_indexes = []
+
+    def write_new(self) -> None:
+        """Write the customers and vehicles made since the last call, as they are now.
+
+        One that changes later (a later row of the file adds a phone, the car is
+        sold) is in the dirty set from then on, and flush writes its final values.
+        """
+        for table, rows, cols in (
+                ("customers", self.new_customers, ("id", "merge_key", "callback_consent",
+                                                   "created_at", "updated_at") + self.CUSTOMER_COLS),
+                ("vehicles", self.new_vehicles, ("id", "created_at", "updated_at")
+                 + self.VEHICLE_COLS)):
+            start = self.written[table]
+            if start == len(rows):
+                continue
+            fresh = rows[start:]
+            self.conn.executemany(f"INSERT INTO {table} ({','.join(cols)})"
+                                  f" VALUES ({','.join('?' * len(cols))})",
+                                  map(itemgetter(*cols), fresh))
+            for row in fresh:
+                row["_written"] = True
+            self.written[table] = len(rows)
+
+    def write_orders(self) -> None:
+        """Write the new orders merged so far, after the customers and vehicles they name.
+
+        Orders are final once merged; holding 100,000 of them until flush would add
+        their 25 MB to the import's peak memory.
+        """
+        if not self.new_orders:
+            return
+        self.write_new()
+        cols = ("id", "order_no", "created_at", "updated_at") + self.ORDER_COLS
+        self.conn.executemany(f"INSERT INTO repair_orders ({','.join(cols)})"
+                              f" VALUES ({','.join('?' * len(cols))})", self.new_orders)
+        self.order_pairs.update(map(itemgetter(4, 5), self.new_orders))
+        # Facts of every new order's vehicle; flush keeps those of the vehicles new here.
+        self.order_facts.add(map(itemgetter(4, 0, 1, 8, 9, 10), self.new_orders))
+        self.new_orders = []
+
+    def flush(self) -> None:
+        conn = self.conn
+        now = self.now
+        self.write_orders()
+        self.write_new()
+        self.restore_indexes()  # before anything reads or updates these tables again
+
+        def update(table: str, cols: tuple, rows: Iterable[dict]) -> None:
+            rows = list(rows)
+            if not rows:
+                return
+            sets = ",".join(f"{c}=?" for c in cols)
+            conn.executemany(f"UPDATE {table} SET {sets}, updated_at=? WHERE id=?",
+                             [tuple(r.get(c) for c in cols) + (now, r["id"]) for r in rows])
+
+        update("customers", self.CUSTOMER_COLS, self.dirty_customers.values())
+        update("vehicles", self.VEHICLE_COLS, self.dirty_vehicles.values())
+        update("repair_orders", self.ORDER_COLS, self.dirty_orders.values())
+        # Updates reach planning's facts and log through triggers; bulk inserts through this.
+        # A vehicle made by this import has no orders but the new ones (unless an update
+        # above moved a stored order to it): its facts are worked out here.
+        complete = self.new_vehicle_ids - {o.get("vehicle_id") for o in self.dirty_orders.values()}
+        note_inserted(conn, customers=[c["id"] for c in self.new_customers],
+                      vehicles=[(v["id"], v.get("customer_id")) for v in self.new_vehicles],
+                      orders=self.order_pairs,
+                      facts=[f for f in self.order_facts.rows() if f[0] in complete])
+        # Opens first, then each close ends the ownership it follows (since <= the close
+        # date), so a vehicle that changes hands twice in one file keeps both steps.
+        opens = [(vid, cid, since or "") for op, vid, cid, since in self.owner_changes
+                 if op == "open"]
+        closes = [(since, vid, cid, since or "9999") for op, vid, cid, since in self.owner_changes
+                  if op == "close"]
+        conn.executemany("INSERT OR IGNORE INTO vehicle_owners (vehicle_id, customer_id, since)"
+                         " VALUES (?,?,?)", opens)
+        conn.executemany("UPDATE vehicle_owners SET until=? WHERE vehicle_id=? AND customer_id=?"
+                         " AND until IS NULL AND since <= ?", closes)
+        if self.changes:
+            conn.executemany(
+                "INSERT INTO changes (import_id, entity, entity_id, field, old_value, new_value,"
+                " changed_at, by_user) VALUES (?,?,?,?,?,?,?,?)", self.changes)
+
+
+def field_getter(fields: tuple[str, ...], name: str) -> Callable[[tuple], object]:
+    """record tuple -> the value of one field (None when the file has no such field)."""
+    if name in fields:
+        return itemgetter(fields.index(name))
+    return lambda _record: None
+
+
+def merge_rows(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[str, ...], kind: str,
+               import_id: int, now: str, user: str, sieve: RowSieve | None = None):
+    if sieve is not None and sieve.candidates:
+        # Rows held back while parsing that must be processed after all (see RowSieve);
+        # they join ``parsed`` so that their problems are stored like any other's.
+        order_no = field_getter(fields, "order_no")
+        more = sieve.settle({order_no(pr.record) for pr in parsed if not pr.rejected})
+        note_problems(result, more)
+        parsed.extend(more)
+    accepted = [pr for pr in parsed if not pr.rejected]
+    result.rejected = len(parsed) - len(accepted)
+    for pr in parsed:
+        if pr.rejected:
+            result.verdicts.append((pr.row_no, "rejected: " + pr.problems[0].reason))
+    # Within one file the later row of the same order (or vehicle) wins; earlier ones
+    # are superseded and said so, never silently dropped.
+    get = {f: field_getter(fields, f) for f in (
+        "order_no", "vin", "plate", "order_date", "delivery_date", "purchase_date", "mobile",
+        "customer_name")}
+    order_no, vin, plate = get["order_no"], get["vin"], get["plate"]
+    last: dict[str, ParsedRow] = {}
+    for pr in accepted:
+        rec = pr.record
+        key = order_no(rec) if kind == "orders" else (vin(rec) or "p:" + plate(rec))
+        prev = last.pop(key, None)
+        if prev is not None:
+            result.superseded += 1
+            what = "order number" if kind == "orders" else "vehicle"
+            result.verdicts.append((prev.row_no, f"superseded by row {pr.row_no} (same {what})"))
+        last[key] = pr
+    accepted = list(last.values())  # merged in the order sorted below
+    merger = Merger(db, import_id, now, user)
+    merger.preload([pr.record for pr in accepted], fields, kind)
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    if sieve is not None:
+        # A held-back row that shares a customer or vehicle with a row to merge is merged
+        # too, and so, in turn, are the rows that share one with it. What preload loaded
+        # is all a merge can touch.
+        while more := sieve.widen(merger.cust_by_id, merger.veh_by_id):
+            note_problems(result, more)
+            parsed.extend(more)
+            for pr in more:
+                if pr.rejected:  # not expected: it was clean when its print was stored
+                    result.rejected += 1
+                    result.verdicts.append((pr.row_no, "rejected: " + pr.problems[0].reason))
+            more = [pr for pr in more if not pr.rejected]
+            accepted.extend(more)
+            merger.preload([pr.record for pr in more], fields, kind)
+        held = sieve.unchanged()
+        counts["unchanged"] += len(held)
+        result.verdicts.extend((row_no, "unchanged") for row_no in held)
+    prints_kept: list[tuple[int, bytes]] = []
+    prints_dropped: list[int] = []
+    if kind == "orders":
+        merger.use_fields(fields)
+    # Merge in an order that does not depend on how the DMS sorted its rows: by date,
+    # so ownership history is built forwards in time; rows with a usable phone before
+    # rows without one, so a phone-less row finds the customer its vehicle belongs to.
+    order_date, delivery_date, purchase_date = (
+        get["order_date"], get["delivery_date"], get["purchase_date"])
+    mobile, customer_name = get["mobile"], get["customer_name"]
+
+    recs = [pr.record for pr in accepted]
+    whens = [w if type(w) is str else _iso(w) or "" for w in map(
+        lambda a, b, c: a or b or c, map(order_date, recs), map(delivery_date, recs),
+        map(purchase_date, recs))]
+    keys = [(m is None and n is not None, w, pr.row_no) for m, n, w, pr in zip(
+        map(mobile, recs), map(customer_name, recs), whens, accepted)]
+    del recs, whens
+    ordered = [pr for _key, pr in sorted(zip(keys, accepted), key=itemgetter(0))]
+    del keys
+    verdicts = result.verdicts
+    for table in ("customers", "vehicles") + (("repair_orders",) if kind == "orders" else ()):
+        merger.bulk_load(table, len(ordered))
+    merge_row = (merger.merge_order_row if kind == "orders"
+                 else lambda record: merger.merge_vehicle_row(dict(zip(fields, record))))
+    for start in range(0, len(ordered), MERGE_BATCH):
+        batch = ordered[start:start + MERGE_BATCH]
+        if kind == "orders":
+            merger.load_orders([order_no(pr.record) for pr in batch])
+        for pr in batch:
+            verdict = merge_row(pr.record)
+            if merger.row_flags:
+                for fld, value, reason in merger.row_flags:
+                    p = Problem(pr.row_no, "flagged", fld, None, value, reason)
+                    if not pr.problems:
+                        pr.problems = []
+                    pr.problems.append(p)
+                    result.problems.append(p)
+                merger.row_flags = []
+            counts[verdict] += 1
+            if pr.problems:
+                if sieve is not None:
+                    prints_dropped.append(merger.order_id)
+                result.flagged += 1
+                verdicts.append((pr.row_no, verdict + " (flagged)"))
+            else:
+                if sieve is not None:
+                    prints_kept.append((merger.order_id, pr.fp))
+                pr.record = None  # merged: only a row with problems is read again (below)
+                verdicts.append((pr.row_no, verdict))
+        if kind == "orders":
+            merger.write_orders()
+        if sieve is not None:
+            sieve.store(prints_kept, prints_dropped)
+            prints_kept, prints_dropped = [], []
+    merger.flush()
+    result.inserted, result.updated, result.unchanged = (
+        counts["inserted"], counts["updated"], counts["unchanged"])
+    result.verdicts.sort()
+    # Link flagged problems to the records they belong to, for `customer show`.
+    for pr in accepted:
+        if not pr.problems:
+            continue
+        rec = dict(zip(fields, pr.record))
+        v = merger.find_vehicle(rec)
+        for p in pr.problems:
+            p.vehicle_id = v["id"] if v else None
+            p.order_no = rec.get("order_no")
+            c = None
+            key = Merger.customer_key(rec, v)
+            if key:
+                c = merger.customers.get(key)
+            if c is None and v is not None:
+                c = merger.cust_by_id.get(v.get("customer_id"))
+            p.customer_id = c["id"] if c else None

@@ -1,0 +1,81 @@
+"""What an import reports: each row's problems, each parsed row, the file's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+
+@dataclass(slots=True)
+class Problem:
+    row_no: int
+    severity: str  # "rejected" | "flagged"
+    field: str | None
+    column: str | None
+    value: str | None
+    reason: str
+    order_no: str | None = None
+    customer_id: int | None = None
+    vehicle_id: int | None = None
+
+
+@dataclass(slots=True)
+class ParsedRow:
+    row_no: int
+    cells: list | None  # kept only for a row with problems (for --rejects)
+    # the values of parse_rows' record fields; a dict while _row_rules runs, None once
+    # a row without problems is merged
+    record: tuple | None
+    problems: list[Problem] | tuple  # () for a clean row
+    rejected: bool = False
+    fp: bytes | None = None  # the row's fingerprint (orders), stored when it merges clean
+
+
+@dataclass
+class ImportResult:
+    file: str
+    kind: str
+    status: str = "done"  # done | same-file | dry-run | refused
+    message: str = ""
+    import_id: int | None = None
+    format: str = ""
+    sheet: str = ""
+    header_row: int = 0
+    checksum: str = ""
+    mapping: list[tuple[str, str]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    flagged: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    superseded: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    verdicts: list[tuple[int, str]] = field(default_factory=list)
+    header: list = field(default_factory=list)
+    problem_rows: dict[int, list] = field(default_factory=dict)
+    aliases_mark: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.status == "refused":
+            return 2
+        return 1 if self.rejected else 0
+
+    def summary(self) -> dict:
+        """The result for scripts (--json): counts, mapping, problems; not the raw rows."""
+        skip = {"header", "problem_rows", "verdicts", "problems", "mapping", "aliases_mark"}
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        d["mapping"] = [{"column": c, "field": f} for c, f in self.mapping]
+        d["problems"] = [{k: getattr(p, k) for k in Problem.__slots__} for p in self.problems]
+        d["exit_code"] = self.exit_code
+        return d
+
+
+def note_problems(result: ImportResult, parsed: list[ParsedRow]) -> None:
+    for pr in parsed:
+        if pr.problems:
+            result.problems.extend(pr.problems)
+            result.problem_rows[pr.row_no] = pr.cells
