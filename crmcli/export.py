@@ -220,6 +220,16 @@ def task_context(row: tuple, settings: dict, day: date) -> dict[str, str]:
                             first_maintenance=first, today=day)
 
 
+def script_for_task(db, task_id: int, settings: dict, clerk: str = "",
+                    day: date | None = None) -> str:
+    """The call script of one task, its placeholders filled (for ``crmcli call``)."""
+    row = db.conn.execute(_SELECT.format(where="t.id = ?"), (task_id,)).fetchone()
+    if row is None:
+        return ""
+    ctx = task_context(row, settings, day or date.fromisoformat(row[4]))
+    return messages.script(row[1], ctx, settings, clerk)
+
+
 def _text(row: tuple, settings: dict, day: date, broadcasts: dict[int, str]) -> str:
     kind, key = row[1], row[2]
     template = None

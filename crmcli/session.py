@@ -88,10 +88,9 @@ def show_card(db, task: dict, settings: dict, clerk: str, console: Console, rema
     say(console, f"Why: {t['reason']}")
     for at, outcome, note in card["previous_calls"]:
         say(console, f"  earlier: {at} {outcome} {note or ''}")
-    opening = settings["calls"]["greeting_script"].format(
-        greeting=card["greeting"] or "您", dealer=settings["dealer"]["name"], clerk=clerk)
-    script = settings["care"].get(t["kind"], {}).get("script", "")
-    say(console, f"Script: {opening} {script}")
+    from .export import script_for_task
+
+    say(console, f"Script: {script_for_task(db, t['id'], settings, clerk)}")
 
 
 def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool:

@@ -624,3 +624,16 @@ def test_district_of_an_address():
     assert broadcast.district("上海市浦东新区世纪大道") == "浦东新区"
     assert broadcast.district("江苏省苏州市昆山市周市镇") == "昆山市"
     assert broadcast.district("") is None
+
+
+def test_an_sms_sent_leaves_todays_list_and_the_call_script_is_filled_in(db, day_db, out):
+    def sms_steps():
+        return {t["id"] for t in planner.today_list(db, DAY, S)["tasks"] if t["step"] == "sms"}
+
+    ins = task(db, "insurance_compulsory", day_db["li"])[0]
+    assert ins in sms_steps()
+    export.export_day(db, DAY, S, out, now=EARLY)
+    assert ins not in sms_steps()
+    script = export.script_for_task(db, ins, S, "小王")
+    assert script.startswith("您好，请问是李女士吗？我是安达丰田的客服专员小王")
+    assert "{" not in script
