@@ -143,10 +143,11 @@ def send_time(day: date, now: datetime, settings: dict) -> tuple[datetime, bool]
         at = now.replace(second=0, microsecond=0)
         if at < now:
             at += timedelta(minutes=1)
-    late = at.time() >= until or at.time() < start
+    late = at.time() >= until
     if late:
-        nxt = at.date() + timedelta(days=1) if at.time() >= until else at.date()
-        at = datetime.combine(nxt, start)
+        at = datetime.combine(at.date() + timedelta(days=1), start)
+    elif at.time() < start:  # a run in the small hours: 08:00 that day
+        at = datetime.combine(at.date(), start)
     return at, late
 
 
@@ -250,15 +251,25 @@ def file_base(day: date, batch: int) -> str:
     return f"sms-{day.isoformat()}" + (f"-{batch}" if batch > 1 else "")
 
 
+_RISKY = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(row) -> list:
+    """``files.neutral_cell`` for each cell, called only for the cells that need it:
+    most are short printable texts that do not start like a formula."""
+    from .files import CELL_MAX, neutral_cell
+
+    return [v if v.__class__ is not str or (v.isprintable() and not v.startswith(_RISKY)
+                                            and len(v) <= CELL_MAX) else neutral_cell(v)
+            for v in row]
+
+
 def sms_csv_bytes(rows: list[tuple[str, str, str]]) -> bytes:
     """UTF-8 with a BOM (Excel and the platforms read Chinese right), CRLF lines."""
-    from .files import neutral_row
-
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(SMS_HEADER)
-    for r in rows:
-        w.writerow(neutral_row(r))
+    w.writerows(_inert(r) for r in rows)
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -287,8 +298,6 @@ def xlsx_bytes(title: str, header: list[str], rows: list[list], stamp: datetime,
     from openpyxl import Workbook
     from openpyxl.writer.excel import ExcelWriter
 
-    from .files import neutral_row
-
     wb = Workbook(write_only=True)
     wb.properties.created = wb.properties.modified = stamp
     wb.properties.creator = "crmcli"
@@ -297,7 +306,7 @@ def xlsx_bytes(title: str, header: list[str], rows: list[list], stamp: datetime,
         ws.column_dimensions[chr(ord("A") + i)].width = w
     ws.append(header)
     for r in rows:
-        ws.append(neutral_row(r))
+        ws.append(_inert(r))
     buf = io.BytesIO()
     with _StableZip(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).save()

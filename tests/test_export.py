@@ -296,6 +296,11 @@ def test_a_run_one_minute_before_21_is_inside_the_hours():
     assert (at, late) == (datetime(2026, 11, 27, 8, 0), True)
     assert export.send_time(DAY, datetime(2026, 11, 25, 23, 0), S) == (
         datetime(2026, 11, 26, 8, 0), False)
+    # A missed day exported in the small hours of a later day: 08:00 of that day.
+    assert export.send_time(DAY, datetime(2026, 11, 28, 2, 10), S) == (
+        datetime(2026, 11, 28, 8, 0), False)
+    assert export.send_time(DAY, datetime(2026, 11, 26, 7, 59, 59), S) == (
+        datetime(2026, 11, 26, 8, 0), False)
 
 
 # --------------------------------------------------------------------------- cells

@@ -108,9 +108,12 @@ def template_preview(
         rows = state.db.conn.execute("SELECT plate, model FROM vehicles WHERE customer_id = ?"
                                      " ORDER BY id LIMIT 1", (person["id"],)).fetchall()
         vehicle = {"plate": rows[0][0], "model": rows[0][1]} if rows else {}
+    from ..rules import add_months
+
     km = settings["care"].get(sms_kind, {}).get("km")
+    first = add_months(when, settings["care"]["first_maintenance"]["months"])
     ctx_ = messages.context(person, vehicle, settings, due=when, km=km, holiday="中秋节",
-                            first_maintenance=when, today=when)
+                            first_maintenance=first, today=when)
     text, empty = messages.sms(sms_kind, ctx_, settings, template)
     data = {"kind": kind, "text": text, "length": messages.length(text),
             "segments": messages.segments(text),
