@@ -152,9 +152,11 @@ def send_time(day: date, now: datetime, settings: dict) -> tuple[datetime, bool]
 
 
 _SELECT = """
-SELECT t.id, t.kind, t.key, t.channel, t.due_date, t.expires_on, t.customer_id, t.reason,
+SELECT t.id, t.kind, t.key, t.channel, coalesce(t.contact_on, t.due_date), t.expires_on,
+       t.customer_id, t.reason,
        c.name, c.gender, c.mobile, c.other_phones, c.preferred_phone, c.callback_consent,
-       v.plate, v.model, coalesce(v.delivery_date, v.purchase_date), f.last_maintenance
+       v.plate, v.model, coalesce(v.delivery_date, v.purchase_date), f.last_maintenance,
+       t.due_date
 FROM tasks t
 LEFT JOIN customers c ON c.id = t.customer_id
 LEFT JOIN vehicles v ON v.id = t.vehicle_id
@@ -170,9 +172,9 @@ def _sms_due(db, day: date) -> list[tuple]:
     nxt = (day + timedelta(days=1)).isoformat()
     return db.conn.execute(_SELECT.format(where=(
         "t.state = 'open' AND t.expires_on >= :d"
-        " AND ((t.channel = 'sms' AND t.due_date <= :d)"
-        "  OR (t.channel = 'sms_call' AND t.due_date <= :nxt AND t.attempts = 0"
-        "      AND t.sms_sent_at IS NULL))"
+        " AND ((t.channel = 'sms' AND coalesce(t.contact_on, t.due_date) <= :d)"
+        "  OR (t.channel = 'sms_call' AND coalesce(t.contact_on, t.due_date) <= :nxt"
+        "      AND t.attempts = 0 AND t.sms_sent_at IS NULL))"
         " AND NOT EXISTS (SELECT 1 FROM sms_ledger l WHERE l.task_id = t.id)")),
         {"d": d, "nxt": nxt}).fetchall()
 
@@ -183,8 +185,8 @@ def _broadcast_templates(db) -> dict[int, str]:
 
 def task_context(row: tuple, settings: dict, day: date) -> dict[str, str]:
     """The placeholders for a task row of ``_SELECT``."""
-    (_tid, kind, key, _channel, due_s, _exp, _cid, _reason, name, gender, _mob, _other, _pref,
-     _consent, plate, model, delivery_s, last_m) = row
+    (_tid, kind, key, _channel, _contact_day, _exp, _cid, _reason, name, gender, _mob, _other,
+     _pref, _consent, plate, model, delivery_s, last_m, due_s) = row
     from .rules import add_months
 
     care = settings["care"]
@@ -422,13 +424,15 @@ def export_day(db: sqlite_utils.Database, day: date, settings: dict, out_dir: Pa
             " closed_at = CASE WHEN channel = 'sms' THEN :now ELSE closed_at END"
             " WHERE id IN (SELECT value FROM json_each(:ids))",
             {"at": send_after, "now": stamp_now, "reason": reason, "ids": ids})
-        # Contacts merged into an SMS that went are covered by it (a reminder is never
-        # lost by being combined: it went out with its lead).
+        # Contacts combined into an SMS that went are sent with it (as planner.mark_sent
+        # records them): a reminder is never lost by being combined.
         db.conn.execute(
-            "UPDATE tasks SET state = 'done', state_reason = 'covered by the SMS of task '"
-            " || merged_into, closed_at = :now, updated_at = :now WHERE state = 'merged'"
+            "UPDATE tasks SET state = 'sent', state_reason = 'sent in the message of task '"
+            " || merged_into, sms_sent_at = :at, closed_at = :now, updated_at = :now"
+            " WHERE state = 'merged'"
             " AND merged_into IN (SELECT t.id FROM tasks t JOIN json_each(:ids) j"
-            " ON t.id = j.value WHERE t.channel = 'sms')", {"now": stamp_now, "ids": ids})
+            " ON t.id = j.value WHERE t.channel = 'sms')",
+            {"now": stamp_now, "ids": ids, "at": send_after})
         db.conn.executemany("UPDATE tasks SET state=?, state_reason=?, closed_at=?, updated_at=?"
                             " WHERE id=?", closes)
     return result
