@@ -41,6 +41,8 @@ from .errors import NotFound, UsageError
 
 OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "refused", "not_owner", "booked",
             "done_elsewhere")
+# The outcomes where the customer was on the line (scores, complaints and answers allowed).
+REACHED = ("reached", "booked", "done_elsewhere")
 OUTCOME_ALIASES = {
     "reached": "reached", "ok": "reached", "接通": "reached",
     "no_answer": "no_answer", "no-answer": "no_answer", "noanswer": "no_answer", "未接": "no_answer",
@@ -108,11 +110,17 @@ def log_call(
     reminded: bool = False,
     appointment: datetime | None = None,
     elsewhere: str | None = None,
+    severity: str | None = None,
+    resolution_ok: bool | None = None,
+    lost_reason: str | None = None,
 ) -> dict:
     """Record one call on a task and apply what its outcome means. Returns what happened.
 
     ``booked`` needs the ``appointment`` time; ``done_elsewhere`` may say where
-    (``elsewhere``: serviced, insured or inspected elsewhere).
+    (``elsewhere``: serviced, insured or inspected elsewhere). On a complaint
+    follow-up call, ``resolution_ok`` is the customer's answer to "are you
+    satisfied with the resolution?" (needed when reached). On a recovery call,
+    ``lost_reason`` is why the customer left (one of the settings' [lost] reasons).
     """
     outcome = normalise_outcome(outcome)
     if outcome == "booked" and appointment is None:
@@ -127,9 +135,14 @@ def log_call(
             raise UsageError(f"unknown question {q!r}; questions: {', '.join(QUESTIONS)}")
         if not lo <= v <= hi:
             raise UsageError(f"score {q}={v} is outside the scale {lo}-{hi}")
-    if (scores or complaint) and outcome not in ("reached", "booked", "done_elsewhere"):
-        raise UsageError("scores and complaints need the customer reached (reached, booked or"
-                         " done_elsewhere)")
+    if (scores or complaint or lost_reason or resolution_ok is not None) \
+            and outcome not in REACHED:
+        raise UsageError("scores, complaints, answers and reasons need the customer reached"
+                         " (reached, booked or done_elsewhere)")
+    if complaint:
+        category = check_category(category, settings)
+        severity = check_severity(severity)
+    lost_reason = check_lost_reason(lost_reason, settings)
     corrected = None
     if phone:
         try:
@@ -148,19 +161,31 @@ def log_call(
             raise UsageError(f"task #{task_id} is {task['state']}"
                              f"{' (' + task['state_reason'] + ')' if task['state_reason'] else ''};"
                              " nothing to log")
+        if lost_reason and task["kind"] != "recovery":
+            raise UsageError(f"task #{task_id} is not a recovery call; a reason for leaving is"
+                             " asked on recovery calls")
+        if resolution_ok is not None and task["kind"] != FOLLOWUP_KIND:
+            raise UsageError(f"task #{task_id} is not a complaint follow-up call")
         now = _iso(_now())
         call_id = db.conn.execute(
             "INSERT INTO calls (task_id, customer_id, clerk, called_at, logged_at, outcome,"
             " score_overall, score_advisor, score_quality, score_timeliness, score_price,"
             " score_cleanliness, note, call_back_at, corrected_phone, reminded_maintenance,"
-            " appointment_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " appointment_at, lost_reason, resolution_ok)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (task_id, task["customer_id"], by, _iso(at), now, outcome,
              *[scores.get(q) for q in QUESTIONS], note, _iso(call_at) if call_at else None,
              corrected, 1 if reminded else 0,
-             _iso(appointment) if appointment else None)).lastrowid
+             _iso(appointment) if appointment else None, lost_reason,
+             None if resolution_ok is None else int(resolution_ok))).lastrowid
+        if task["kind"] == FOLLOWUP_KIND and outcome in REACHED:
+            result_followup = _resolution(db, task, resolution_ok, by, at, settings, wc)
+        else:
+            result_followup = {}
         effect = _apply_outcome(db, task, outcome, at, call_at, settings, wc, now, call_id,
                                 appointment, elsewhere)
-        result = {"call_id": call_id, "task_id": task_id, "outcome": outcome, **effect}
+        result = {"call_id": call_id, "task_id": task_id, "outcome": outcome, **effect,
+                  **result_followup}
         if outcome == "refused" and task["customer_id"]:
             # Refusing on the phone withdraws consent: an opt-out like any other, on file
             # with who heard it and when.
@@ -179,7 +204,8 @@ def log_call(
             result["phone_corrected"] = corrected
         if complaint:
             cid = _open_complaint(db, task["customer_id"], category, complaint, by, at,
-                                  settings, wc, task_id=task_id, call_id=call_id)
+                                  settings, wc, task_id=task_id, call_id=call_id,
+                                  severity=severity)
             db.conn.execute("UPDATE calls SET complaint_id=? WHERE id=?", (cid, call_id))
             result["complaint_id"] = cid
         if outcome == "reached" and settings["calls"]["thank_you_sms"] \
@@ -187,6 +213,18 @@ def log_call(
             _thank_you(db, task, at, settings, now)
             result["thank_you_sms"] = True
     return result
+
+
+def check_lost_reason(reason: str | None, settings: dict) -> str | None:
+    """Why a lost customer left: one of the settings' [lost] reasons, so the report
+    can count them."""
+    if reason is None or not reason.strip():
+        return None
+    reasons = settings["lost"]["reasons"]
+    if reason.strip() not in reasons:
+        raise UsageError(f"reason {reason!r} is not in the list: {', '.join(reasons)}"
+                         " (the list is [lost] reasons in the settings)")
+    return reason.strip()
 
 
 def _audit(db, entity, entity_id, field, old, new, now, by) -> None:
@@ -306,71 +344,194 @@ def _hours(settings: dict) -> dict:
         raise UsageError("[complaints] business hours must be times like 09:00") from None
 
 
+SEVERITIES = {"normal": "一般", "serious": "严重", "major": "重大"}
+_SEVERITY_ALIASES = {**{k: k for k in SEVERITIES}, **{v: k for k, v in SEVERITIES.items()}}
+
+
+def check_category(category: str | None, settings: dict) -> str:
+    """The complaint category, which must be one of the settings' list (the report
+    counts by it: a free word would become a category of its own)."""
+    cats = settings["complaints"]["categories"]
+    if category is None or not category.strip():
+        if "其他" in cats:
+            return "其他"
+        raise UsageError(f"a complaint needs a category: one of {', '.join(cats)}")
+    if category.strip() not in cats:
+        raise UsageError(f"complaint category {category!r} is not in the list: {', '.join(cats)}"
+                         " (the list is [complaints] categories in the settings)")
+    return category.strip()
+
+
+def check_severity(severity: str | None) -> str:
+    """'normal' (一般), 'serious' (严重) or 'major' (重大); Chinese or English."""
+    if severity is None:
+        return "normal"
+    key = _SEVERITY_ALIASES.get(severity.strip().lower())
+    if key is None:
+        raise UsageError(f"severity {severity!r}: use one of "
+                         + ", ".join(f"{k} ({v})" for k, v in SEVERITIES.items()))
+    return key
+
+
 def deadlines(opened: datetime, settings: dict, wc) -> tuple[datetime, datetime]:
-    """(escalate by, reply by): half a working day and one working day of business hours."""
+    """(escalate by, reply by) for a complaint opened at ``opened``.
+
+    Half a working day to reach the general manager; the manager's working day
+    to reply counts from the moment it reached them (DOMAIN.md). Until it is
+    escalated, the reply deadline counts from the escalation deadline, and
+    escalating moves it to count from the escalation itself (``reply_deadline``).
+    Thursday 2026-11-26 10:30 (hours 09:00-18:00, lunch 12:00-13:30, 7.5 h a day):
+    escalate by 15:45, reply by Friday 15:45.
+    """
+    esc = _add_days(opened, settings["complaints"]["escalate_within_days"], settings, wc)
+    return esc, reply_deadline(esc, settings, wc)
+
+
+def reply_deadline(escalated: datetime, settings: dict, wc) -> datetime:
+    """One working day (a setting) of business hours from the escalation."""
+    return _add_days(escalated, settings["complaints"]["reply_within_days"], settings, wc)
+
+
+def _add_days(start: datetime, days: float, settings: dict, wc) -> datetime:
     from .calendar import working_day_hours
 
     h = _hours(settings)
-    day_hours = working_day_hours(**h)
-    c = settings["complaints"]
-    return (wc.add_working_hours(opened, c["escalate_within_days"] * day_hours, **h),
-            wc.add_working_hours(opened, c["reply_within_days"] * day_hours, **h))
+    return wc.add_working_hours(start, days * working_day_hours(**h), **h)
 
 
 def _open_complaint(db, customer_id, category, text, by, at, settings, wc, *, task_id=None,
-                    call_id=None, owner=None) -> int:
-    category = category or "其他"
+                    call_id=None, owner=None, severity=None) -> int:
+    category = check_category(category, settings)
     esc, reply = deadlines(at, settings, wc)
     cid = db.conn.execute(
         "INSERT INTO complaints (customer_id, task_id, call_id, category, text, owner, state,"
-        " opened_at, opened_by, escalate_by, reply_by) VALUES (?,?,?,?,?,?,'open',?,?,?,?)",
+        " opened_at, opened_by, escalate_by, reply_by, severity)"
+        " VALUES (?,?,?,?,?,?,'open',?,?,?,?,?)",
         (customer_id, task_id, call_id, category, text, owner, _iso(at), by, _iso(esc),
-         _iso(reply))).lastrowid
+         _iso(reply), check_severity(severity))).lastrowid
     db.conn.execute("INSERT INTO complaint_events (complaint_id, at, by_user, action, note)"
                     " VALUES (?,?,?,?,?)", (cid, _iso(at), by, "opened", text))
     return cid
 
 
 def add_complaint(db, customer_id: int | None, category: str, text: str, settings: dict, *,
-                  by: str, at: datetime | None = None, owner: str | None = None) -> dict:
+                  by: str, at: datetime | None = None, owner: str | None = None,
+                  severity: str | None = None) -> dict:
     from .planner import work_calendar
 
     wc = work_calendar(settings)
     at = at or _now()
+    category = check_category(category, settings)
+    severity = check_severity(severity)
     with write_transaction(db):
-        cid = _open_complaint(db, customer_id, category, text, by, at, settings, wc, owner=owner)
+        cid = _open_complaint(db, customer_id, category, text, by, at, settings, wc, owner=owner,
+                              severity=severity)
     return complaint(db, cid)
 
 
 STEPS = {"escalate": ("open", "escalated"), "reply": ("escalated", "replied"),
          "close": ("replied", "closed")}
+FOLLOWUP_KIND = "complaint_followup"
 
 
 def advance(db, complaint_id: int, step: str, *, by: str, at: datetime | None = None,
-            note: str | None = None, owner: str | None = None) -> dict:
+            note: str | None = None, owner: str | None = None,
+            settings: dict | None = None) -> dict:
     """Move a complaint on: escalate (to the GM), reply (to the customer), close.
 
-    A reply may come before a formal escalation (the manager called the
-    customer at once); closing needs a reply first.
+    * escalating sets the reply deadline: one working day from now;
+    * a reply may come before a formal escalation (the manager called the
+      customer at once); it plans a call, a working day later, asking the
+      customer whether they are satisfied with the resolution, whose outcome
+      closes the complaint (``log_call(..., resolution_ok=...)``);
+    * closing by hand needs a reply first (a customer who cannot be reached
+      for the follow-up), and withdraws the follow-up call;
+    * a step done after its deadline marks the complaint late for it, and the
+      mark stays whatever comes later.
     """
+    from .planner import work_calendar
+    from .settings import DEFAULTS
+
+    settings = settings or DEFAULTS
+    wc = work_calendar(settings)
     at = at or _now()
+    stamp = _iso(at)
     with write_transaction(db):
-        row = db.conn.execute("SELECT state FROM complaints WHERE id=?", (complaint_id,)).fetchone()
-        if row is None:
+        row = dicts(db, "SELECT * FROM complaints WHERE id=?", (complaint_id,))
+        if not row:
             raise NotFound(f"no complaint #{complaint_id}")
-        state = row[0]
+        k = row[0]
+        state = k["state"]
         allowed = {"escalate": ("open",), "reply": ("open", "escalated"), "close": ("replied",)}
         if state not in allowed[step]:
             raise UsageError(f"complaint #{complaint_id} is {state}; cannot {step} it"
                              + (" before a reply" if step == "close" else ""))
         new = STEPS[step][1]
         col = {"escalate": "escalated", "reply": "replied", "close": "closed"}[step]
+        late_esc = k["late_escalation"] or (state == "open" and stamp > k["escalate_by"])
+        late_reply = k["late_reply"] or (step == "reply" and stamp > k["reply_by"])
+        reply_by = _iso(reply_deadline(at, settings, wc)) if step == "escalate" else k["reply_by"]
         db.conn.execute(f"UPDATE complaints SET state=?, {col}_at=?, {col}_by=?,"
-                        " owner=coalesce(?, owner) WHERE id=?",
-                        (new, _iso(at), by, owner, complaint_id))
+                        " owner=coalesce(?, owner), late_escalation=?, late_reply=?, reply_by=?"
+                        " WHERE id=?", (new, stamp, by, owner, int(bool(late_esc)),
+                                        int(bool(late_reply)), reply_by, complaint_id))
         db.conn.execute("INSERT INTO complaint_events (complaint_id, at, by_user, action, note)"
-                        " VALUES (?,?,?,?,?)", (complaint_id, _iso(at), by, step, note))
+                        " VALUES (?,?,?,?,?)", (complaint_id, stamp, by, step, note))
+        if step == "reply" and k["customer_id"]:
+            _plan_followup(db, k, at, settings, wc)
+        if step == "close" and k["followup_task_id"]:
+            db.conn.execute("UPDATE tasks SET state='withdrawn', state_reason=?, closed_at=?,"
+                            " updated_at=? WHERE id=? AND state='open'",
+                            (f"complaint #{complaint_id} closed by {by}", stamp, stamp,
+                             k["followup_task_id"]))
     return complaint(db, complaint_id)
+
+
+def _plan_followup(db, k: dict, at: datetime, settings: dict, wc) -> int:
+    """The call asking whether the customer is satisfied with the resolution."""
+    c = settings["complaints"]
+    due = at.date()
+    for _ in range(c["followup_after_days"]):
+        due = wc.next_working_day(due)
+    n = db.conn.execute("SELECT count(*) FROM complaint_events WHERE complaint_id=?"
+                        " AND action='reply'", (k["id"],)).fetchone()[0]
+    now = _iso(_now())
+    tid = db.conn.execute(
+        "INSERT INTO tasks (key, kind, customer_id, due_date, expires_on, channel, weight,"
+        " reason, state, planned_at, updated_at) VALUES (?,?,?,?,?,'call',?,?,'open',?,?)",
+        (f"{FOLLOWUP_KIND}:k{k['id']}:{n}", FOLLOWUP_KIND, k["customer_id"], due.isoformat(),
+         (due + timedelta(days=c["followup_open_days"])).isoformat(),
+         settings["planning"]["weight_complaint"],
+         f"投诉回访 #{k['id']}（{k['category']}）：客户对处理结果是否满意？ {k['text']}",
+         now, now)).lastrowid
+    db.conn.execute("UPDATE complaints SET followup_task_id=? WHERE id=?", (tid, k["id"]))
+    return tid
+
+
+def _resolution(db, task: dict, ok: bool | None, by: str, at: datetime, settings: dict,
+                wc) -> dict:
+    """A reached follow-up call: satisfied closes the complaint; not satisfied sends it
+    back to the manager with a new reply deadline (its late marks stay)."""
+    if ok is None:
+        raise UsageError(f"task #{task['id']} asks whether the customer is satisfied with the"
+                         " resolution: say --satisfied or --not-satisfied")
+    row = db.conn.execute("SELECT id, state FROM complaints WHERE followup_task_id=?",
+                          (task["id"],)).fetchone()
+    if row is None or row[1] != "replied":
+        return {}
+    cid, stamp = row[0], _iso(at)
+    if ok:
+        db.conn.execute("UPDATE complaints SET state='closed', closed_at=?, closed_by=?,"
+                        " resolution='satisfied' WHERE id=?", (stamp, by, cid))
+        action, note = "close", "客户对处理结果满意 (satisfied with the resolution)"
+    else:
+        db.conn.execute("UPDATE complaints SET state='escalated', resolution='not_satisfied',"
+                        " reply_by=? WHERE id=?",
+                        (_iso(reply_deadline(at, settings, wc)), cid))
+        action, note = "reopen", "客户对处理结果不满意 (not satisfied with the resolution)"
+    db.conn.execute("INSERT INTO complaint_events (complaint_id, at, by_user, action, note)"
+                    " VALUES (?,?,?,?,?)", (cid, stamp, by, action, note))
+    return {"complaint_id": cid, "complaint_state": "closed" if ok else "escalated"}
 
 
 def complaint(db, complaint_id: int) -> dict:
@@ -387,12 +548,15 @@ def complaint(db, complaint_id: int) -> dict:
 
 
 def overdue_marks(k: dict, now: datetime) -> list[str]:
-    """What a complaint is late for at ``now``: 'escalation' and/or 'reply'."""
+    """What a complaint is or was late for at ``now``: 'escalation' and/or 'reply'.
+
+    A step done after its deadline keeps its mark: a complaint escalated late
+    and answered on time still shows 'escalation'."""
     marks = []
     stamp = _iso(now)
-    if k["state"] == "open" and k["escalate_by"] < stamp:
+    if k.get("late_escalation") or (k["state"] == "open" and k["escalate_by"] < stamp):
         marks.append("escalation")
-    if k["state"] in ("open", "escalated") and k["reply_by"] < stamp:
+    if k.get("late_reply") or (k["state"] in ("open", "escalated") and k["reply_by"] < stamp):
         marks.append("reply")
     return marks
 
@@ -402,8 +566,10 @@ def list_complaints(db, now: datetime, *, include_closed: bool = False) -> list[
     where = "" if include_closed else "WHERE k.state != 'closed'"
     items = dicts(
         db, "SELECT k.id, k.customer_id, c.name AS customer_name, c.mobile, k.category, k.text,"
-        " k.owner, k.state, k.opened_at, k.escalate_by, k.reply_by, k.escalated_at, k.replied_at,"
-        f" k.closed_at FROM complaints k LEFT JOIN customers c ON c.id = k.customer_id {where}")
+        " k.severity, k.owner, k.state, k.opened_at, k.escalate_by, k.reply_by, k.escalated_at,"
+        " k.replied_at, k.closed_at, k.late_escalation, k.late_reply, k.resolution,"
+        f" k.followup_task_id FROM complaints k LEFT JOIN customers c ON c.id = k.customer_id"
+        f" {where}")
     for k in items:
         k["overdue"] = overdue_marks(k, now)
     late = sorted((k for k in items if k["overdue"]), key=lambda k: (k["escalate_by"], k["id"]))
@@ -417,7 +583,13 @@ def list_complaints(db, now: datetime, *, include_closed: bool = False) -> list[
 
 def add_action(db, text: str, owner: str, deadline: date, *, by: str, kind: str = "corrective",
                category: str | None = None, month: str | None = None,
-               complaint_id: int | None = None, at: datetime | None = None) -> int:
+               complaint_id: int | None = None, at: datetime | None = None,
+               metric: str | None = None, settings: dict | None = None) -> int:
+    """Add a corrective or preventive action. ``metric`` names the report figure it is
+    meant to move (``stats.METRICS``); its value in the report of ``month`` (default:
+    the month before the action was added) is kept as the effect's "before"."""
+    from . import stats
+
     if kind not in ("corrective", "preventive"):
         raise UsageError("an action is corrective or preventive")
     if month is not None:
@@ -425,27 +597,65 @@ def add_action(db, text: str, owner: str, deadline: date, *, by: str, kind: str 
             datetime.strptime(month, "%Y-%m")
         except ValueError:
             raise UsageError(f"month {month!r}: use YYYY-MM") from None
+    at = at or _now()
+    before = before_period = None
+    if metric is not None:
+        stats.check_metric(metric)
+        if settings is not None:
+            before_period = month or stats.month_of(at.date(), -1)
+            before = stats.metric_value(
+                stats.report(db, settings, month=before_period, compare=False), metric)
     with write_transaction(db):
         if complaint_id is not None and db.conn.execute(
                 "SELECT 1 FROM complaints WHERE id=?", (complaint_id,)).fetchone() is None:
             raise NotFound(f"no complaint #{complaint_id}")
         return db.conn.execute(
             "INSERT INTO actions (text, owner, deadline, kind, category, report_month,"
-            " complaint_id, created_at, created_by) VALUES (?,?,?,?,?,?,?,?,?)",
+            " complaint_id, created_at, created_by, metric, effect_before, effect_before_period)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (text, owner, deadline.isoformat(), kind, category, month, complaint_id,
-             _iso(at or _now()), by)).lastrowid
+             _iso(at), by, metric, before, before_period)).lastrowid
+
+
+def approve_action(db, action_id: int, *, by: str, at: datetime | None = None) -> None:
+    """The service manager's approval of an action (整改措施审批)."""
+    with write_transaction(db):
+        row = db.conn.execute("SELECT state, approved_at FROM actions WHERE id=?",
+                              (action_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no action #{action_id}")
+        if row[1]:
+            raise UsageError(f"action #{action_id} was approved on {row[1]}")
+        if row[0] == "done":
+            raise UsageError(f"action #{action_id} is already done")
+        db.conn.execute("UPDATE actions SET approved_at=?, approved_by=? WHERE id=?",
+                        (_iso(at or _now()), by, action_id))
 
 
 def finish_action(db, action_id: int, *, by: str, note: str | None = None,
-                  at: datetime | None = None) -> None:
+                  at: datetime | None = None, settings: dict | None = None) -> dict:
+    """Close an action. When it names a metric, its effect's "after" is that figure in
+    the report of the month it was closed in, up to the closing day (the month so
+    far counts only what has fallen due)."""
+    from . import stats
+
+    at = at or _now()
+    row = db.conn.execute("SELECT state, metric FROM actions WHERE id=?", (action_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no action #{action_id}")
+    if row[0] == "done":
+        raise UsageError(f"action #{action_id} is already done")
+    after = after_period = None
+    if row[1] and settings is not None:
+        after_period = stats.month_of(at.date())
+        after = stats.metric_value(stats.report(db, settings, month=after_period,
+                                                today=at.date(), compare=False), row[1])
     with write_transaction(db):
-        row = db.conn.execute("SELECT state FROM actions WHERE id=?", (action_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"no action #{action_id}")
-        if row[0] == "done":
-            raise UsageError(f"action #{action_id} is already done")
-        db.conn.execute("UPDATE actions SET state='done', done_at=?, done_by=?, note=? WHERE id=?",
-                        (_iso(at or _now()), by, note, action_id))
+        db.conn.execute("UPDATE actions SET state='done', done_at=?, done_by=?, note=?,"
+                        " effect_after=?, effect_after_period=? WHERE id=? AND state='open'",
+                        (_iso(at), by, note, after, after_period, action_id))
+    return {"action_id": action_id, "metric": row[1], "after": after,
+            "after_period": after_period}
 
 
 def list_actions(db, day: date, *, include_done: bool = False) -> list[dict]:

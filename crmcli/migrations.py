@@ -698,6 +698,40 @@ def m014_sms_ledger_optouts(db: sqlite_utils.Database) -> None:
             created_at TEXT NOT NULL,
             by_user TEXT
         );
+
+
+def m015_complaints_actions_lost_reasons(db: sqlite_utils.Database) -> None:
+    """What following complaints, actions and lost customers to the end records.
+
+    * complaints.severity: a code of the settings' list (normal, serious, major);
+    * complaints.late_escalation / late_reply: set when that step was done after
+      its deadline, so an overdue mark survives the later steps;
+    * complaints.followup_task_id: the call asking whether the customer is
+      satisfied with the resolution; complaints.resolution: its answer
+      ('satisfied' or 'not_satisfied');
+    * actions.approved_at/approved_by: the manager's approval; actions.metric and
+      effect_before/effect_after (with the periods they were read from): the figure
+      the action was meant to move, from the report before and after;
+    * calls.lost_reason: why a lost customer left, asked on a recovery call;
+      calls.resolution_ok: a complaint follow-up's answer (1 satisfied, 0 not).
+    """
+    db.executescript(
+        """
+        ALTER TABLE complaints ADD COLUMN severity TEXT NOT NULL DEFAULT 'normal';
+        ALTER TABLE complaints ADD COLUMN late_escalation INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE complaints ADD COLUMN late_reply INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE complaints ADD COLUMN followup_task_id INTEGER REFERENCES tasks(id);
+        ALTER TABLE complaints ADD COLUMN resolution TEXT;
+        CREATE INDEX complaints_task ON complaints(task_id);
+        ALTER TABLE actions ADD COLUMN approved_at TEXT;
+        ALTER TABLE actions ADD COLUMN approved_by TEXT;
+        ALTER TABLE actions ADD COLUMN metric TEXT;
+        ALTER TABLE actions ADD COLUMN effect_before REAL;
+        ALTER TABLE actions ADD COLUMN effect_before_period TEXT;
+        ALTER TABLE actions ADD COLUMN effect_after REAL;
+        ALTER TABLE actions ADD COLUMN effect_after_period TEXT;
+        ALTER TABLE calls ADD COLUMN lost_reason TEXT;
+        ALTER TABLE calls ADD COLUMN resolution_ok INTEGER;
         """
     )
 

@@ -140,7 +140,25 @@ DEFAULTS: dict[str, Any] = {
         # DOMAIN.md: to the GM within half a working day, a reply within one working day.
         "escalate_within_days": 0.5,
         "reply_within_days": 1.0,
+        # A complaint's category must be one of these (the report counts them).
         "categories": ["服务态度", "维修质量", "维修时间", "价格", "配件", "环境卫生", "其他"],
+        # The call asking whether the customer is satisfied with the resolution: this
+        # many working days after the reply, open for followup_open_days.
+        "followup_after_days": 1,
+        "followup_open_days": 7,
+    },
+    # Why a lost customer left, asked on a recovery call (DOMAIN.md: record the reason).
+    "lost": {
+        "reasons": ["价格", "距离远", "维修质量", "服务态度", "搬迁", "已卖车", "其他"],
+    },
+    "stats": {
+        # Reminders followed by a visit within this many days count as effective.
+        "return_window_days": 30,
+        # Advisors to coach: the lowest average on this question among those with at
+        # least coach_min_answers answers in the period, at most coach_count of them.
+        "coach_question": "advisor",
+        "coach_min_answers": 10,
+        "coach_count": 3,
     },
 }
 
@@ -200,6 +218,7 @@ def load(path: Path | str | None = None) -> dict[str, Any]:
     _validate_aliases(settings["import"]["aliases"], text, path)
     _validate_care(settings, text, path)
     _validate_messages(settings, text, path)
+    _validate_report_lists(settings, text, path)
     return settings
 
 
@@ -271,3 +290,18 @@ def _validate_care(settings: dict, text: str, path: Path) -> None:
     if not isinstance(window, int) or window < 0:
         raise SettingsError(f"{path}{_at(text, 'planning.contact_window_days')}: "
                             "planning.contact_window_days must be a whole number, 0 or more")
+
+
+def _validate_report_lists(settings: dict, text: str, path: Path) -> None:
+    for where, names in (("complaints.categories", settings["complaints"]["categories"]),
+                         ("lost.reasons", settings["lost"]["reasons"])):
+        if not names or not all(isinstance(n, str) and n.strip() for n in names):
+            raise SettingsError(f"{path}{_at(text, where)}: {where} must list words, "
+                                "like [\"价格\", \"其他\"]")
+    questions = ("overall", "advisor", "quality", "timeliness", "price", "cleanliness")
+    if settings["stats"]["coach_question"] not in questions:
+        raise SettingsError(f"{path}{_at(text, 'stats.coach_question')}: stats.coach_question "
+                            f"must be one of {', '.join(questions)}")
+    for key in ("coach_min_answers", "coach_count", "return_window_days"):
+        if settings["stats"][key] < 0:
+            raise SettingsError(f"{path}{_at(text, 'stats.' + key)}: stats.{key} must be 0 or more")

@@ -22,6 +22,8 @@ from datetime import date, timedelta
 import sqlite_utils
 from dateutil.relativedelta import relativedelta
 
+from .db import dicts
+
 
 def retention(db: sqlite_utils.Database, day: date, *, active_days: int = 180,
               max_age: int = 10) -> dict:
@@ -96,14 +98,12 @@ def _age(delivered: str | None, day: date) -> int | None:
 REMINDER_KINDS = {"maintenance": ("first_maintenance", "regular_maintenance"),
                   "warranty_check": ("warranty_check",), "recovery": ("recovery",)}
 QUESTIONS = ("overall", "advisor", "quality", "timeliness", "price", "cleanliness")
-DEFINITIONS = [
-    "due: call tasks (call, or SMS then call) whose due date falls in the period; withdrawn "
-    "and merged tasks are not counted (a merged one is covered by the call it joined)",
-    "performed: due tasks with at least one call attempt logged",
-    "successful: due tasks whose customer was reached and answered at least one question",
-    "satisfied: an overall score at or above the settings' satisfied_from",
-    "return rate (回厂率): reminders due in the period followed by a visit within the window",
-]
+HEADLINE = ("due", "performed_rate", "success_rate", "satisfied_share", "overall_average",
+            "complaints_opened", "complaints_overdue", "holding_rate")
+# The figures an action can be meant to move: the headline ones and each question's average.
+METRICS = HEADLINE + tuple(f"score_{q}" for q in QUESTIONS)
+_TASKS = ("FROM tasks t WHERE t.due_date BETWEEN ? AND ? AND t.channel IN ('call', 'sms_call')")
+_COUNTED = " AND t.state NOT IN ('withdrawn', 'merged')"
 
 
 def ratio(num: int, den: int) -> dict:
@@ -139,23 +139,56 @@ def previous_period(start: date, end: date, label: str) -> tuple[date, date, str
     return period_bounds(month=f"{prev.year}-{prev.month:02d}")
 
 
+def month_of(day: date, offset: int = 0) -> str:
+    """'YYYY-MM' of ``day``, moved by ``offset`` months."""
+    d = day.replace(day=1) + relativedelta(months=offset)
+    return f"{d.year}-{d.month:02d}"
+
+
+def check_metric(metric: str) -> str:
+    if metric not in METRICS:
+        from .errors import UsageError
+
+        raise UsageError(f"metric {metric!r}: use one of {', '.join(METRICS)}")
+    return metric
+
+
+def metric_value(r: dict, metric: str) -> float | int | None:
+    """The value of one of ``METRICS`` in a report."""
+    if metric.startswith("score_"):
+        return r["satisfaction"]["questions"][metric[6:]]["average"]
+    return headline(r)[metric]
+
+
 def report(db: sqlite_utils.Database, settings: dict, *, month: str | None = None,
            week: date | None = None, clerk: str | None = None, kinds: list[str] | None = None,
            today: date | None = None, now: str | None = None, compare: bool = True) -> dict:
     """The callback report for a month (or week), every figure with numerator and denominator.
 
-    ``now`` ('YYYY-MM-DD HH:MM') is when the report is read: complaints and
-    actions count as overdue at the period's end, or now if that is earlier.
+    One attribution rule: every figure of a callback task (performed,
+    successful, its scores, its complaint) belongs to the period in which the
+    task fell due; ``work_done`` counts the calls each clerk made in the period.
+    ``today`` is the day the report is read: a period not over yet counts only
+    the tasks due by then (None: the whole period). ``now`` ('YYYY-MM-DD HH:MM')
+    is when complaints and actions are judged overdue (default: the period's end).
+    ``clerk`` keeps the tasks that clerk called at least once, and their calls.
     """
+    from . import report_labels
+
     start, end, label = period_bounds(month, week, today)
-    out = _figures(db, settings, start, end, clerk, kinds, now)
+    through = end if today is None or today >= end else max(today, start - timedelta(days=1))
+    out = _figures(db, settings, start, end, through, clerk, kinds, now)
     out.update({"period": label, "start": start.isoformat(), "end": end.isoformat(),
-                "clerk": clerk, "kinds": kinds, "definitions": DEFINITIONS})
+                "through": through.isoformat(), "so_far": through < end,
+                "clerk": clerk, "kinds": kinds,
+                "definitions": report_labels.definitions(settings, "en")})
     if compare:
         p_start, p_end, p_label = previous_period(start, end, label)
-        prev = _figures(db, settings, p_start, p_end, clerk, kinds, now)
+        p_through = min(p_end, through)
+        prev = _figures(db, settings, p_start, p_end, p_through, clerk, kinds, now)
         out["previous"] = {"period": p_label, **headline(prev)}
         out["change"] = {k: _delta(v, out["previous"].get(k)) for k, v in headline(out).items()}
+    out["actions"] = _actions(db, s=start.isoformat(), cutoff=_cutoff(end, now), current=out)
     return out
 
 
@@ -177,161 +210,265 @@ def _delta(now, before):
     return round(now - before, 4)
 
 
-def _figures(db, settings: dict, start: date, end: date, clerk: str | None,
+def _cutoff(end: date, now: str | None) -> str:
+    stamp = end.isoformat() + " 24:00"
+    return min(stamp, now) if now else stamp
+
+
+def _later(a: str | None, b: str | None) -> str | None:
+    """The later of two stamps; values that are not ISO times are ignored."""
+    if not b or not b[:1].isdigit():
+        return a
+    return b if a is None or b > a else a
+
+
+def _figures(db, settings: dict, start: date, end: date, through: date, clerk: str | None,
              kinds: list[str] | None, now: str | None = None) -> dict:
-    s, e = start.isoformat(), end.isoformat()
-    e_stamp = e + " 99"  # every time on the last day sorts before this
-    cutoff = min(e + " 24:00", now) if now else e + " 24:00"
+    s, thr = start.isoformat(), through.isoformat()
     conn = db.conn
     kind_sql, kind_params = "", []
     if kinds:
         kind_sql = f" AND t.kind IN ({','.join('?' * len(kinds))})"
         kind_params = list(kinds)
-    # One row per due call task: its kind, the clerk of its last call, performed, successful,
-    # due date. The period's tasks come first (by the due-date index), then their calls.
-    rows = conn.execute(
-        "SELECT t.kind,"
-        " (SELECT clerk FROM calls c WHERE c.task_id = t.id ORDER BY c.id DESC LIMIT 1),"
-        " EXISTS (SELECT 1 FROM calls c WHERE c.task_id = t.id),"
-        " EXISTS (SELECT 1 FROM calls c WHERE c.task_id = t.id AND c.outcome = 'reached'"
-        "   AND coalesce(score_overall, score_advisor, score_quality, score_timeliness,"
-        "                score_price, score_cleanliness) IS NOT NULL),"
-        " t.due_date FROM tasks t"
-        " WHERE t.due_date BETWEEN ? AND ? AND t.channel IN ('call', 'sms_call')"
-        f" AND t.state NOT IN ('withdrawn', 'merged'){kind_sql}", [s, e, *kind_params]).fetchall()
+    params = [s, thr, *kind_params]
+    last = None
+    # The period's tasks: [kind, due date, performed, successful, open, reached, customer].
+    tasks: dict[int, list] = {}
+    for tid, kind, due, state, updated, customer in conn.execute(
+            f"SELECT t.id, t.kind, t.due_date, t.state, t.updated_at, t.customer_id {_TASKS}"
+            f"{kind_sql}", params):
+        last = _later(last, updated)  # a withdrawn or merged task changes the figures too
+        if state not in ("withdrawn", "merged"):
+            tasks[tid] = [kind, due, 0, 0, state == "open", 0, customer]
+    calls = conn.execute(
+        "SELECT c.task_id, c.clerk, c.outcome, c.score_overall, c.score_advisor,"
+        " c.score_quality, c.score_timeliness, c.score_price, c.score_cleanliness, c.note,"
+        " c.logged_at, c.lost_reason,"
+        " CASE WHEN t.kind = 'post_repair' THEN"
+        "   (SELECT advisor FROM repair_orders o WHERE o.id = t.order_id) END"
+        f" {_TASKS.replace('FROM tasks t', 'FROM tasks t JOIN calls c ON c.task_id = t.id')}"
+        f"{_COUNTED}{kind_sql} ORDER BY c.id", params).fetchall()
     if clerk:
-        rows = [r for r in rows if r[1] == clerk]
-    callbacks = {"total": _tally(rows), "by_kind": {}, "by_clerk": {}}
-    for key, idx in (("by_kind", 0), ("by_clerk", 1)):
-        groups: dict[str, list] = {}
-        for r in rows:
-            groups.setdefault(r[idx] or "(not called)", []).append(r)
-        callbacks[key] = {k: _tally(v) for k, v in sorted(groups.items())}
-    # Completion by week of the period (for the chart).
+        mine = {c[0] for c in calls if c[1] == clerk}
+        tasks = {tid: t for tid, t in tasks.items() if tid in mine}
+        calls = [c for c in calls if c[0] in mine]
+    lo, hi = settings["calls"]["score_min"], settings["calls"]["score_max"]
+    dists: list[dict[int, int]] = [{} for _ in QUESTIONS]
+    advisors: dict[str, list[dict[int, int]]] = {}
+    tags: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    for tid, _clerk, outcome, *rest in calls:
+        scores, (note, logged, reason, advisor) = rest[:6], rest[6:]
+        t = tasks[tid]
+        t[2] = 1
+        last = _later(last, logged)
+        if outcome == "reached":
+            t[5] = 1
+            if any(v is not None for v in scores):
+                t[3] = 1
+                per = advisors.setdefault(advisor or "", [{} for _ in QUESTIONS]) \
+                    if t[0] == "post_repair" else None
+                for i, v in enumerate(scores):
+                    if v is not None:
+                        dists[i][v] = dists[i].get(v, 0) + 1
+                        if per is not None:
+                            per[i][v] = per[i].get(v, 0) + 1
+        if note:
+            for tag in set(_TAG.findall(note)):
+                tags[tag] = tags.get(tag, 0) + 1
+        if reason:
+            reasons[reason] = reasons.get(reason, 0) + 1
+    rows = list(tasks.values())
+    callbacks = {"total": _tally(rows), "by_kind": {}}
+    groups: dict[str, list] = {}
+    for r in rows:
+        groups.setdefault(r[0], []).append(r)
+    callbacks["by_kind"] = {k: _tally(v) for k, v in sorted(groups.items())}
     weekly: dict[str, list[int]] = {}
     for r in rows:
-        d = date.fromisoformat(r[4])
+        d = date.fromisoformat(r[1])
         w = weekly.setdefault((d - timedelta(days=d.weekday())).isoformat(), [0, 0])
         w[0] += 1
         w[1] += r[2]
     callbacks["by_week"] = [{"week_of": k, **ratio(v[1], v[0])} for k, v in sorted(weekly.items())]
+    callbacks["still_open"] = sum(1 for r in rows if r[4])
 
-    satisfaction = _satisfaction(db, settings, s, e_stamp, clerk, kind_sql, kind_params)
+    questions = {q: _question(d, lo, hi) for q, d in zip(QUESTIONS, dists)}
+    sat_from = settings["calls"]["satisfied_from"]
+    overall = questions["overall"]
+    satisfied = sum(v for k, v in overall["distribution"].items() if int(k) >= sat_from)
+    satisfaction = {"questions": questions, "satisfied": ratio(satisfied, overall["answers"]),
+                    "satisfied_from": sat_from}
+    complaints, categories, last = _complaints(db, settings, s, thr, kinds, clerk,
+                                               set(tasks) if clerk else None, now or
+                                               _cutoff(end, None), last)
+    recovery = [r for r in rows if r[0] == "recovery"]
     return {
         "callbacks": callbacks,
+        "work_done": _work_done(db, s, thr, clerk),
         "satisfaction": satisfaction,
-        "problems": _problems(db, s, e_stamp, clerk),
-        "complaints": _complaints(db, settings, s, e_stamp, cutoff),
-        "actions": _actions(db, s, e_stamp, cutoff),
-        "reminder_effect": _reminder_effect(db, settings, s, e),
-        "holding_rate": _holding(db, end),
+        "by_advisor": _by_advisor(advisors, settings, lo, hi),
+        "problems": {"complaint_categories": categories,
+                     "note_tags": [{"tag": t, "count": n} for t, n in
+                                   sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:10]]},
+        "complaints": complaints,
+        "lost_customers": {
+            "recovery_due": len(recovery), "reached": sum(r[5] for r in recovery),
+            "reasons": [{"reason": k, "count": n}
+                        for k, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
+            "won_back": _won_back(db, settings, s, thr, list(tasks) if clerk else None)},
+        "reminder_effect": _reminder_effect(db, settings, s, thr),
+        "holding_rate": _holding(db, through),
+        "last_changed": last,
     }
+
+
+_TAG = __import__("re").compile(r"#([^\s#,，。;；]+)")
+
+
+def _question(dist: dict[int, int], lo: int, hi: int) -> dict:
+    n = sum(dist.values())
+    total = sum(k * v for k, v in dist.items())
+    return {"answers": n, "average": round(total / n, 3) if n else None,
+            "distribution": {str(k): dist.get(k, 0) for k in range(lo, hi + 1)}}
 
 
 def _tally(rows: list) -> dict:
     due = len(rows)
-    performed = sum(1 for r in rows if r[2])
-    ok = sum(1 for r in rows if r[3])
+    performed = sum(r[2] for r in rows)
+    ok = sum(r[3] for r in rows)
     return {"due": due, "performed": performed, "successful": ok,
             "performed_rate": ratio(performed, due), "success_rate": ratio(ok, due)}
 
 
-def _satisfaction(db, settings, s, e_stamp, clerk, kind_sql, kind_params) -> dict:
-    lo, hi = settings["calls"]["score_min"], settings["calls"]["score_max"]
-    sat_from = settings["calls"]["satisfied_from"]
-    where = "c.outcome = 'reached' AND c.called_at >= ? AND c.called_at < ?"
-    params = [s, e_stamp]
-    if clerk:
-        where += " AND c.clerk = ?"
-        params.append(clerk)
-    cols = ", ".join(f"c.score_{q}" for q in QUESTIONS)
-    join = " JOIN tasks t ON t.id = c.task_id" if kind_sql else ""
-    dists: list[dict[int, int]] = [{} for _ in QUESTIONS]
-    for scores in db.conn.execute(f"SELECT {cols} FROM calls c{join} WHERE {where}{kind_sql}",
-                                  params + kind_params):
-        for dist, v in zip(dists, scores):
-            if v is not None:
-                dist[v] = dist.get(v, 0) + 1
-    questions = {}
-    for q, dist in zip(QUESTIONS, dists):
-        n = sum(dist.values())
-        total = sum(k * v for k, v in dist.items())
-        questions[q] = {"answers": n, "average": round(total / n, 3) if n else None,
-                        "distribution": {str(k): dist.get(k, 0) for k in range(lo, hi + 1)}}
-    overall = questions["overall"]
-    satisfied = sum(v for k, v in overall["distribution"].items() if int(k) >= sat_from)
-    return {"questions": questions, "satisfied": ratio(satisfied, overall["answers"]),
-            "satisfied_from": sat_from}
+def _by_advisor(advisors: dict, settings: dict, lo: int, hi: int) -> dict:
+    """Post-repair scores per service advisor and question; the advisors to coach."""
+    st = settings["stats"]
+    q = st["coach_question"]
+    rows = []
+    for name, dists in sorted(advisors.items()):
+        rows.append({"advisor": name or None,
+                     "questions": {k: {"answers": v["answers"], "average": v["average"]}
+                                   for k, v in ((k, _question(d, lo, hi))
+                                                for k, d in zip(QUESTIONS, dists))}})
+    ranked = sorted((r for r in rows if r["advisor"]
+                     and r["questions"][q]["answers"] >= st["coach_min_answers"]),
+                    key=lambda r: (r["questions"][q]["average"], r["advisor"]))
+    coach = [{"advisor": r["advisor"], "average": r["questions"][q]["average"],
+              "answers": r["questions"][q]["answers"]} for r in ranked[:st["coach_count"]]]
+    return {"advisors": rows, "coach": coach, "coach_question": q,
+            "coach_min_answers": st["coach_min_answers"]}
 
 
-def _problems(db, s, e_stamp, clerk) -> dict:
-    import re
-
-    cats = db.conn.execute(
-        "SELECT category, count(*) FROM complaints WHERE opened_at >= ? AND opened_at < ?"
-        " GROUP BY 1 ORDER BY 2 DESC, 1", (s, e_stamp)).fetchall()
-    tags: dict[str, int] = {}
-    where = "note IS NOT NULL AND called_at >= ? AND called_at < ?"
-    params = [s, e_stamp]
+def _work_done(db, s: str, thr: str, clerk: str | None) -> dict:
+    """The calls each clerk made in the period (by the time of the call, whatever task)."""
+    where, params = "called_at >= ? AND called_at < ?", [s, thr + " 99"]
     if clerk:
         where += " AND clerk = ?"
         params.append(clerk)
-    for (note,) in db.conn.execute(f"SELECT note FROM calls WHERE {where}", params):
-        for tag in set(re.findall(r"#([^\s#,，。;；]+)", note)):
-            tags[tag] = tags.get(tag, 0) + 1
-    return {"complaint_categories": [{"category": c, "count": n} for c, n in cats],
-            "note_tags": [{"tag": t, "count": n}
-                          for t, n in sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:10]]}
+    out: dict[str, dict] = {}
+    for name, outcome, scored, n in db.conn.execute(
+            "SELECT clerk, outcome, coalesce(score_overall, score_advisor, score_quality,"
+            " score_timeliness, score_price, score_cleanliness) IS NOT NULL, count(*)"
+            f" FROM calls WHERE {where} GROUP BY 1, 2, 3", params):
+        row = out.setdefault(name, {"calls": 0, "successful": 0, "tasks": 0, "outcomes": {}})
+        row["calls"] += n
+        row["outcomes"][outcome] = row["outcomes"].get(outcome, 0) + n
+        if outcome == "reached" and scored:
+            row["successful"] += n
+    for name, n in db.conn.execute(f"SELECT clerk, count(DISTINCT task_id) FROM calls"
+                                   f" WHERE {where} GROUP BY 1", params):
+        out[name]["tasks"] = n
+    total = {"calls": sum(r["calls"] for r in out.values()),
+             "successful": sum(r["successful"] for r in out.values())}
+    return {"by_clerk": dict(sorted(out.items())), "total": total}
 
 
-def _complaints(db, settings, s, e_stamp, cutoff) -> dict:
-    """Opened and closed in the period; overdue: late for a deadline at the cutoff."""
+def _complaints(db, settings, s, thr, kinds, clerk, task_ids, now, last):
+    """The period's complaints: those of its tasks, and those opened in it without a task."""
     from datetime import datetime
 
     from .calendar import working_hours_between
-    from .calls import _hours
+    from .calls import _hours, overdue_marks
     from .planner import work_calendar
 
+    rows = dicts(db, "SELECT k.id, k.category, k.severity, k.state, k.opened_at, k.opened_by,"
+                     " k.escalate_by, k.reply_by, k.escalated_at, k.replied_at, k.closed_at,"
+                     " k.late_escalation, k.late_reply, k.resolution, k.task_id, t.kind"
+                     " FROM complaints k LEFT JOIN tasks t ON t.id = k.task_id"
+                     " WHERE (t.id IS NOT NULL AND t.due_date BETWEEN ? AND ?)"
+                     "    OR (t.id IS NULL AND k.opened_at >= ? AND k.opened_at < ?)",
+                 (s, thr, s, thr + " 99"))
+    if kinds:
+        rows = [k for k in rows if k["kind"] in kinds]
+    if clerk:
+        rows = [k for k in rows if (k["task_id"] in task_ids if k["task_id"]
+                                    else k["opened_by"] == clerk)]
+    at = datetime.fromisoformat(now.replace(" 24:00", " 23:59"))
     wc = work_calendar(settings)
     hours = _hours(settings)
-    opened = db.conn.execute("SELECT opened_at, escalated_at, replied_at FROM complaints"
-                             " WHERE opened_at >= ? AND opened_at < ?", (s, e_stamp)).fetchall()
-    closed = db.conn.execute("SELECT count(*) FROM complaints WHERE closed_at >= ? AND closed_at < ?",
-                             (s, e_stamp)).fetchone()[0]
-    # Late at the cutoff: a deadline passed then with its step not done by then.
-    overdue = db.conn.execute(
-        "SELECT count(*) FROM complaints WHERE opened_at < ? AND (closed_at IS NULL OR closed_at >= ?)"
-        " AND ((escalate_by < ? AND coalesce(escalated_at, replied_at, '9999') > escalate_by"
-        "       AND coalesce(escalated_at, replied_at, '9999') >= ?)"
-        "   OR (reply_by < ? AND coalesce(replied_at, '9999') > reply_by"
-        "       AND coalesce(replied_at, '9999') >= ?))",
-        (cutoff, s, cutoff, cutoff, cutoff, cutoff)).fetchone()[0]
+    overdue, cats, sev, res = 0, {}, {}, {"satisfied": 0, "not_satisfied": 0, "pending": 0}
+    esc_h, reply_h = [], []
+    for k in rows:
+        for col in ("opened_at", "escalated_at", "replied_at", "closed_at"):
+            last = _later(last, k[col])
+        overdue += bool(overdue_marks(k, at))
+        cats[k["category"]] = cats.get(k["category"], 0) + 1
+        sev[k["severity"]] = sev.get(k["severity"], 0) + 1
+        if k["resolution"]:
+            res[k["resolution"]] += 1
+        elif k["state"] == "replied":
+            res["pending"] += 1
+        if k["escalated_at"]:
+            esc_h.append(working_hours_between(wc, datetime.fromisoformat(k["opened_at"]),
+                                               datetime.fromisoformat(k["escalated_at"]), **hours))
+        if k["replied_at"]:
+            frm = k["escalated_at"] or k["opened_at"]
+            reply_h.append(working_hours_between(wc, datetime.fromisoformat(frm),
+                                                 datetime.fromisoformat(k["replied_at"]), **hours))
 
-    def avg_hours(pairs):
-        vals = [working_hours_between(wc, datetime.fromisoformat(a), datetime.fromisoformat(b),
-                                      **hours) for a, b in pairs if b]
+    def avg(vals):
         return {"average_hours": round(sum(vals) / len(vals), 2) if vals else None,
                 "count": len(vals)}
 
-    return {"opened": len(opened), "closed": closed, "overdue": overdue,
-            "to_escalation": avg_hours((o, x) for o, x, _r in opened),
-            "to_reply": avg_hours((o, r) for o, _x, r in opened)}
+    out = {"opened": len(rows), "closed": sum(1 for k in rows if k["state"] == "closed"),
+           "overdue": overdue, "by_severity": dict(sorted(sev.items())), "resolution": res,
+           "to_escalation": avg(esc_h), "to_reply": avg(reply_h)}
+    categories = [{"category": c, "count": n}
+                  for c, n in sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return out, categories, last
 
 
-def _actions(db, s, e_stamp, cutoff) -> dict:
-    """Opened and done in the period; overdue: still open at the cutoff, deadline passed."""
+def _actions(db, *, s: str, cutoff: str, current: dict) -> dict:
+    """Actions opened and done in the period, overdue at its end, and the list the next
+    report follows: open at the period's end, or finished in it, each with its effect."""
     q = db.conn.execute
+    items = dicts(db, "SELECT id, text, owner, deadline, kind, category, report_month,"
+                      " approved_at, approved_by, done_at, metric, effect_before,"
+                      " effect_before_period, effect_after, effect_after_period FROM actions"
+                      " WHERE created_at < ? AND (done_at IS NULL OR done_at >= ?)"
+                      " ORDER BY deadline, id", (cutoff, s))
+    listed = []
+    for a in items:
+        done = a["done_at"] is not None and a["done_at"] < cutoff
+        if not done:
+            a["done_at"] = None
+            if a["metric"]:  # still open: the figure as this report has it
+                a["effect_after"] = metric_value(current, a["metric"])
+                a["effect_after_period"] = current["period"]
+        a["state"] = "done" if done else "open"
+        a["overdue"] = not done and a["deadline"] < cutoff[:10]
+        listed.append(a)
     return {"opened": q("SELECT count(*) FROM actions WHERE created_at >= ? AND created_at < ?",
-                        (s, e_stamp)).fetchone()[0],
+                        (s, cutoff)).fetchone()[0],
             "done": q("SELECT count(*) FROM actions WHERE done_at >= ? AND done_at < ?",
-                      (s, e_stamp)).fetchone()[0],
-            "overdue": q("SELECT count(*) FROM actions WHERE deadline < substr(?, 1, 10)"
-                         " AND created_at < ? AND (done_at IS NULL OR done_at >= ?)",
-                         (cutoff, cutoff, cutoff)).fetchone()[0]}
+                      (s, cutoff)).fetchone()[0],
+            "overdue": sum(1 for a in listed if a["overdue"]),
+            "list": listed}
 
 
 def _reminder_effect(db, settings, s, e) -> dict:
-    window = settings.get("stats", {}).get("return_window_days", 30)
+    window = settings["stats"]["return_window_days"]
     out = {}
     for label, kinds in REMINDER_KINDS.items():
         marks = ",".join("?" * len(kinds))
@@ -347,6 +484,22 @@ def _reminder_effect(db, settings, s, e) -> dict:
         out[label] = ratio(back, due)
     out["window_days"] = window
     return out
+
+
+def _won_back(db, settings, s, e, task_ids) -> int:
+    """Customers of the period's recovery calls with a visit from the day before the due
+    date to the return window after it."""
+    window = settings["stats"]["return_window_days"]
+    rows = db.conn.execute(
+        "SELECT t.id, t.customer_id FROM tasks t WHERE t.kind = 'recovery'"
+        " AND t.due_date BETWEEN ? AND ? AND t.channel IN ('call', 'sms_call')"
+        " AND t.state NOT IN ('withdrawn', 'merged') AND EXISTS (SELECT 1 FROM repair_orders o"
+        " WHERE o.customer_id = t.customer_id AND o.order_date >= date(t.due_date, '-1 day')"
+        " AND o.order_date <= date(t.due_date, ?))", (s, e, f"+{window} day")).fetchall()
+    if task_ids is not None:
+        keep = set(task_ids)
+        rows = [r for r in rows if r[0] in keep]
+    return len({c for _t, c in rows})
 
 
 def _holding(db, end: date) -> dict:
@@ -366,6 +519,8 @@ def follow_up(db, settings: dict, which: str, *, month: str | None = None,
               ) -> list[dict]:
     """The lists behind the figures: 'unsatisfied' calls, or 'unreached' due tasks.
 
+    Both follow the report's attribution rule: the tasks due in the period.
+
     Unreached: call tasks due in the period that were tried at least once and
     never reached (tasks never tried count as not performed, not here).
 
@@ -373,7 +528,7 @@ def follow_up(db, settings: dict, which: str, *, month: str | None = None,
     state now, later calls, complaints, and visits after the call.
     """
     start, end, _label = period_bounds(month, week, today)
-    s, e_stamp = start.isoformat(), end.isoformat() + " 99"
+    s = start.isoformat()
     if which == "unsatisfied":
         sat = settings["calls"]["satisfied_from"]
         cond = " OR ".join(f"c.score_{q} < {int(sat)}" for q in QUESTIONS)
@@ -382,8 +537,9 @@ def follow_up(db, settings: dict, which: str, *, month: str | None = None,
                " " + ", ".join(f"c.score_{q}" for q in QUESTIONS) +
                " FROM calls c JOIN tasks t ON t.id = c.task_id"
                " LEFT JOIN customers cu ON cu.id = t.customer_id"
-               f" WHERE c.called_at >= ? AND c.called_at < ? AND ({cond})")
-        params = [s, e_stamp]
+               " WHERE t.due_date BETWEEN ? AND ? AND t.channel IN ('call', 'sms_call')"
+               f" AND t.state NOT IN ('withdrawn', 'merged') AND ({cond})")
+        params = [s, end.isoformat()]
         if clerk:
             sql += " AND c.clerk = ?"
             params.append(clerk)

@@ -127,19 +127,21 @@ def test_bad_input_is_refused_and_nothing_is_written(db):
 # Deadlines: business hours 09:00-12:00 and 13:30-18:00 (7.5 h a day); half a day 3.75 h.
 # Facts from the State Council notices: 2025-10-01..08 off, 2025-09-28 (Sun) and 2025-10-11
 # (Sat) worked; 2026-01-01..03 off, 2026-01-04 (Sun) worked; 2026-02-15..23 off (Spring
-# Festival), 2026-02-14 (Sat) and 2026-02-28 (Sat) worked.
+# Festival), 2026-02-14 (Sat) and 2026-02-28 (Sat) worked. The reply deadline counts one
+# working day from the escalation (DOMAIN.md: the manager's day starts when the complaint
+# reaches them); before the escalation, from its deadline.
 @pytest.mark.parametrize("opened,escalate_by,reply_by", [
-    ("2026-11-26 10:30", "2026-11-26 15:45", "2026-11-27 10:30"),  # an ordinary Thursday
-    ("2026-11-27 16:00", "2026-11-30 10:45", "2026-11-30 16:00"),  # over a weekend
-    ("2025-09-30 16:00", "2025-10-09 10:45", "2025-10-09 16:00"),  # over National Day
+    ("2026-11-26 10:30", "2026-11-26 15:45", "2026-11-27 15:45"),  # an ordinary Thursday
+    ("2026-11-27 16:00", "2026-11-30 10:45", "2026-12-01 10:45"),  # over a weekend
+    ("2025-09-30 16:00", "2025-10-09 10:45", "2025-10-10 10:45"),  # over National Day
     # Saturday 2025-09-27 is off; the Sunday after works: 09:00-12:00 + 0.75 h after lunch.
-    ("2025-09-27 11:00", "2025-09-28 14:15", "2025-09-28 18:00"),
-    ("2025-12-31 17:00", "2026-01-04 11:45", "2026-01-04 17:00"),  # New Year, a working Sunday
+    ("2025-09-27 11:00", "2025-09-28 14:15", "2025-09-29 14:15"),
+    ("2025-12-31 17:00", "2026-01-04 11:45", "2026-01-05 11:45"),  # New Year, a working Sunday
     # Friday 15:00-18:00 is 3 h; the rest on the working Saturday.
-    ("2026-02-13 15:00", "2026-02-14 09:45", "2026-02-14 15:00"),
-    ("2026-02-14 17:00", "2026-02-24 11:45", "2026-02-24 17:00"),  # into the Spring Festival
-    # Opened on a Saturday evening: counted from Monday's opening; a deadline may be 18:00.
-    ("2026-11-28 20:00", "2026-11-30 14:15", "2026-11-30 18:00"),
+    ("2026-02-13 15:00", "2026-02-14 09:45", "2026-02-24 09:45"),
+    ("2026-02-14 17:00", "2026-02-24 11:45", "2026-02-25 11:45"),  # into the Spring Festival
+    # Opened on a Saturday evening: counted from Monday's opening.
+    ("2026-11-28 20:00", "2026-11-30 14:15", "2026-12-01 14:15"),
 ])
 def test_complaint_deadlines_on_the_official_calendar(opened, escalate_by, reply_by):
     esc, rep = calls.deadlines(at(opened), S, WorkCalendar())
@@ -153,10 +155,12 @@ def test_complaint_from_a_call_and_its_steps(db):
                        complaint="异响未修好", category="维修质量")
     k = calls.complaint(db, r["complaint_id"])
     assert (k["state"], k["escalate_by"], k["reply_by"]) == ("open", "2026-11-26 15:45",
-                                                              "2026-11-27 10:30")
+                                                              "2026-11-27 15:45")
     late = calls.list_complaints(db, at("2026-11-26 16:00"))
     assert late[0]["overdue"] == ["escalation"]
     calls.advance(db, k["id"], "escalate", by="小李", at=at("2026-11-26 15:00"))
+    # Escalated at 15:00: the manager's working day runs to Friday 15:00.
+    assert calls.complaint(db, k["id"])["reply_by"] == "2026-11-27 15:00"
     with pytest.raises(UsageError, match="before a reply"):
         calls.advance(db, k["id"], "close", by="王经理")
     calls.advance(db, k["id"], "reply", by="王经理", at=at("2026-11-27 09:30"), note="已安排返修")
