@@ -211,18 +211,25 @@ def write_rows_xlsx(path: Path, sheets: dict[str, list[list]]) -> None:
     write_atomic(path, wb.save)
 
 
-def write_report_xlsx(path: Path, r: dict) -> None:
-    """The monthly report as a workbook a manager can forward: one sheet per table,
-    Chinese headers, percentages formatted, and native charts."""
+def write_report_xlsx(path: Path, r: dict, definitions: list[str]) -> None:
+    """The monthly report as a workbook a manager can forward to the regional office:
+    every sheet, header, kind, outcome and definition in Chinese (``report_labels``),
+    percentages formatted, native charts, stored text made inert."""
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, LineChart, Reference
     from openpyxl.styles import Font
 
+    from . import report_labels as rl
+    from .files import neutral_row, sheet_title, write_atomic
+    from .stats import headline
+
+    def zh(key: str) -> str:
+        return rl.label(key, "zh")
+
     wb = Workbook()
     bold = Font(bold=True)
     pct = "0.0%"
-
-    from .files import neutral_row, sheet_title, write_atomic
+    rates = {"performed_rate", "success_rate", "satisfied_share", "holding_rate"}
 
     def sheet(title: str, header: list[str], rows: list[list], pct_cols=()):
         ws = wb.create_sheet(sheet_title(title, wb.sheetnames))
@@ -238,75 +245,119 @@ def write_report_xlsx(path: Path, r: dict) -> None:
             ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = 16
         return ws
 
-    from .stats import headline
-
     wb.remove(wb.active)
     now = headline(r)
     prev = r.get("previous", {})
     change = r.get("change", {})
-    names = {"due": "应回访数", "performed_rate": "回访完成率", "success_rate": "回访成功率",
-             "satisfied_share": "满意率", "overall_average": "总体满意度均分",
-             "complaints_opened": "新增投诉", "complaints_overdue": "超时投诉",
-             "holding_rate": "客户掌握率"}
-    rate_keys = {"performed_rate", "success_rate", "satisfied_share", "holding_rate"}
-    ws = sheet(f"概要 {r['period']}", ["指标", "本期", f"上期 {prev.get('period', '')}", "变化"],
-               [[names[k], now[k], prev.get(k), change.get(k)] for k in names])
-    for row_no, key in enumerate(names, start=2):
-        if key in rate_keys:
+    cb = r["callbacks"]
+    ws = sheet(f"{zh('summary')} {r['period']}",
+               [zh("figure"), zh("this_period"), f"{zh('previous')} {prev.get('period', '')}",
+                zh("change")], [[zh(k), now[k], prev.get(k), change.get(k)] for k in now])
+    for row_no, key in enumerate(now, start=2):
+        if key in rates:
             for col in (2, 3, 4):
                 ws.cell(row=row_no, column=col).number_format = pct
+    state = (zh("month_closed") if not r["so_far"] and not cb["still_open"]
+             else f"{zh('still_open')} {cb['still_open']}")
+    for row in ([], [zh("through"), r["through"]], [zh("state"), state],
+                [zh("last_changed"), r["last_changed"] or "-"]):
+        ws.append(row)
 
     def tally_rows(groups: dict) -> list[list]:
         return [[k, v["due"], v["performed"], v["performed_rate"]["value"], v["successful"],
                  v["success_rate"]["value"]] for k, v in groups.items()]
 
-    head = ["", "应回访", "已回访", "完成率", "成功", "成功率"]
-    cb = r["callbacks"]
-    sheet("按类型", ["回访类型"] + head[1:], tally_rows(cb["by_kind"])
-          + tally_rows({"合计": cb["total"]}), pct_cols=(4, 6))
-    sheet("按专员", ["回访专员"] + head[1:], tally_rows(cb["by_clerk"]), pct_cols=(4, 6))
-    ws = sheet("按周完成率", ["周(起)", "应回访", "已回访", "完成率"],
+    head = [zh(k) for k in ("kind", "due", "performed", "performed_rate", "successful",
+                            "success_rate")]
+    sheet(zh("by_kind"), head, tally_rows({rl.kind(k, "zh"): v for k, v in cb["by_kind"].items()})
+          + tally_rows({zh("total"): cb["total"]}), pct_cols=(4, 6))
+    wd = r["work_done"]
+    outcomes = [o for o in rl.OUTCOMES if any(o in v["outcomes"] for v in wd["by_clerk"].values())]
+    sheet(zh("work_done"), [zh("clerk"), zh("calls"), zh("tasks_called"), zh("successful_calls")]
+          + [rl.outcome(o, "zh") for o in outcomes],
+          [[name, v["calls"], v["tasks"], v["successful"]]
+           + [v["outcomes"].get(o, 0) for o in outcomes] for name, v in wd["by_clerk"].items()]
+          + [[zh("total"), wd["total"]["calls"], None, wd["total"]["successful"]]])
+    ws = sheet(zh("by_week"), [zh("week_of"), zh("due"), zh("performed"), zh("performed_rate")],
                [[w["week_of"], w["den"], w["num"], w["value"]] for w in cb["by_week"]],
                pct_cols=(4,))
     if cb["by_week"]:
         chart = LineChart()
         chart.title = "回访完成率（按周）"
-        chart.y_axis.title = "完成率"
+        chart.y_axis.title = zh("performed_rate")
         chart.y_axis.number_format = "0%"
         data = Reference(ws, min_col=4, min_row=1, max_row=len(cb["by_week"]) + 1)
         chart.add_data(data, titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(cb["by_week"]) + 1))
         ws.add_chart(chart, "F2")
     qs = r["satisfaction"]["questions"]
-    qnames = {"overall": "总体满意度", "advisor": "服务顾问", "quality": "维修质量",
-              "timeliness": "及时性", "price": "价格", "cleanliness": "清洁"}
     scale = list(next(iter(qs.values()))["distribution"].keys())
-    ws = sheet("满意度", ["问题", "回答数", "平均分"] + [f"{k}分" for k in scale],
-               [[qnames[q], v["answers"], v["average"]] + list(v["distribution"].values())
+    ws = sheet(zh("satisfaction"), [zh("question"), zh("answers"), zh("average")]
+               + [f"{k}分" for k in scale],
+               [[rl.question(q, "zh"), v["answers"], v["average"]] + list(v["distribution"].values())
                 for q, v in qs.items()])
     chart = BarChart()
     chart.title = "各问题平均分"
     chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=len(qs) + 1), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(qs) + 1))
     ws.add_chart(chart, "J2")
+    ba = r["by_advisor"]
+    qnames = [rl.question(q, "zh") for q in qs]
+    ws = sheet(zh("by_advisor"), [zh("advisor")] + [x for q in qnames
+                                                    for x in (f"{q}{zh('answers')}",
+                                                              f"{q}{zh('average')}")],
+               [[a["advisor"] or zh("no_advisor")] + [x for v in a["questions"].values()
+                                                      for x in (v["answers"], v["average"])]
+                for a in ba["advisors"]])
+    ws.append([])
+    coach_title = (f"{zh('coach')}（{rl.question(ba['coach_question'], 'zh')}，"
+                   f"回答数不少于{ba['coach_min_answers']}）")
+    ws.append([coach_title])
+    for c in ba["coach"] or [{"advisor": zh("none"), "average": None, "answers": None}]:
+        ws.append(neutral_row([c["advisor"], c["average"], c["answers"]]))
     p = r["problems"]
-    sheet("客户问题", ["投诉类别", "次数"], [[c["category"], c["count"]] for c in
-                                               p["complaint_categories"]]
+    sheet(zh("problems"), [zh("category"), zh("count")],
+          [[c["category"], c["count"]] for c in p["complaint_categories"]]
           + [[f"#{t['tag']}", t["count"]] for t in p["note_tags"]])
     k = r["complaints"]
+    res = k["resolution"]
+    sheet(zh("complaints"), ["项目", "数量", "平均工时(小时)"], [
+        [zh("complaints_opened"), k["opened"], None], [zh("closed"), k["closed"], None],
+        [zh("complaints_overdue"), k["overdue"], None],
+        *[[f"{zh('severity')}：{rl.severity(s, 'zh')}", n, None]
+          for s, n in k["by_severity"].items()],
+        [zh("to_escalation"), k["to_escalation"]["count"], k["to_escalation"]["average_hours"]],
+        [zh("to_reply"), k["to_reply"]["count"], k["to_reply"]["average_hours"]],
+        [zh("resolution_satisfied"), res["satisfied"], None],
+        [zh("resolution_not_satisfied"), res["not_satisfied"], None],
+        [zh("resolution_pending"), res["pending"], None]])
     a = r["actions"]
-    sheet("投诉与整改", ["项目", "数量", "平均工时(小时)"], [
-        ["新增投诉", k["opened"], None], ["关闭投诉", k["closed"], None],
-        ["超时投诉", k["overdue"], None],
-        ["上报总经理用时", k["to_escalation"]["count"], k["to_escalation"]["average_hours"]],
-        ["答复客户用时", k["to_reply"]["count"], k["to_reply"]["average_hours"]],
-        ["新增整改措施", a["opened"], None], ["完成整改措施", a["done"], None],
-        ["超期整改措施", a["overdue"], None]])
+    ws = sheet(zh("actions"), [zh(c) for c in ("action", "owner", "deadline", "approved", "state",
+                                               "metric", "before", "after")] + ["整改前月份",
+                                                                                 "整改后月份"],
+               [[x["text"], x["owner"], x["deadline"],
+                 x["approved_by"] if x["approved_at"] else zh("not_approved"),
+                 zh(x["state"]) + ("（超期）" if x["overdue"] else ""),
+                 zh(x["metric"]) if x["metric"] else None, x["effect_before"], x["effect_after"],
+                 x["effect_before_period"], x["effect_after_period"]] for x in a["list"]])
+    for row_no, x in enumerate(a["list"], start=2):
+        if x["metric"] in rates:
+            for col in (7, 8):
+                ws.cell(row=row_no, column=col).number_format = pct
+    ws.append([])
+    ws.append([f"{zh('opened')} {a['opened']}，{zh('done')} {a['done']}，{zh('overdue')} {a['overdue']}"])
+    lost = r["lost_customers"]
+    sheet(zh("lost"), ["项目", zh("count")],
+          [[zh("recovery_due"), lost["recovery_due"]], [zh("recovery_reached"), lost["reached"]],
+           [zh("won_back"), lost["won_back"]]]
+          + [[f"{zh('reason')}：{x['reason']}", x["count"]] for x in lost["reasons"]])
     e = r["reminder_effect"]
-    rnames = {"maintenance": "保养提醒", "warranty_check": "超保提醒", "recovery": "流失召回"}
-    sheet("回厂率", ["提醒类型", "提醒数", "回厂数", f"{e['window_days']}天回厂率"],
-          [[rnames[key], e[key]["den"], e[key]["num"], e[key]["value"]] for key in rnames]
-          + [["客户掌握率", r["holding_rate"]["den"], r["holding_rate"]["num"],
+    sheet(zh("return_rate"), ["提醒类型", zh("reminders"), zh("came_back"),
+                              f"{e['window_days']}天回厂率"],
+          [[zh(key), e[key]["den"], e[key]["num"], e[key]["value"]]
+           for key in ("maintenance", "warranty_check", "recovery")]
+          + [[zh("holding_rate"), r["holding_rate"]["den"], r["holding_rate"]["num"],
               r["holding_rate"]["value"]]], pct_cols=(4,))
-    sheet("口径说明", ["定义"], [[d] for d in r["definitions"]])
+    sheet(zh("definitions"), ["口径"], [[d] for d in definitions])
     write_atomic(path, wb.save)
+

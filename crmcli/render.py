@@ -327,74 +327,138 @@ def _chg(value, rate: bool) -> Text:
     return Text(text, style="green" if value > 0 else ("red" if value < 0 else ""))
 
 
-def report_tables(r: dict) -> list:
+def report_tables(r: dict, lang: str = "en") -> list:
+    """The monthly report as Rich tables, every word from ``report_labels`` in ``lang``."""
+    from . import report_labels as rl
     from .stats import headline
 
+    def lb(key: str) -> str:
+        return rl.label(key, lang)
+
+    def num(v) -> str:
+        return "-" if v is None else f"{v:g}"
+
+    def cell(value) -> Text:  # stored text (names, categories): never read as markup
+        return Text(clean(str(value or "")))
+
     out = []
-    names = {"due": "Callbacks due 应回访", "performed_rate": "Performed / due 完成率",
-             "success_rate": "Successful / due 成功率", "satisfied_share": "Satisfied 满意率",
-             "overall_average": "Overall score 均分", "complaints_opened": "Complaints opened",
-             "complaints_overdue": "Complaints overdue", "holding_rate": "Holding rate 掌握率"}
     rates = {"performed_rate", "success_rate", "satisfied_share", "holding_rate"}
     now = headline(r)
     prev = r.get("previous", {})
-    t = Table(title=f"Callback report {r['period']} ({r['start']} to {r['end']})"
-              + (f", clerk {safe(r['clerk'])}" if r.get("clerk") else ""), title_justify="left")
-    t.add_column("Figure")
-    t.add_column("This period", justify="right")
-    t.add_column(f"Previous {prev.get('period', '')}", justify="right")
-    t.add_column("Change", justify="right")
-    for key, label in names.items():
-        fmt = _pct if key in rates else (lambda v: "-" if v is None else f"{v:g}")
-        _row(t, label, fmt(now[key]), fmt(prev.get(key)), _chg(r.get("change", {}).get(key),
-                                                                   key in rates))
-    out.append(t)
     cb = r["callbacks"]
-    for title, groups in (("By kind", cb["by_kind"]), ("By clerk", cb["by_clerk"])):
-        g = Table(title=title, title_justify="left")
-        for col in ("", "Due", "Performed", "%", "Successful", "%"):
-            g.add_column(col, justify="left" if col == "" else "right")
-        for k, v in groups.items():
-            _row(g, kind_label(k) if title == "By kind" else k, str(v["due"]),
-                      str(v["performed"]), _pct(v["performed_rate"]), str(v["successful"]),
-                      _pct(v["success_rate"]))
-        tot = cb["total"]
-        _row(g, "Total", str(tot["due"]), str(tot["performed"]), _pct(tot["performed_rate"]),
-                  str(tot["successful"]), _pct(tot["success_rate"]), style="bold")
-        out.append(g)
+    state = (f"{lb('through')} {r['through']}" if r["so_far"] else
+             lb("month_closed") if not cb["still_open"] else f"{lb('still_open')}: {cb['still_open']}")
+    t = Table(title=f"{lb('report')} {r['period']} ({r['start']} - {r['end']})"
+              + (f", {lb('clerk')} {safe(r['clerk'])}" if r.get("clerk") else ""), title_justify="left",
+              caption=f"{state}; {lb('last_changed')}: {r['last_changed'] or '-'}",
+              caption_justify="left")
+    t.add_column(lb("figure"))
+    t.add_column(lb("this_period"), justify="right")
+    t.add_column(f"{lb('previous')} {prev.get('period', '')}", justify="right")
+    t.add_column(lb("change"), justify="right")
+    for key in now:
+        fmt = _pct if key in rates else num
+        _row(t, lb(key), fmt(now[key]), fmt(prev.get(key)),
+                  _chg(r.get("change", {}).get(key), key in rates))
+    out.append(t)
+    g = Table(title=lb("by_kind"), title_justify="left")
+    for col in ("kind", "due", "performed", "performed_rate", "successful", "success_rate"):
+        g.add_column(lb(col), justify="left" if col == "kind" else "right")
+    rows = [(rl.kind(k, lang), v, "") for k, v in cb["by_kind"].items()]
+    for name, v, style in rows + [(lb("total"), cb["total"], "bold")]:
+        _row(g, name, str(v["due"]), str(v["performed"]), _pct(v["performed_rate"]),
+                  str(v["successful"]), _pct(v["success_rate"]), style=style)
+    out.append(g)
+    wd = r["work_done"]
+    w = Table(title=lb("work_done"), title_justify="left")
+    outcomes = sorted({o for v in wd["by_clerk"].values() for o in v["outcomes"]},
+                      key=lambda o: list(rl.OUTCOMES).index(o) if o in rl.OUTCOMES else 99)
+    for col in [lb("clerk"), lb("calls"), lb("tasks_called"), lb("successful_calls")] + [
+            rl.outcome(o, lang) for o in outcomes]:
+        w.add_column(col, justify="left" if col == lb("clerk") else "right")
+    for name, v in wd["by_clerk"].items():
+        _row(w, cell(name), str(v["calls"]), str(v["tasks"]), str(v["successful"]),
+                  *[str(v["outcomes"].get(o, 0)) for o in outcomes])
+    _row(w, lb("total"), str(wd["total"]["calls"]), "", str(wd["total"]["successful"]),
+              *["" for _ in outcomes], style="bold")
+    out.append(w)
     sat = r["satisfaction"]
-    st = Table(title=f"Satisfaction (satisfied: overall >= {sat['satisfied_from']}: "
-                     f"{_pct(sat['satisfied'])} of {sat['satisfied']['den']})", title_justify="left")
+    st = Table(title=f"{lb('satisfaction')} ({lb('satisfied_share')} >= {sat['satisfied_from']}: "
+                     f"{_pct(sat['satisfied'])}, {sat['satisfied']['num']}/"
+                     f"{sat['satisfied']['den']})", title_justify="left")
     scale = list(next(iter(sat["questions"].values()))["distribution"])
-    for col in ["Question", "Answers", "Average"] + scale:
-        st.add_column(col, justify="left" if col == "Question" else "right")
+    for col in [lb("question"), lb("answers"), lb("average")] + scale:
+        st.add_column(col, justify="left" if col == lb("question") else "right")
     for q, v in sat["questions"].items():
-        _row(st, q, str(v["answers"]), "-" if v["average"] is None else f"{v['average']:.2f}",
+        _row(st, rl.question(q, lang), str(v["answers"]),
+                   "-" if v["average"] is None else f"{v['average']:.2f}",
                    *[str(n) for n in v["distribution"].values()])
     out.append(st)
-    k, a, p = r["complaints"], r["actions"], r["problems"]
-    ct = Table(title="Complaints, actions, problems raised", title_justify="left")
+    ba = r["by_advisor"]
+    at = Table(title=lb("by_advisor"), title_justify="left")
+    at.add_column(lb("advisor"))
+    for q in sat["questions"]:
+        at.add_column(rl.question(q, lang), justify="right")
+    for a in ba["advisors"]:
+        _row(at, cell(a["advisor"] or lb("no_advisor")), *[
+            "-" if v["average"] is None else f"{v['average']:.2f} ({v['answers']})"
+            for v in a["questions"].values()])
+    at.caption = (f"{lb('coach')} ({rl.question(ba['coach_question'], lang)}, >= "
+                  f"{ba['coach_min_answers']} {lb('answers')}): "
+                  + (", ".join(f"{c['advisor']} {c['average']:.2f} ({c['answers']})"
+                               for c in ba["coach"]) or lb("none")))
+    at.caption_justify = "left"
+    out.append(at)
+    k, p = r["complaints"], r["problems"]
+    ct = Table(title=f"{lb('complaints')} / {lb('problems')} / {lb('lost')}", title_justify="left")
     ct.add_column("")
     ct.add_column("", overflow="fold")
 
     def hours(x):
-        return "-" if x["average_hours"] is None else f"{x['average_hours']:.1f} working h (n={x['count']})"
+        return "-" if x["average_hours"] is None else f"{x['average_hours']:.1f} (n={x['count']})"
 
-    _row(ct, "Complaints", f"{k['opened']} opened, {k['closed']} closed, {k['overdue']} overdue")
-    _row(ct, "Time to escalation", hours(k["to_escalation"]))
-    _row(ct, "Time to reply", hours(k["to_reply"]))
-    _row(ct, "Actions", f"{a['opened']} opened, {a['done']} done, {a['overdue']} overdue")
-    _row(ct, "Top categories", ", ".join(f"{c['category']} {c['count']}"
-                                           for c in p["complaint_categories"][:5]) or "-")
-    _row(ct, "Top note tags", ", ".join(f"#{t['tag']} {t['count']}" for t in p["note_tags"][:5])
-               or "-")
+    res = k["resolution"]
+    _row(ct, lb("complaints"), f"{lb('opened')} {k['opened']}, {lb('closed')} {k['closed']}, "
+                                f"{lb('overdue')} {k['overdue']}")
+    _row(ct, lb("severity"), ", ".join(f"{rl.severity(s_, lang)} {n}"
+                                        for s_, n in k["by_severity"].items()) or "-")
+    _row(ct, lb("to_escalation"), hours(k["to_escalation"]))
+    _row(ct, lb("to_reply"), hours(k["to_reply"]))
+    _row(ct, lb("resolution_satisfied"), str(res["satisfied"]))
+    _row(ct, lb("resolution_not_satisfied"), str(res["not_satisfied"]))
+    _row(ct, lb("resolution_pending"), str(res["pending"]))
+    _row(ct, lb("category"), cell(", ".join(f"{c['category']} {c['count']}"
+                                             for c in p["complaint_categories"]) or "-"))
+    _row(ct, lb("tag"), cell(", ".join(f"#{t_['tag']} {t_['count']}" for t_ in p["note_tags"])
+                              or "-"))
+    lost = r["lost_customers"]
+    _row(ct, lb("lost"), f"{lb('recovery_due')} {lost['recovery_due']}, {lb('recovery_reached')} "
+                          f"{lost['reached']}, {lb('won_back')} {lost['won_back']}")
+    _row(ct, lb("reason"), cell(", ".join(f"{x['reason']} {x['count']}" for x in lost["reasons"])
+                                 or "-"))
     e = r["reminder_effect"]
-    _row(ct, f"Back within {e['window_days']} days",
-               "; ".join(f"{kind} {_pct(e[kind])} ({e[kind]['num']}/{e[kind]['den']})"
+    _row(ct, f"{lb('return_rate')} ({e['window_days']})",
+               "; ".join(f"{lb(kind)} {_pct(e[kind])} ({e[kind]['num']}/{e[kind]['den']})"
                          for kind in ("maintenance", "warranty_check", "recovery")))
     hr = r["holding_rate"]
-    _row(ct, "Holding rate at end", f"{_pct(hr)} ({hr['num']}/{hr['den']})")
+    _row(ct, lb("holding_rate"), f"{_pct(hr)} ({hr['num']}/{hr['den']})")
     out.append(ct)
+    a = r["actions"]
+    xt = Table(title=f"{lb('actions')}: {lb('opened')} {a['opened']}, {lb('done')} {a['done']}, "
+                     f"{lb('overdue')} {a['overdue']}", title_justify="left")
+    for col in ("action", "owner", "deadline", "approved", "state", "metric", "before", "after"):
+        xt.add_column(lb(col), overflow="fold")
+    for x in a["list"]:
+        fmt = _pct if x["metric"] in rates else num
+        _row(xt, cell(x["text"]), cell(x["owner"]),
+                   Text(x["deadline"], style="bold red" if x["overdue"] else ""),
+                   cell(x["approved_by"]) if x["approved_at"] else lb("not_approved"),
+                   lb(x["state"]), lb(x["metric"]) if x["metric"] else "-",
+                   fmt(x["effect_before"]) + (f" ({x['effect_before_period']})"
+                                              if x["effect_before_period"] else ""),
+                   fmt(x["effect_after"]) + (f" ({x['effect_after_period']})"
+                                             if x["effect_after_period"] else ""))
+    out.append(xt)
     return out
 
 

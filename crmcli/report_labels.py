@@ -95,8 +95,8 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 KINDS: dict[str, tuple[str, str]] = {
-    "welcome_sms": ("新车欢迎", "new-car welcome"),
-    "delivery_call": ("交车3日", "delivery care call"),
+    "welcome_sms": ("交车3日关爱", "new-car care SMS"),
+    "delivery_call": ("交车3日电话", "delivery care call"),
     "delivery_questionnaire": ("交车7日问卷", "delivery questionnaire"),
     "post_repair": ("修后回访", "post-repair callback"),
     "first_maintenance": ("首保", "first maintenance"),
@@ -121,6 +121,8 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "wrong_number": ("空号/错号", "wrong number"),
     "refused": ("拒绝回访", "refused"),
     "not_owner": ("非车主本人", "not the owner"),
+    "booked": ("已预约", "booked"),
+    "done_elsewhere": ("已在别处办理", "done elsewhere"),
 }
 
 QUESTIONS: dict[str, tuple[str, str]] = {
@@ -135,6 +137,9 @@ QUESTIONS: dict[str, tuple[str, str]] = {
 SEVERITIES: dict[str, tuple[str, str]] = {
     "normal": ("一般", "normal"), "serious": ("严重", "serious"), "major": ("重大", "major"),
 }
+
+# The figures an action can be meant to move: each question's average too.
+LABELS.update({f"score_{q}": (f"{zh}均分", f"{en} score") for q, (zh, en) in QUESTIONS.items()})
 
 # The rules of the report, stated once; {placeholders} come from the settings.
 DEFINITIONS: list[tuple[str, str]] = [

@@ -241,3 +241,18 @@ def test_the_effect_is_filled_in_from_the_report_before_and_after(db):
     assert (listed[b]["state"], listed[b]["effect_before"], listed[b]["effect_after"],
             listed[b]["effect_after_period"], listed[b]["overdue"]) == (
         "open", 0.25, pytest.approx(2 / 3), "2026-11", True)
+
+
+def test_the_lists_in_the_settings_are_checked(tmp_path):
+    from crmcli import settings
+    from crmcli.errors import SettingsError
+
+    f = tmp_path / "s.toml"
+    f.write_text('[complaints]\ncategories = []\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="line 2.*complaints.categories must list words"):
+        settings.load(f)
+    f.write_text('[stats]\ncoach_question = "smile"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="line 2.*coach_question must be one of overall"):
+        settings.load(f)
+    f.write_text('[lost]\nreasons = ["价格", "停车难"]\n', encoding="utf-8")
+    assert settings.load(f)["lost"]["reasons"] == ["价格", "停车难"]

@@ -310,19 +310,60 @@ def test_follow_up_lists(month):
 def test_stats_cli_tables_json_and_workbook(month, tmp_path):
     runner = CliRunner()
     path = tmp_path / "report.xlsx"
-    r = runner.invoke(app, ["stats", "--month", "2026-11", "--xlsx", str(path)])
+    r = runner.invoke(app, ["stats", "--month", "2026-11", "--date", "2026-12-07",
+                            "--xlsx", str(path)])
     assert r.exit_code == 0, r.output
-    assert "Callback report 2026-11" in r.stdout and "performed: due tasks" in r.stdout
-    data = json.loads(runner.invoke(app, ["stats", "--month", "2026-11", "--json"]).stdout)
-    assert data["callbacks"]["total"]["performed_rate"]["num"] == 3
+    assert "Callback report 2026-11" in r.stdout and "Due: call tasks" in r.stdout
+    assert "Work done" in r.stdout and "Data last changed: 2026-12-03 15:00" in r.stdout
+    data = json.loads(runner.invoke(app, ["stats", "--month", "2026-11", "--date", "2026-12-07",
+                                          "--json"]).stdout)
+    assert data["callbacks"]["total"]["performed_rate"]["num"] == 7
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["概要 2026-11", "按类型", "按专员", "按周完成率", "满意度", "客户问题",
-                             "投诉与整改", "回厂率", "口径说明"]
-    assert [c.value for c in wb["按类型"][1]] == ["回访类型", "应回访", "已回访", "完成率", "成功",
-                                                 "成功率"]
+    assert wb.sheetnames == ["概要 2026-11", "按类型", "专员工作量", "按周完成率", "满意度",
+                             "服务顾问", "客户问题", "投诉", "整改措施", "流失客户", "回厂率",
+                             "口径说明"]
+    assert [c.value for c in wb["按类型"][1]] == ["回访类型", "应回访", "已回访", "回访完成率",
+                                                 "成功回访", "回访成功率"]
+    assert [r[0].value for r in wb["按类型"].iter_rows(min_row=2)] == [
+        "交强险", "修后回访", "流失召回", "定保", "合计"]
     assert wb["按类型"]["D2"].number_format == "0.0%"
+    assert [c.value for c in wb["专员工作量"][2]] == ["A", 3, 3, 2, 2, 0, 1]
+    assert [c.value for c in wb["专员工作量"][1]][4:] == ["接通", "未接", "忙/约时间"]
+    assert [c.value for c in wb["服务顾问"][2]][:5] == ["刘洋", 2, 4.0, 2, 3.5]
+    assert wb["流失客户"]["A5"].value == "流失原因：距离远"
+    definitions = [row[0].value for row in wb["口径说明"].iter_rows(min_row=2)]
+    assert definitions[0].startswith("归属规则：回访任务的一切数据")
+    assert all(not d.isascii() for d in definitions)
     assert len(wb["按周完成率"]._charts) == 1 and len(wb["满意度"]._charts) == 1
-    r = runner.invoke(app, ["stats", "--month", "2026-12", "unsatisfied", "--json"])
-    assert r.exit_code == 0 and json.loads(r.stdout)[0]["scores"] == {"overall": 2}
+    r = runner.invoke(app, ["stats", "--month", "2026-11", "unsatisfied", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)[1]["scores"] == {"overall": 2}
     r = runner.invoke(app, ["stats", "--month", "2026-13"])
     assert r.exit_code == 2 and "use YYYY-MM" in r.stderr
+
+
+def test_the_terminal_report_speaks_chinese_when_the_interface_does(month, monkeypatch):
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    r = CliRunner().invoke(app, ["stats", "--month", "2026-11", "--date", "2026-12-07"])
+    assert r.exit_code == 0, r.output
+    for words in ("回访月报 2026-11", "专员工作量", "修后回访", "服务顾问", "未接", "数据最后变动",
+                  "归属规则"):
+        assert words in r.stdout
+    for code in ("post_repair", "no_answer", "Callback report"):
+        assert code not in r.stdout
+
+
+def test_stored_text_in_the_report_is_data(month, tmp_path):
+    month.conn.execute("UPDATE repair_orders SET advisor='=HYPERLINK(\"x\")[/bold]'"
+                       " WHERE advisor='刘洋'")
+    path = tmp_path / "r.xlsx"
+    r = CliRunner().invoke(app, ["stats", "--month", "2026-11", "--date", "2026-12-07",
+                                 "--xlsx", str(path)])
+    assert r.exit_code == 0, r.output
+    assert "=HYPERLINK" in r.stdout
+    assert openpyxl.load_workbook(path)["服务顾问"]["A2"].value == "'=HYPERLINK(\"x\")[/bold]"
+    import os
+    import stat
+
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

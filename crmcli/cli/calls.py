@@ -50,7 +50,18 @@ def log_cmd(
     complaint: Annotated[Optional[str], typer.Option(
         help="Open a complaint with this text (it goes to the GM within half a working day).")] = None,
     category: Annotated[Optional[str], typer.Option(
-        help="The complaint's category, e.g. 维修质量, 服务态度, 价格.")] = None,
+        help="The complaint's category, one of the settings' list: 服务态度, 维修质量, 维修时间, "
+        "价格, 配件, 环境卫生, 其他 by default.")] = None,
+    severity: Annotated[Optional[str], typer.Option(
+        help="The complaint's severity: normal (一般, the default), serious (严重) or major (重大).")
+    ] = None,
+    satisfied: Annotated[Optional[bool], typer.Option(
+        "--satisfied/--not-satisfied", help="On a complaint follow-up call: whether the customer "
+        "is satisfied with the resolution (satisfied closes the complaint).",
+        show_default=False)] = None,
+    reason: Annotated[Optional[str], typer.Option(
+        help="On a recovery call: why the customer left, one of the settings' [lost] reasons "
+        "(价格, 距离远, 维修质量, 服务态度, 搬迁, 已卖车, 其他 by default).")] = None,
     call_at: Annotated[Optional[str], typer.Option(
         "--call-at", help="With busy: when the customer asked to be called, '2026-11-27 15:00'.")] = None,
     phone: Annotated[Optional[str], typer.Option(
@@ -70,7 +81,8 @@ def log_cmd(
         scores={"overall": overall, "advisor": advisor, "quality": quality,
                 "timeliness": timeliness, "price": price, "cleanliness": cleanliness},
         note=note, complaint=complaint, category=category, call_at=calls.parse_when(call_at),
-        phone=phone, reminded=reminded)
+        phone=phone, reminded=reminded, severity=severity, resolution_ok=satisfied,
+        lost_reason=reason)
     if as_json:
         emit_json(result)
         return
@@ -84,7 +96,8 @@ def _log_line(r: dict) -> str:
     if r.get("next_try"):
         msg += f", next try {r['next_try']}"
     if r.get("complaint_id"):
-        msg += f"; complaint #{r['complaint_id']} opened"
+        msg += (f"; complaint #{r['complaint_id']} {r['complaint_state']}"
+                if r.get("complaint_state") else f"; complaint #{r['complaint_id']} opened")
     if r.get("phone_corrected"):
         msg += f"; mobile corrected to {r['phone_corrected']}"
     return msg
@@ -112,7 +125,11 @@ def complaint_add(
     ctx: typer.Context,
     customer: Annotated[str, typer.Argument(help="The customer: phone, plate, name or #id.")],
     text: Annotated[str, typer.Option("--text", help="What the customer complains about.")],
-    category: Annotated[str, typer.Option(help="Category, e.g. 维修质量, 服务态度, 价格.")] = "其他",
+    category: Annotated[str, typer.Option(
+        help="Category, one of the settings' [complaints] categories, e.g. 维修质量, 服务态度, 价格."
+    )] = "其他",
+    severity: Annotated[Optional[str], typer.Option(
+        help="normal (一般, the default), serious (严重) or major (重大).")] = None,
     owner: Annotated[Optional[str], typer.Option(help="Who is responsible for it.")] = None,
     by: ByOpt = None,
     at: AtOpt = None,
@@ -124,7 +141,7 @@ def complaint_add(
     state: State = ctx.obj
     c = customers.get_one(state.db, customer)
     k = calls.add_complaint(state.db, c["id"], category, text, state.settings, by=_clerk(by),
-                            at=calls.parse_when(at), owner=owner)
+                            at=calls.parse_when(at), owner=owner, severity=severity)
     if as_json:
         emit_json(k)
         return
@@ -137,8 +154,14 @@ def _complaint_step(ctx, complaint_id: int, step: str, note, owner, by, at) -> N
 
     state: State = ctx.obj
     k = calls.advance(state.db, complaint_id, step, by=_clerk(by), at=calls.parse_when(at),
-                      note=note, owner=owner)
-    say(f"complaint #{k['id']}: {k['state']}")
+                      note=note, owner=owner, settings=state.settings)
+    msg = f"complaint #{k['id']}: {k['state']}"
+    if step == "escalate":
+        msg += f", reply by {k['reply_by']}"
+    if step == "reply" and k["followup_task_id"]:
+        msg += (f"; follow-up call task #{k['followup_task_id']} asks whether the customer is"
+                " satisfied with the resolution")
+    say(msg)
 
 
 NoteOpt = Annotated[Optional[str], typer.Option(help="What was done or said.")]
@@ -158,7 +181,8 @@ def complaint_escalate(ctx: typer.Context, complaint_id: ComplaintArg, note: Not
 @handle_errors
 def complaint_reply(ctx: typer.Context, complaint_id: ComplaintArg, note: NoteOpt = None,
                     owner: OwnerOpt = None, by: ByOpt = None, at: AtOpt = None) -> None:
-    """Record the reply given to the customer."""
+    """Record the reply given to the customer; a follow-up call is planned for the next
+    working day to ask whether they are satisfied with the resolution."""
     _complaint_step(ctx, complaint_id, "reply", note, owner, by, at)
 
 
@@ -166,7 +190,8 @@ def complaint_reply(ctx: typer.Context, complaint_id: ComplaintArg, note: NoteOp
 @handle_errors
 def complaint_close(ctx: typer.Context, complaint_id: ComplaintArg, note: NoteOpt = None,
                     owner: OwnerOpt = None, by: ByOpt = None, at: AtOpt = None) -> None:
-    """Close a complaint that has been answered."""
+    """Close an answered complaint by hand (e.g. the customer cannot be reached for the
+    follow-up call, which is withdrawn). Normally the follow-up call's answer closes it."""
     _complaint_step(ctx, complaint_id, "close", note, owner, by, at)
 
 
@@ -223,16 +248,35 @@ def action_add(
         help="The monthly report that prompted it (YYYY-MM).")] = None,
     complaint_id: Annotated[Optional[int], typer.Option(
         "--complaint", help="The complaint that prompted it.")] = None,
+    metric: Annotated[Optional[str], typer.Option(
+        help="The report figure it is meant to move, e.g. performed_rate, satisfied_share, "
+        "score_cleanliness; its value in the --month report (default: last month) is kept as "
+        "'before'.")] = None,
     by: ByOpt = None,
+    at: AtOpt = None,
 ) -> None:
     """Add a corrective or preventive action with an owner and a deadline."""
     from .. import calls
 
+    state: State = ctx.obj
     due = parse_day(deadline)
-    aid = calls.add_action(ctx.obj.db, text, owner, due, by=_clerk(by),
+    aid = calls.add_action(state.db, text, owner, due, by=_clerk(by),
                            kind="preventive" if preventive else "corrective", category=category,
-                           month=month, complaint_id=complaint_id)
+                           month=month, complaint_id=complaint_id, metric=metric,
+                           settings=state.settings, at=calls.parse_when(at))
     say(f"action #{aid} added for {owner}, due {due}")
+
+
+@action_app.command("approve")
+@handle_errors
+def action_approve(ctx: typer.Context,
+                   action_id: Annotated[int, typer.Argument(help="The action number.")],
+                   by: ByOpt = None, at: AtOpt = None) -> None:
+    """Record the service manager's approval of an action."""
+    from .. import calls
+
+    calls.approve_action(ctx.obj.db, action_id, by=_clerk(by), at=calls.parse_when(at))
+    say(f"action #{action_id} approved")
 
 
 @action_app.command("list")
@@ -255,9 +299,19 @@ def action_list(ctx: typer.Context, day: DateOpt = None,
 @handle_errors
 def action_done(ctx: typer.Context,
                 action_id: Annotated[int, typer.Argument(help="The action number.")],
-                note: NoteOpt = None, by: ByOpt = None) -> None:
-    """Mark an action done."""
+                note: NoteOpt = None, by: ByOpt = None, at: AtOpt = None,
+                as_json: JsonOpt = False) -> None:
+    """Mark an action done; its figure's value this month so far is kept as 'after'."""
     from .. import calls
 
-    calls.finish_action(ctx.obj.db, action_id, by=_clerk(by), note=note)
-    say(f"action #{action_id} done")
+    state: State = ctx.obj
+    r = calls.finish_action(state.db, action_id, by=_clerk(by), note=note,
+                            at=calls.parse_when(at), settings=state.settings)
+    if as_json:
+        emit_json(r)
+        return
+    msg = f"action #{action_id} done"
+    if r["metric"]:
+        msg += f"; {r['metric']} in {r['after_period']} so far: " + (
+            "-" if r["after"] is None else f"{r['after']:g}")
+    say(msg)

@@ -113,7 +113,7 @@ def stats_cmd(
         ctx.meta["stats_period"] = _period(month, week, day)
         ctx.meta["stats_clerk"] = clerk
         return
-    from .. import stats
+    from .. import report_labels, stats
 
     if xlsx is not None:  # refused before the report is worked out, not after
         from ..files import check_output
@@ -128,16 +128,17 @@ def stats_cmd(
     if xlsx is not None:
         from ..excel import write_report_xlsx
 
-        write_report_xlsx(xlsx, r)
+        write_report_xlsx(xlsx, r, report_labels.definitions(state.settings, "zh"))
     if as_json:
         emit_json(r)
         return
     from .. import render
 
     console = out()
-    for part in render.report_tables(r):
+    lang = report_labels.language()
+    for part in render.report_tables(r, lang):
         console.print(part)
-    for line in r["definitions"]:
+    for line in report_labels.definitions(state.settings, lang):
         say(f"  - {line}", console)
     if xlsx is not None:
         say(f"Workbook written to {xlsx}", console)
