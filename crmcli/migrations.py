@@ -698,8 +698,11 @@ def m014_sms_ledger_optouts(db: sqlite_utils.Database) -> None:
             created_at TEXT NOT NULL,
             by_user TEXT
         );
+        """
+    )
 
 
+@MIGRATIONS()
 def m015_complaints_actions_lost_reasons(db: sqlite_utils.Database) -> None:
     """What following complaints, actions and lost customers to the end records.
 
