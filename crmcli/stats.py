@@ -104,6 +104,8 @@ HEADLINE = ("due", "performed_rate", "success_rate", "satisfied_share", "overall
 METRICS = HEADLINE + tuple(f"score_{q}" for q in QUESTIONS)
 _TASKS = ("FROM tasks t WHERE t.due_date BETWEEN ? AND ? AND t.channel IN ('call', 'sms_call')")
 _COUNTED = " AND t.state NOT IN ('withdrawn', 'merged')"
+# The outcomes where the customer was on the line (as calls.REACHED).
+REACHED = ("reached", "booked", "done_elsewhere")
 
 
 def ratio(num: int, den: int) -> dict:
@@ -262,7 +264,7 @@ def _figures(db, settings: dict, start: date, end: date, through: date, clerk: s
         t = tasks[tid]
         t[2] = 1
         last = _later(last, logged)
-        if outcome == "reached":
+        if outcome in REACHED:
             t[5] = 1
             if any(v is not None for v in scores):
                 t[3] = 1
@@ -374,7 +376,7 @@ def _work_done(db, s: str, thr: str, clerk: str | None) -> dict:
         row = out.setdefault(name, {"calls": 0, "successful": 0, "tasks": 0, "outcomes": {}})
         row["calls"] += n
         row["outcomes"][outcome] = row["outcomes"].get(outcome, 0) + n
-        if outcome == "reached" and scored:
+        if outcome in REACHED and scored:
             row["successful"] += n
     for name, n in db.conn.execute(f"SELECT clerk, count(DISTINCT task_id) FROM calls"
                                    f" WHERE {where} GROUP BY 1", params):
@@ -561,7 +563,7 @@ def follow_up(db, settings: dict, which: str, *, month: str | None = None,
                " AND t.state NOT IN ('withdrawn', 'merged', 'done')"
                " AND EXISTS (SELECT 1 FROM calls c WHERE c.task_id = t.id)"
                " AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.task_id = t.id"
-               "                 AND c.outcome = 'reached')")
+               "                 AND c.outcome IN ('reached', 'booked', 'done_elsewhere'))")
         rows = db.conn.execute(sql + " ORDER BY t.due_date, t.id",
                                (start.isoformat(), end.isoformat())).fetchall()
         out = []

@@ -367,3 +367,13 @@ def test_stored_text_in_the_report_is_data(month, tmp_path):
     import stat
 
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_booked_call_with_answers_is_successful(month):
+    c = month.conn.execute("SELECT min(id) FROM customers").fetchone()[0]
+    t = task(month, "regular_maintenance", "2026-11-24", channel="sms_call", customer=c)
+    call(month, t, "A", "2026-11-24 10:00", "booked", overall=5)
+    t = task(month, "regular_maintenance", "2026-11-25", channel="sms_call", customer=c)
+    call(month, t, "A", "2026-11-25 10:00", "done_elsewhere")
+    total = stats.report(month, S, month="2026-11")["callbacks"]["total"]
+    assert (total["due"], total["performed"], total["successful"]) == (10, 9, 5)
