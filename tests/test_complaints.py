@@ -162,7 +162,7 @@ def test_answers_and_reasons_belong_to_their_own_kind_of_call(db):
         calls.log_call(db, tid, "reached", S, by="a", resolution_ok=True)
     with pytest.raises(UsageError, match="not a recovery call"):
         calls.log_call(db, tid, "reached", S, by="a", lost_reason="价格")
-    with pytest.raises(UsageError, match="need --outcome reached"):
+    with pytest.raises(UsageError, match="need the customer reached"):
         calls.log_call(db, tid, "no_answer", S, by="a", lost_reason="价格")
 
 
