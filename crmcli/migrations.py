@@ -703,7 +703,19 @@ def m014_sms_ledger_optouts(db: sqlite_utils.Database) -> None:
 
 
 @MIGRATIONS()
-def m015_complaints_actions_lost_reasons(db: sqlite_utils.Database) -> None:
+def m015_task_contact_day(db: sqlite_utils.Database) -> None:
+    """tasks.contact_on: the day the planner set for a contact when it is not the task's
+    own (a combined contact made on the earliest day of what it carries; a reminder
+    moved past the contact window after the customer was just contacted). Today's
+    list reads it from its covering index, which is made again to hold it."""
+    db.conn.execute("ALTER TABLE tasks ADD COLUMN contact_on TEXT")
+    db.conn.execute("DROP INDEX tasks_state_work")
+    db.conn.execute("CREATE INDEX tasks_state_work ON tasks(state, kind, due_date, next_try,"
+                    " contact_on, channel, attempts, sms_sent_at, weight, customer_id)")
+
+
+@MIGRATIONS()
+def m016_complaints_actions_lost_reasons(db: sqlite_utils.Database) -> None:
     """What following complaints, actions and lost customers to the end records.
 
     * complaints.severity: a code of the settings' list (normal, serious, major);
@@ -737,15 +749,3 @@ def m015_complaints_actions_lost_reasons(db: sqlite_utils.Database) -> None:
         ALTER TABLE calls ADD COLUMN resolution_ok INTEGER;
         """
     )
-
-
-@MIGRATIONS()
-def m015_task_contact_day(db: sqlite_utils.Database) -> None:
-    """tasks.contact_on: the day the planner set for a contact when it is not the task's
-    own (a combined contact made on the earliest day of what it carries; a reminder
-    moved past the contact window after the customer was just contacted). Today's
-    list reads it from its covering index, which is made again to hold it."""
-    db.conn.execute("ALTER TABLE tasks ADD COLUMN contact_on TEXT")
-    db.conn.execute("DROP INDEX tasks_state_work")
-    db.conn.execute("CREATE INDEX tasks_state_work ON tasks(state, kind, due_date, next_try,"
-                    " contact_on, channel, attempts, sms_sent_at, weight, customer_id)")
