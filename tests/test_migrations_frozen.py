@@ -46,6 +46,8 @@ SHIPPED = {
         "a11387b3e9d9ba26a1593468a7625924053fd8719df9e2b633451be62bfb6cb7",
     "m015_task_contact_day":
         "fb9b3c6684892e2efc4eca932ed4906b5ff68351dde024299515c639fd5a1189",
+    "m016_complaints_actions_lost_reasons":
+        "9648a615e258e0e7e599fad19cbb32032cdfef5ee92ba5fe238f55dea26a4faf",
 }
 
 HOW_TO_ADD = (
