@@ -99,7 +99,7 @@ def customer_file(db: sqlite_utils.Database, customer_id: int) -> dict:
     )
     total = sum(o["total_fen"] or 0 for o in orders)
     from .classify import explain
-    from .optouts import of_customer
+    from .optouts import of_customer, phone_flags
 
     return {
         "classification": explain(db, customer_id),
@@ -112,6 +112,7 @@ def customer_file(db: sqlite_utils.Database, customer_id: int) -> dict:
         "last_visit": orders[0]["order_date"] if orders else None,
         "flags": flags,
         "optouts": of_customer(db, customer_id),
+        "phone_flags": phone_flags(db, customer),
     }
 
 

@@ -92,6 +92,19 @@ def of_customer(db: sqlite_utils.Database, customer_id: int) -> list[dict]:
                      " ORDER BY what", (customer_id,))
 
 
+def phone_flags(db: sqlite_utils.Database, customer: dict) -> list[dict]:
+    """The customer's numbers the SMS platform reported as failing (see ``smsreport``)."""
+    import re
+
+    numbers = {customer.get("mobile"), customer.get("preferred_phone"),
+               *re.findall(r"\d+", customer.get("other_phones") or "")} - {None, ""}
+    if not numbers:
+        return []
+    marks = ",".join("?" * len(numbers))
+    return dicts(db, f"SELECT phone, reason, since FROM phone_flags WHERE phone IN ({marks})"
+                     " ORDER BY phone", sorted(numbers))
+
+
 def record(db: sqlite_utils.Database, customer_id: int, what: str, *, reason: str, by: str,
            day: date, now: str | None = None) -> bool:
     """Store one opt-out and apply it to the open tasks; inside the caller's transaction.

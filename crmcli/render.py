@@ -119,6 +119,8 @@ def customer_panel(f: dict, show_id: bool) -> list:
         ("Notes", c["notes"] or ""),
         ("Opt-outs", "; ".join(f"{o['what']} since {o['since']} ({o['reason'] or '-'},"
                                f" by {o['by_user'] or '?'})" for o in f.get("optouts", []))),
+        ("SMS failing", "; ".join(f"{p['phone']} since {p['since']} ({p['reason']})"
+                                  for p in f.get("phone_flags", []))),
         ("Visits", f"{f['visits']}, total {yuan(f['orders_total_fen'])}, last {f['last_visit'] or '-'}"),
         ("Class", f"{f['classification']['value_class']} because: {f['classification']['reason']}"
                   f" (on {f['classification']['day']})" if f.get("classification") else ""),

@@ -510,6 +510,8 @@ def test_a_delivery_failure_ends_the_task_and_flags_the_number(db, day_db, out, 
     bday = task(db, "birthday", day_db["zhang"])
     assert bday[1] == "not_delivered" and "空号" in bday[3]
     assert db.conn.execute("SELECT phone FROM phone_flags").fetchall() == [("13800000001",)]
+    shown = run("customer", "show", "13800000001", "--json")
+    assert [p["phone"] for p in json.loads(shown.stdout)["phone_flags"]] == ["13800000001"]
     # The call of the SMS-then-call task stays; the delivered line is marked.
     assert task(db, "insurance_compulsory", day_db["li"])[1] == "open"
     assert db.conn.execute("SELECT status FROM sms_ledger ORDER BY line").fetchall() == [
