@@ -53,7 +53,7 @@ import sqlite_utils
 
 from . import messages, optouts
 from .db import write_transaction
-from .errors import SettingsError, UsageError
+from .errors import OutputError, SettingsError
 
 SMS_HEADER = ["手机号码", "短信内容", "发送时间"]
 CALL_HEADER = ["任务号", "事项", "客户", "电话", "车牌", "车型", "方便时间", "沟通内容", "话术"]
@@ -343,8 +343,8 @@ def export_day(db: sqlite_utils.Database, day: date, settings: dict, out_dir: Pa
     """
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir}: no such folder; create it first"
-                         " (a typo in a crontab must not write somewhere unseen)")
+        raise OutputError(f"--out {out_dir}: no such folder; create it first"
+                          " (a typo in a crontab must not write somewhere unseen)")
     result = ExportResult(day=day.isoformat(), out_dir=str(out_dir))
     at, late = send_time(day, now, settings)
     result.after_hours = late

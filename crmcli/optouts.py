@@ -105,6 +105,26 @@ def phone_flags(db: sqlite_utils.Database, customer: dict) -> list[dict]:
                      " ORDER BY phone", sorted(numbers))
 
 
+def unflag(db: sqlite_utils.Database, phone: str, *, by: str) -> dict:
+    """The number works again (checked with the customer): SMS may go to it."""
+    now = datetime.now().isoformat(timespec="seconds")
+    with write_transaction(db):
+        row = db.conn.execute("SELECT reason FROM phone_flags WHERE phone = ?", (phone,)
+                              ).fetchone()
+        if row is None:
+            raise NotFound(f"{phone} is not flagged; flagged numbers show on"
+                           " `crmcli customer show`")
+        db.conn.execute("DELETE FROM phone_flags WHERE phone = ?", (phone,))
+        for (cid,) in db.conn.execute("SELECT id FROM customers WHERE mobile = ?"
+                                      " OR preferred_phone = ? OR other_phones LIKE ?",
+                                      (phone, phone, f"%{phone}%")).fetchall():
+            db.conn.execute(
+                "INSERT INTO changes (import_id, entity, entity_id, field, old_value, new_value,"
+                " changed_at, by_user) VALUES (NULL, 'customer', ?, 'phone_flag', ?, NULL, ?, ?)",
+                (cid, f"{phone}: {row[0]}", now, by))
+    return {"phone": phone, "unflagged": True}
+
+
 def record(db: sqlite_utils.Database, customer_id: int, what: str, *, reason: str, by: str,
            day: date, now: str | None = None) -> bool:
     """Store one opt-out and apply it to the open tasks; inside the caller's transaction.

@@ -644,3 +644,51 @@ def test_an_sms_sent_leaves_todays_list_and_the_call_script_is_filled_in(db, day
     script = export.script_for_task(db, ins, S, "小王")
     assert script.startswith("您好，请问是李女士吗？我是安达丰田的客服专员小王")
     assert "{" not in script
+
+
+def test_an_unflagged_number_gets_sms_again(db, day_db):
+    db.conn.execute("INSERT INTO phone_flags VALUES ('13800000001', 'SMS failed: 空号', 'x', 'a')")
+    r = run("optout", "unflag", "+86 13800000001", "--by", "李娜")
+    assert r.exit_code == 0, r.output
+    assert db.conn.execute("SELECT count(*) FROM phone_flags").fetchone()[0] == 0
+    assert db.conn.execute("SELECT old_value, by_user FROM changes WHERE field = 'phone_flag'"
+                           ).fetchall() == [("13800000001: SMS failed: 空号", "李娜")]
+    r = run("optout", "unflag", "13800000001")
+    assert r.exit_code == 3 and "not flagged" in r.stderr
+
+
+def sms_step_days(db, out, kind_due: dict, day: date, now: datetime) -> set[str]:
+    """The kinds whose SMS the export of ``day`` sends, for tasks stored by hand."""
+    c = store.customer(db, name="周八", gender="M", mobile="13800000077")
+    for i, (kind, (channel, due, expires)) in enumerate(kind_due.items()):
+        db.conn.execute(
+            "INSERT INTO tasks (key, kind, customer_id, due_date, expires_on, channel, reason,"
+            " planned_at, updated_at) VALUES (?,?,?,?,?,?,'r','x','x')",
+            (f"t{i}:{kind}", kind, c, due, expires, channel))
+    export.export_day(db, day, S, out, now=now)
+    return {r[0] for r in db.conn.execute(
+        "SELECT t.kind FROM sms_ledger l JOIN tasks t ON t.id = l.task_id")}
+
+
+def test_which_sms_go_on_a_day_one_day_either_side(db, out):
+    sent = sms_step_days(db, out, {
+        # SMS-then-call: the SMS goes the day before the call.
+        "inspection": ("sms_call", "2026-11-27", "2026-12-27"),       # call tomorrow: SMS now
+        "first_maintenance": ("sms_call", "2026-11-28", "2026-12-28"),  # call in 2 days: not yet
+        # SMS only, service: from the due day to the expiry.
+        "thank_you_sms": ("sms", "2026-11-26", "2026-11-26"),          # due and expires today
+        "welcome_sms": ("sms", "2026-11-25", "2026-11-25"),            # expired yesterday
+        "post_repair": ("sms", "2026-11-27", "2026-11-30"),            # due tomorrow
+        # Greetings: their own day only.
+        "birthday": ("sms", "2026-11-26", "2026-11-26"),
+        "holiday": ("sms", "2026-11-25", "2026-11-27"),                # yesterday's, still open
+    }, DAY, EARLY)
+    assert sent == {"inspection", "thank_you_sms", "birthday"}
+
+
+def test_a_greeting_exported_the_evening_before_goes_at_8_on_its_day(db, out):
+    c = store.customer(db, name="周八", gender="M", mobile="13800000077", birthday="1990-11-27")
+    planner.plan(db, date(2026, 11, 27), S, as_of=DAY)
+    r = export.export_day(db, date(2026, 11, 27), S, out, now=datetime(2026, 11, 26, 22, 30))
+    assert (r.sms_new, r.after_hours, r.first_send) == (1, False, "2026-11-27 08:00")
+    assert task(db, "birthday", c)[1] == "sent"

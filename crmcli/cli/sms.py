@@ -202,6 +202,26 @@ def optout_list(
              f"  since {r['since']}  {clean(r['reason'])}  (by {clean(r['by_user'] or '?')})")
 
 
+@optout_app.command("unflag")
+@handle_errors
+def optout_unflag(
+    ctx: typer.Context,
+    phone: Annotated[str, typer.Argument(help="The mobile number, e.g. 13812345678.")],
+    by: ByOpt = None,
+) -> None:
+    """Clear a number the SMS platform reported as failing, once it is checked with the
+    customer: SMS go to it again."""
+    from .. import optouts
+    from ..smsreport import mobile_of
+
+    state: State = ctx.obj
+    number = mobile_of(phone)
+    if number is None:
+        raise UsageError(f"{phone!r} is not a mobile number")
+    optouts.unflag(state.db, number, by=_clerk(by))
+    _say(f"{number}: SMS go to it again")
+
+
 @app.command("broadcast")
 @handle_errors
 def broadcast_cmd(
