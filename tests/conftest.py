@@ -14,6 +14,9 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("CRMCLI_DB", str(tmp_path / "test.db"))
     monkeypatch.delenv("CRMCLI_SETTINGS", raising=False)
     monkeypatch.setenv("CRMCLI_USER", "tester")
+    # The language is pinned so output is the same on any machine; tests of the
+    # Chinese set CRMCLI_LANG=zh_CN themselves.
+    monkeypatch.setenv("CRMCLI_LANG", "en")
     # Rich takes its width from the terminal: pin it so CI and a laptop agree.
     monkeypatch.setenv("COLUMNS", "120")
     monkeypatch.setenv("TERM", "dumb")

@@ -19,13 +19,13 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 from ..errors import INTERRUPTED_EXIT, UNEXPECTED_EXIT, CrmError, DatabaseError
+from ..i18n import _
+from .helptext import App, install
 
-app = typer.Typer(
-    help="crmcli: the after-sales callback desk of a car dealership, on one SQLite file.",
+install()
+app = App(
     no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,  # locals hold customers' phone numbers
-    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -182,12 +182,20 @@ def root(
                      "$CRMCLI_SETTINGS, else settings.toml beside the default database.",
                      show_default=False),
     ] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", is_eager=True,
+        callback=lambda value: _print_version() if value else None)] = False,
 ) -> None:
-    """crmcli: the after-sales callback desk of a car dealership, on one SQLite file."""
+    """crmcli: the after-sales callback desk of a car dealership, on one SQLite file.
+
+    \b
+    Example, every morning:
+      crmcli today
+    """
     import warnings
 
     def one_line(message, category, filename, lineno, file=None, line=None):
-        say_error(f"warning: {message}")
+        say_error(_("warning: {message}").format(message=message))
 
     warnings.showwarning = one_line
     ctx.obj = State(db, settings)
@@ -205,6 +213,13 @@ AtOpt = Annotated[Optional[str], typer.Option(
     "--at", help="When it happened, e.g. '2026-11-26 10:30' (for paper sheets); default now.",
     show_default=False)]
 
+
+
+def _print_version() -> None:
+    from .. import __version__
+
+    print(f"crmcli {__version__}")
+    raise typer.Exit(0)
 
 
 def _login() -> str:

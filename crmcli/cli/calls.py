@@ -19,10 +19,11 @@ from .base import (
     parse_day,
     say,
 )
+from .helptext import App
 
-complaint_app = typer.Typer(help="Open and follow complaints (抱怨/投诉) to the end.",
+complaint_app = App(help="Open and follow complaints (抱怨/投诉) to the end.",
                             no_args_is_help=True)
-action_app = typer.Typer(help="Corrective and preventive actions (整改/预防措施).",
+action_app = App(help="Corrective and preventive actions (整改/预防措施).",
                          no_args_is_help=True)
 
 

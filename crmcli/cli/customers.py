@@ -7,8 +7,9 @@ import typer
 
 from ..errors import UsageError
 from .base import JsonOpt, State, _login, app, emit_json, handle_errors, out, say
+from .helptext import App
 
-customer_app = typer.Typer(help="Look up, list and edit the customer file.", no_args_is_help=True)
+customer_app = App(help="Look up, list and edit the customer file.", no_args_is_help=True)
 
 
 @customer_app.command("show")

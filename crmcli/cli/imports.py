@@ -22,11 +22,12 @@ from .base import (
     say,
     say_error,
 )
+from .helptext import App
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-import_app = typer.Typer(help="Import DMS exports (Excel .xlsx/.xls or CSV) into the customer file.",
+import_app = App(help="Import DMS exports (Excel .xlsx/.xls or CSV) into the customer file.",
                          no_args_is_help=True)
 
 

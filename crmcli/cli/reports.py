@@ -8,8 +8,9 @@ import typer
 
 from ..errors import UsageError
 from .base import DateOpt, JsonOpt, State, app, emit_json, handle_errors, out, parse_day, say
+from .helptext import App
 
-stats_app = typer.Typer(help="The monthly (or weekly) callback report, and the lists behind it.",
+stats_app = App(help="The monthly (or weekly) callback report, and the lists behind it.",
                         invoke_without_command=True)
 
 
