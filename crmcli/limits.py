@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from .errors import UsageError
+from .i18n import _
 
 DAY_MIN = date(1900, 1, 1)
 DAY_MAX = date(2100, 12, 31)
@@ -56,31 +57,48 @@ def check_day(value: date, what: str = "the date") -> date:
     """``value`` if it lies in 1900-2100, else a UsageError naming ``what``."""
     d = value.date() if isinstance(value, datetime) else value
     if not DAY_MIN <= d <= DAY_MAX:
-        raise UsageError(f"{what} {d.isoformat()} is out of range: use a day between "
-                         f"{DAY_MIN} and {DAY_MAX}")
+        raise UsageError(_("{what} {day} is out of range: use a day between {first} and {last}")
+                         .format(what=what, day=d.isoformat(), first=DAY_MIN, last=DAY_MAX))
     return value
 
 
+# The forms a clerk types and the imports read: 2026-11-26, 2026/11/26, 2026.11.26,
+# 2026年11月26日, 20261126 (one-digit months and days too).
+_DAY_RE = None
+
+
 def parse_day(value: str | None, what: str = "--date") -> date | None:
-    """'2026-11-26' -> date, range-checked; ``None`` stays ``None``."""
+    """'2026-11-26', '2026/11/26', '2026.11.26', '2026年11月26日' or '20261126' -> date,
+    range-checked; ``None`` stays ``None``."""
+    global _DAY_RE
     if value is None:
         return None
+    if _DAY_RE is None:
+        import re
+
+        _DAY_RE = re.compile(r"(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))")
+    m = _DAY_RE.fullmatch(value.strip())
     try:
-        d = date.fromisoformat(value.strip())
+        if not m:
+            raise ValueError
+        d = date(int(m.group(1)), int(m.group(2) or m.group(4)), int(m.group(3) or m.group(5)))
     except ValueError:
-        raise UsageError(f"{what}: {value!r} is not a date like 2026-11-26") from None
+        raise UsageError(_("{what}: {value!r} is not a date like 2026-11-26").format(
+            what=what, value=value)) from None
     return check_day(d, what)
 
 
 def check_id(value: int, what: str = "the id") -> int:
     """An id or a limit SQLite can hold (1 to 2**63 - 1)."""
     if not 1 <= value <= INT_MAX:
-        raise UsageError(f"{what} {value} is out of range: use a whole number from 1 to {INT_MAX}")
+        raise UsageError(_("{what} {value} is out of range: use a whole number from {low} to"
+                           " {high}").format(what=what, value=value, low=1, high=INT_MAX))
     return value
 
 
 def check_count(value: int, what: str = "--limit") -> int:
     """A limit or count: 0 up to SQLite's largest integer."""
     if not 0 <= value <= INT_MAX:
-        raise UsageError(f"{what} {value} is out of range: use a whole number from 0 to {INT_MAX}")
+        raise UsageError(_("{what} {value} is out of range: use a whole number from {low} to"
+                           " {high}").format(what=what, value=value, low=0, high=INT_MAX))
     return value
