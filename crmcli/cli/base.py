@@ -20,9 +20,8 @@ if TYPE_CHECKING:
 
 from ..errors import INTERRUPTED_EXIT, UNEXPECTED_EXIT, CrmError, DatabaseError
 from ..i18n import _
-from .helptext import App, install
+from .helptext import App
 
-install()
 app = App(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -51,10 +51,19 @@ def translate(text: str | None) -> str | None:
 
 
 def install() -> None:
-    """Typer's gettext look-ups (section titles, "required", "default: ...") use ours."""
+    """Every Typer app and command of the process shows its help translated.
+
+    Typer's gettext look-ups (section titles, "required", "default: ...") use our
+    catalogs, and ``typer.Typer()`` groups and ``@x.command()`` commands get the
+    classes below by default, so a command group added as a plain ``typer.Typer``
+    is translated too. Called when this module is imported, before any command
+    is declared."""
     import typer.core
+    import typer.main
 
     typer.core._ = _
+    typer.main.TyperCommand = Command
+    typer.main.TyperGroup = Group
 
 
 class _Translated:
@@ -170,3 +179,6 @@ class App(typer.Typer):
 
     def command(self, name=None, *, cls=None, **kwargs):
         return super().command(name, cls=cls or Command, **kwargs)
+
+
+install()
