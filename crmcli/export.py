@@ -335,16 +335,22 @@ def _write_sms_batch(out_dir: Path, day: date, batch: int,
 # --------------------------------------------------------------------------- the run
 
 
+def check_out_dir(out_dir: Path | str) -> Path:
+    """The export's folder must exist: a typo in a crontab must not write somewhere unseen."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise OutputError(f"--out {out_dir}: no such folder; create it first"
+                          " (nothing was exported)")
+    return out_dir
+
+
 def export_day(db: sqlite_utils.Database, day: date, settings: dict, out_dir: Path | str, *,
                now: datetime) -> ExportResult:
     """Write the day's SMS and call files and mark what was sent; see the module docstring.
 
     ``now`` is the real time of the run (the sending hours are judged by it).
     """
-    out_dir = Path(out_dir)
-    if not out_dir.is_dir():
-        raise OutputError(f"--out {out_dir}: no such folder; create it first"
-                          " (a typo in a crontab must not write somewhere unseen)")
+    out_dir = check_out_dir(out_dir)
     result = ExportResult(day=day.isoformat(), out_dir=str(out_dir))
     at, late = send_time(day, now, settings)
     result.after_hours = late

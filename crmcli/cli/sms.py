@@ -61,6 +61,7 @@ def export_cmd(
 
     state: State = ctx.obj
     _existing_db(state)
+    export.check_out_dir(out_dir)
     now = datetime.now()
     when = parse_day(day) or now.date()
     planner.plan(state.db, when, state.settings, as_of=now.date())
