@@ -89,11 +89,14 @@ def customer_file(db: sqlite_utils.Database, customer_id: int) -> dict:
         f" ORDER BY o.order_date DESC, o.order_no DESC",
         (customer_id, *vehicle_ids),
     )
+    # A flag once, as the latest import said it: a re-import of the same row flags it again.
     flags = dicts(
         db,
         f"SELECT p.row_no, p.field, p.column_name, p.value, p.reason, p.order_no, i.file_name,"
         f" i.started_at FROM row_problems p JOIN imports i ON i.id = p.import_id"
-        f" WHERE p.severity = 'flagged' AND (p.customer_id = ? OR p.vehicle_id IN ({marks}))"
+        f" WHERE p.id IN (SELECT MAX(id) FROM row_problems WHERE severity = 'flagged'"
+        f" AND (customer_id = ? OR vehicle_id IN ({marks}))"
+        f" GROUP BY field, value, reason, coalesce(order_no, ''))"
         f" ORDER BY p.id DESC LIMIT 50",
         (customer_id, *vehicle_ids),
     )

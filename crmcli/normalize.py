@@ -146,6 +146,18 @@ def _whole_float(value: float) -> str | None:
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
 
+def trim(s: str) -> str:
+    """A string without the whitespace (tab, NBSP, U+3000 ...) and invisible marks around it.
+
+    >>> trim('\\t440524198001010013 '), trim('\\u200b粤B12345\\u3000')
+    ('440524198001010013', '粤B12345')
+    """
+    s = s.strip()
+    if s and not s.isascii():
+        s = s.strip("\u200b\u200c\u200d\u2060\ufeff").strip()
+    return s
+
+
 def text(value: object) -> str | None:
     """A cell as clean text: stripped, whitespace runs (NBSP, U+3000 too) made one space.
 
@@ -218,6 +230,36 @@ _DATE_RE = re.compile(
     re.ASCII,  # \d is 0-9 only: int() would read any script's digits
 )
 _NUMBER_RE = re.compile(r"\d+(?:\.\d*)?", re.ASCII)
+# English exports: 25-Sep-2025, 3 Jun 2025, Sep 25, 2025, 2025-Sep-25 (a time after it ignored)
+_MONTH_NAME_RE = re.compile(
+    rf"(\d{{1,2}})[-/. ]*([A-Za-z]{{3,9}})\.?[-/., ]*(\d{{4}})(?:\s+{_CLOCK})?"
+    rf"|([A-Za-z]{{3,9}})\.?[-/. ]*(\d{{1,2}})(?:st|nd|rd|th)?[-/., ]+(\d{{4}})(?:\s+{_CLOCK})?"
+    rf"|(\d{{4}})[-/. ]*([A-Za-z]{{3,9}})\.?[-/. ]*(\d{{1,2}})(?:\s+{_CLOCK})?",
+    re.ASCII,
+)
+
+
+def _month_name_date(s: str, min_year: int) -> date:
+    """'25-Sep-2025' -> 2025-09-25: a month written as an English word is unambiguous.
+
+    The month names are python-dateutil's (Jan/January, Sep/Sept/September ...).
+    """
+    m = _MONTH_NAME_RE.fullmatch(s)
+    if m is None:
+        raise ValueError("not a date")
+    g = m.groups()
+    if g[0] is not None:
+        day, name, year = g[0], g[1], g[2]
+    elif g[3] is not None:
+        name, day, year = g[3], g[4], g[5]
+    else:
+        year, name, day = g[6], g[7], g[8]
+    from dateutil.parser import parserinfo  # only a file with English dates pays for it
+
+    month = parserinfo().month(name)
+    if not month:
+        raise ValueError("not a date")
+    return _make_date(int(year), month, int(day), s, min_year)
 
 
 def _make_date(y: int, m: int, d: int, raw: object, min_year: int = MIN_YEAR) -> date:
@@ -244,7 +286,8 @@ def parse_date(value: object, *, today: date | None = None, min_year: int = MIN_
 
     Text forms: '2025-03-05', '2025/3/5', '2025.3.5' (each with an optional
     time such as '14:30' or '14:30:00', ignored), '2025年3月5日' (optionally
-    '10时'), '20250305'. Numbers: Excel serials of the 1900 date system
+    '10时'), '20250305', and with an English month name '25-Sep-2025',
+    '3 Jun 2025', 'Sep 25, 2025'. Numbers: Excel serials of the 1900 date system
     between 1950-01-01 and 2099-12-31 (the fraction, a time, is ignored), and
     whole numbers that read as yyyymmdd. Years outside 1950-2099 are refused,
     and with ``today`` so is any later date. Two-digit years and day/month
@@ -275,7 +318,7 @@ def parse_date(value: object, *, today: date | None = None, min_year: int = MIN_
         elif _NUMBER_RE.fullmatch(s):
             d = _date_from_number(float(s), s)
         else:
-            raise ValueError("not a date")
+            d = _month_name_date(s, min_year)
     elif value is None:
         return None
     elif isinstance(value, date):  # datetime included

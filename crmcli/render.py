@@ -71,12 +71,12 @@ def mapping_table(mapping: list[tuple[str, str]], ignored: list[str]) -> Table:
 
 def problems_table(problems: list, limit: int = 50) -> Table:
     t = Table(title="Rows to check", title_justify="left")
-    for col in ("Row", "", "Column", "Value", "Reason"):
+    for col in ("Row", "Order", "Plate", "", "Column", "Value", "Reason"):
         t.add_column(col, overflow="fold")
     for p in problems[:limit]:
         style = "red" if p.severity == "rejected" else "yellow"
-        _row(t, str(p.row_no), Text(p.severity, style=style), p.column or p.field or "",
-                  p.value or "", p.reason)
+        _row(t, str(p.row_no), p.order_no or "", p.plate or "", Text(p.severity, style=style),
+             p.column or p.field or "", p.value or "", p.reason)
     if len(problems) > limit:
         t.caption = f"{len(problems) - limit} more; write them all with --rejects FILE.xlsx"
     return t

@@ -329,8 +329,8 @@ def test_delivery_list_builds_customers_and_vehicles(db, tmp_path):
 def test_gender_column_beats_id_number_and_edit_beats_both(db, tmp_path):
     from crmcli import customers
 
-    rows = [["王芳", "男", "13812345678", "11010519491231002X", "", "京A12345", "", "", "", "",
-             "", "", "", ""]]
+    rows = [["王芳", "男", "13812345678", "11010519491231002X", "", "京A12345", "", "2026-11-20", "",
+             "", "", "", "", ""]]
     run(db, messy.write_xlsx(tmp_path / "d.xlsx", [VEH_HEADER] + rows), kind="vehicles")
     cid, gender = db.conn.execute("SELECT id, gender FROM customers").fetchone()
     assert gender == "M"
@@ -374,10 +374,10 @@ def test_rejects_sheet_is_the_original_row_plus_reason(db, tmp_path):
 
 def test_birthday_column_takes_old_dates_and_lunar_text(db, tmp_path):
     rows = [
-        ["李老", "", "13812345678", "", "", "京A11111", "", "", "", "1942-03-05", "", "", "", ""],
-        ["陈姐", "", "13812345679", "", "", "京A22222", "", "", "", "农历八月十五", "", "", "", ""],
-        ["赵哥", "", "13812345670", "", "", "京A33333", "", "", "", "闰四月三十", "", "", "", ""],
-        ["钱总", "", "13812345671", "", "", "京A44444", "", "", "", "未知", "", "", "", ""],
+        ["李老", "", "13812345678", "", "", "京A11111", "", "2026-11-20", "", "1942-03-05", "", "", "", ""],
+        ["陈姐", "", "13812345679", "", "", "京A22222", "", "2026-11-20", "", "农历八月十五", "", "", "", ""],
+        ["赵哥", "", "13812345670", "", "", "京A33333", "", "2026-11-20", "", "闰四月三十", "", "", "", ""],
+        ["钱总", "", "13812345671", "", "", "京A44444", "", "2026-11-20", "", "未知", "", "", "", ""],
     ]
     r = run(db, messy.write_xlsx(tmp_path / "b.xlsx", [VEH_HEADER] + rows), kind="vehicles")
     got = dict((n, (b, lb)) for n, b, lb in db.conn.execute(

@@ -20,7 +20,7 @@ def find_header(rows: Iterator[tuple[int, list]], aliases: dict[str, str], key_f
     best = None
     for row_no, cells in rows:
         seen.append((row_no, cells))
-        mapping = _map_columns(cells, aliases)
+        mapping = map_columns(cells, aliases)
         fields = set(mapping.values())
         if fields & set(key_fields) and len(fields) >= 2:
             if best is None or len(fields) > len(set(best[2].values())):
@@ -33,7 +33,7 @@ def find_header(rows: Iterator[tuple[int, list]], aliases: dict[str, str], key_f
     return row_no, cells, mapping, seen[used:]
 
 
-def _map_columns(cells: list, aliases: dict[str, str]) -> dict[int, str]:
+def map_columns(cells: list, aliases: dict[str, str]) -> dict[int, str]:
     mapping: dict[int, str] = {}
     taken: set[str] = set()
     for i, cell in enumerate(cells):

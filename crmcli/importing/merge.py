@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from operator import itemgetter
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+from .. import normalize as nz
 from ..facts import FactsFromOrders, note_inserted
 from .result import ImportResult, ParsedRow, Problem, note_problems
 
@@ -48,6 +50,16 @@ def same_person(a: str, b: str) -> bool:
     return tb and len(cb) <= 2 and ca.startswith(cb)
 
 
+@functools.lru_cache(maxsize=65536)
+def valid(field: str, value: str) -> bool:
+    """Whether a stored VIN or plate is one (a flagged value is kept in its cleaned form)."""
+    try:
+        (nz.parse_vin if field == "vin" else nz.parse_plate)(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _iso(v):
     return v.isoformat() if isinstance(v, date) else v
 
@@ -81,6 +93,8 @@ class Merger:
         self.cust_by_id: dict[int, dict] = {}
         self.by_mobile: dict[str, list[dict]] = {}
         self.row_flags: list[tuple[str, str, str]] = []  # (field, value, reason) of this row
+        # The fields the parse flagged on this row: an invalid value never replaces a valid one.
+        self.invalid: frozenset[str] = frozenset()
         self.vehicles_by_vin: dict[str, dict] = {}
         self.vehicles_by_plate: dict[str, dict] = {}
         self.veh_by_id: dict[int, dict] = {}
@@ -218,9 +232,11 @@ class Merger:
             v = self.vehicles_by_vin.get(rec["vin"])
             if v is not None:
                 return v
-            # A vehicle first known by plate only gets its VIN now.
+            # A vehicle first known by plate only, or by a VIN that is not one (a typo),
+            # gets its VIN now; a VIN that is not one finds the car its plate names.
             v = self.vehicles_by_plate.get(rec.get("plate") or "")
-            if v is not None and not v.get("vin"):
+            if v is not None and (not v.get("vin") or "vin" in self.invalid
+                                  or not valid("vin", v["vin"])):
                 return v
             return None
         if rec.get("plate"):
@@ -336,11 +352,14 @@ class Merger:
 
     def update_vehicle(self, v: dict, rec: dict, fields: Iterable[str]) -> bool:
         d = self.dirty_vehicles
+        invalid = self.invalid
         changed = False
-        if rec.get("vin") and v.get("vin") != rec["vin"] and not v.get("vin"):
+        if rec.get("vin") and v.get("vin") != rec["vin"] and (
+                not v.get("vin") or ("vin" not in invalid and not valid("vin", v["vin"]))):
             changed |= self._set("vehicle", v, "vin", rec["vin"], d)
             self.vehicles_by_vin[rec["vin"]] = v
-        if rec.get("plate") and v.get("plate") != rec["plate"]:
+        if rec.get("plate") and v.get("plate") != rec["plate"] and (
+                "plate" not in invalid or not v.get("plate") or not valid("plate", v["plate"])):
             other = self.vehicles_by_plate.get(rec["plate"])
             if other is not None and other is not v and other.get("vin"):
                 # The VIN says one car and the plate another: most likely a typo. Keep
@@ -605,9 +624,12 @@ def merge_rows(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[
         parsed.extend(more)
     accepted = [pr for pr in parsed if not pr.rejected]
     result.rejected = len(parsed) - len(accepted)
+    row_order_no, row_plate = field_getter(fields, "order_no"), field_getter(fields, "plate")
     for pr in parsed:
         if pr.rejected:
             result.verdicts.append((pr.row_no, "rejected: " + pr.problems[0].reason))
+            for p in pr.problems:  # what the clerk looks the row up by in the DMS
+                p.order_no, p.plate = row_order_no(pr.record), row_plate(pr.record)
     # Within one file the later row of the same order (or vehicle) wins; earlier ones
     # are superseded and said so, never silently dropped.
     get = {f: field_getter(fields, f) for f in (
@@ -675,6 +697,8 @@ def merge_rows(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[
         if kind == "orders":
             merger.load_orders([order_no(pr.record) for pr in batch])
         for pr in batch:
+            merger.invalid = (frozenset(p.field for p in pr.problems) if pr.problems
+                              else frozenset())
             verdict = merge_row(pr.record)
             if merger.row_flags:
                 for fld, value, reason in merger.row_flags:
@@ -713,6 +737,7 @@ def merge_rows(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[
         for p in pr.problems:
             p.vehicle_id = v["id"] if v else None
             p.order_no = rec.get("order_no")
+            p.plate = rec.get("plate") or (v or {}).get("plate")
             c = None
             key = Merger.customer_key(rec, v)
             if key:

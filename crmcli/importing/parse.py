@@ -162,10 +162,23 @@ class _TooLong(ValueError):
 UNCACHED = {"order_no", "mileage", "first_maintenance_km", "id_number"}
 
 
+def _trimming(parse: Callable) -> Callable:
+    """The parser, given a text cell without the whitespace around it: a tab or a
+    no-break space before an ID number or a VIN is how the DMS wrote it, not part of it."""
+    trim = nz.trim
+
+    def parse_trimmed(raw):
+        return parse(trim(raw) if type(raw) is str else raw)
+
+    return parse_trimmed
+
+
 def _column_parser(fld: str, today: date) -> Callable:
     parser = PARSERS.get(fld)
+    if parser is nz.text:
+        return parser  # text() trims, and the order numbers' fast path knows it by name
     if parser is not None:
-        return parser
+        return _trimming(parser)
     if fld in DATE_FIELDS:
         limit = None if fld in FUTURE_OK else today
 
@@ -173,7 +186,7 @@ def _column_parser(fld: str, today: date) -> Callable:
             d = nz.parse_date(raw, today=limit)
             return None if d is None else d.isoformat()
 
-        return parse_day
+        return _trimming(parse_day)
 
     def parse_text(raw):
         v = nz.text(raw)
@@ -445,6 +458,9 @@ def _fast_rules(kind: str, values: list, slot: dict[str, int], nrows: int, slow:
         return
     vin, plate = col("vin"), col("plate")
     slow.update(k for k in range(nrows) if not vin[k] and not plate[k])
+    if "delivery_date" in slot or "purchase_date" in slot:
+        delivered, bought = col("delivery_date"), col("purchase_date")
+        slow.update(k for k in range(nrows) if not delivered[k] and not bought[k])
     names, usage = col("customer_name"), col("usage")
     if "customer_name" in slot and values[slot["customer_name"]] is not None:
         values[slot["usage_guess"]] = [
@@ -539,6 +555,19 @@ def _row_rules(kind: str, pr: ParsedRow, colnames: dict[str, str]) -> None:
     else:
         if not rec.get("vin") and not rec.get("plate"):
             _reject(pr, "vin", "no VIN and no plate: the vehicle cannot be identified", colnames=colnames)
+            return
+        dated = [f for f in ("delivery_date", "purchase_date") if f in colnames]
+        if dated and not any(rec.get(f) for f in dated):
+            # A delivery list lists deliveries: a row without a real date (待定, blank,
+            # 2025-02-30) is a pending sale or a typo, and must not move a car or make one.
+            fld = dated[0]
+            p = flagged.get(fld) or next((flagged[f] for f in dated if f in flagged), None)
+            if p is not None:
+                _reject(pr, p.field, f"no real delivery date ({p.reason}): a pending sale is"
+                        " not a delivery", p.value, colnames=colnames)
+            else:
+                _reject(pr, fld, "no delivery date: a pending sale is not a delivery",
+                        colnames=colnames)
             return
     if rec.get("customer_name") and "usage" not in rec and kind == "vehicles":
         guess = nz.guess_usage_from_owner(rec["customer_name"])

@@ -16,6 +16,7 @@ class Problem:
     order_no: str | None = None
     customer_id: int | None = None
     vehicle_id: int | None = None
+    plate: str | None = None  # the row's plate, or its vehicle's: what the clerk looks up
 
 
 @dataclass(slots=True)

@@ -42,7 +42,7 @@ from ..db import write_transaction
 from ..errors import FileRefused, UsageError
 from ..excel import open_sheets
 from ..fields import FIELDS_BY_KIND, alias_table
-from .header import HEADER_SCAN_ROWS, alternate_columns, find_header
+from .header import HEADER_SCAN_ROWS, alternate_columns, find_header, map_columns
 from .merge import field_getter, merge_rows
 from .parse import parse_rows
 from .result import ImportResult, ParsedRow, Problem, note_problems
@@ -141,6 +141,10 @@ def import_file(
                     " save each sheet as a file of its own and import those")
             break
     if not found:
+        if kind == "orders" and _delivery_list(path, aliases):
+            raise FileRefused(f"{path.name}: this is a delivery list (VINs with delivery or"
+                              " purchase dates, no order numbers); import it with"
+                              f" `crmcli import vehicles {path.name}`")
         wanted = "an order number column (工单号/委托书号/RO Number)" if kind == "orders" \
             else "a VIN or plate column (车架号/车牌号)"
         raise FileRefused(
@@ -148,6 +152,15 @@ def import_file(
             "check it is a DMS export, or add the column names to [import.aliases] in the settings"
         )
     header_row, header, mapping, pending = found
+    if kind == "vehicles":
+        order_col = next((h for h, f in map_columns(header, alias_table("orders", aliases)).items()
+                          if f == "order_no"), None)
+        if order_col is not None:
+            # An order export read as a delivery list would move cars by its 送修人 and guess
+            # usages: refused before anything is read.
+            raise FileRefused(f"{path.name}: this is a repair-order export (column"
+                              f" {str(header[order_col]).strip()!r} holds order numbers); import it"
+                              f" with `crmcli import orders {path.name}`")
     result.header_row = header_row
     result.header = list(header)
     alternates = alternate_columns(header, mapping, table)
@@ -175,6 +188,9 @@ def import_file(
 
         result.skipped = len(skipped)
         result.rows_read = len(parsed) + len(skipped) + (len(sieve.candidates) if sieve else 0)
+        if result.rows_read == 0:
+            result.message = f"no data rows under the header on row {header_row}"
+            result.warnings.append(result.message)
         for row_no, reason in skipped:
             result.verdicts.append((row_no, f"skipped: {reason}"))
         note_problems(result, parsed)
@@ -193,6 +209,20 @@ def import_file(
             result.status = "dry-run"
             result.import_id = None
     return result
+
+
+def _delivery_list(path: Path, aliases: dict[str, list[str]] | None) -> bool:
+    """Whether a file refused as orders has a delivery list's header (read once more)."""
+    table = alias_table("vehicles", aliases)
+    try:
+        _fmt, sheets = open_sheets(path)
+        for sheet in sheets:
+            found = find_header(sheet.rows, table, ("vin", "plate"))
+            if found and {"delivery_date", "purchase_date"} & set(found[2].values()):
+                return True
+    except FileRefused:
+        pass
+    return False
 
 
 @contextmanager
