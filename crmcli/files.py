@@ -24,11 +24,12 @@ commands too.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -83,19 +84,22 @@ def _message(exc: OSError, path: Path) -> str:
     return f"cannot write {path}: {exc.strerror or exc}{kept}"
 
 
-def write_atomic(path: Path | str, write: Callable[[IO[bytes]], None],
-                 *, mode: int = PRIVATE_MODE) -> Path:
-    """Write ``path`` all at once or not at all; see the module docstring."""
+@contextlib.contextmanager
+def atomic_path(path: Path | str, *, mode: int = PRIVATE_MODE) -> Iterator[Path]:
+    """A temporary path (0600) in ``path``'s folder to write whole; on leaving the
+    block it is fsynced and renamed over ``path``. On any failure it is removed and
+    ``path`` is left as it was; an ``OSError`` becomes a one-line ``OutputError``.
+    For writers that need a file name (SQLite's backup); ``write_atomic`` for the rest."""
     path = Path(path)
     folder = _folder(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
     except OSError as exc:
         raise OutputError(_message(exc, path)) from None
     try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
+        yield Path(tmp)
+        with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
@@ -108,6 +112,15 @@ def write_atomic(path: Path | str, write: Callable[[IO[bytes]], None],
             raise OutputError(_message(exc, path)) from None
         raise
     _sync_folder(folder)
+
+
+def write_atomic(path: Path | str, write: Callable[[IO[bytes]], None],
+                 *, mode: int = PRIVATE_MODE) -> Path:
+    """Write ``path`` all at once or not at all; see the module docstring."""
+    path = Path(path)
+    with atomic_path(path, mode=mode) as tmp, open(tmp, "wb") as fh:
+        write(fh)
+        fh.flush()
     return path
 
 

@@ -11,10 +11,11 @@ workbook readers) are imported inside the commands that need them, so
     reports.py    classify, retention, stats ...
     customers.py  customer ..., vehicle-usage
     sms.py        export, broadcast, optout ..., template preview, import sms-report
+    store.py      backup, restore, doctor
 """
 
 # Imported in the order `crmcli --help` lists the single commands.
-from . import customers, reports, day, calls, imports, sms  # noqa: F401, I001  (registers the commands)
+from . import customers, reports, day, calls, imports, sms, store  # noqa: F401, I001  (registers the commands)
 from .base import app, main
 
 # The groups, in the order `crmcli --help` lists them (after the single commands).

@@ -81,6 +81,7 @@ def say(text: str, console: "Console | None" = None, **kwargs) -> None:
     from ..text import clean
 
     lines = "\n".join(clean(line) for line in str(text).split("\n"))
+    kwargs.setdefault("soft_wrap", True)  # one message, one line: scripts read it whole
     (console or out()).print(lines, markup=False, highlight=False, emoji=False, **kwargs)
 
 
