@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from crmcli import backup, db as dbmod, doctor
+from crmcli import backup, doctor
+from crmcli import db as dbmod
 from crmcli.cli import app
 from crmcli.errors import DatabaseError, UsageError
 
