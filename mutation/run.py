@@ -23,6 +23,7 @@ import ast
 import difflib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,13 +35,18 @@ WORK = ROOT / "mutation" / ".work"
 
 # module -> (source file(s) to mutate, the test files that cover it). Most important first.
 MODULES: dict[str, tuple[list[str], list[str]]] = {
-    "rules": (["crmcli/rules.py"], ["tests/test_rules.py", "tests/test_doctests.py"]),
-    "classify": (["crmcli/classify.py"], ["tests/test_classify.py", "tests/test_doctests.py"]),
-    "calls": (["crmcli/calls.py"], ["tests/test_calls.py"]),
-    "stats": (["crmcli/stats.py"], ["tests/test_stats.py", "tests/test_doctests.py"]),
+    "rules": (["crmcli/rules.py"], ["tests/test_rules.py", "tests/test_rules_pinned.py",
+                                    "tests/test_doctests.py"]),
+    "classify": (["crmcli/classify.py"], ["tests/test_classify.py",
+                                          "tests/test_classify_pinned.py",
+                                          "tests/test_doctests.py"]),
+    "calls": (["crmcli/calls.py"], ["tests/test_calls.py", "tests/test_calls_pinned.py"]),
+    "stats": (["crmcli/stats.py"], ["tests/test_stats.py", "tests/test_stats_pinned.py",
+                                    "tests/test_doctests.py"]),
     "planner": (["crmcli/planner.py"], ["tests/test_planner.py", "tests/test_plan_incremental.py"]),
     "calendar": (["crmcli/calendar.py"], ["tests/test_calendar.py", "tests/test_doctests.py"]),
-    "normalize": (["crmcli/normalize.py"], ["tests/test_normalize.py"]),
+    "normalize": (["crmcli/normalize.py"], ["tests/test_normalize.py",
+                                            "tests/test_normalize_pinned.py"]),
     "identity": (["crmcli/importing/identity.py", "crmcli/importer.py"],
                  ["tests/test_import.py", "tests/test_import_repeats.py"]),
 }
@@ -117,6 +123,22 @@ def changed_lines(work: Path, name: str, cache: dict) -> str:
     return "\n".join("      " + line.strip() for line in lines)
 
 
+_QUOTED = re.compile(r"'[^']*'")
+
+
+def sql_case_only(diff: str) -> bool:
+    """True when a mutant only changes the case of SQL text: SQLite reads keywords and names
+    in any case, so such a mutant is equivalent. Quoted values must be unchanged."""
+    minus = [line.strip()[1:] for line in diff.splitlines() if line.strip().startswith("-")]
+    plus = [line.strip()[1:] for line in diff.splitlines() if line.strip().startswith("+")]
+    if not minus or len(minus) != len(plus):
+        return False
+    sql = re.compile(r"\b(SELECT|FROM|WHERE|INSERT|UPDATE|DELETE|JOIN|GROUP BY|ORDER BY|VALUES|"
+                     r"AND|OR|IS NOT NULL|COALESCE|COUNT|SUM|MAX|MIN|CASE|WHEN)\b", re.IGNORECASE)
+    return all(a != b and a.lower() == b.lower() and sql.search(a)
+               and _QUOTED.findall(a) == _QUOTED.findall(b) for a, b in zip(minus, plus))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help="modules to mutate (default: all)")
@@ -173,12 +195,23 @@ def main(argv: list[str] | None = None) -> int:
               f" of {total}; {len(survived)} survived, {len(untested)} reached by no test"
               f"{f', {len(other)} other' if other else ''})")
         cache: dict = {}
+        equivalent = []
         for name in survived + untested + other:
             status = "survived" if name in survived else (
                 "no tests" if name in untested else f"exit {codes[name]}")
+            diff = changed_lines(work, name, cache)
+            if name in survived and sql_case_only(diff):
+                equivalent.append(name)
+                status = "survived, equivalent: only the case of SQL text"
             print(f"  {name} [{status}]")
             if not args.no_diff:
-                print(changed_lines(work, name, cache))
+                print(diff)
+        real = total - len(equivalent)
+        summary[module]["equivalent_sql_case"] = equivalent
+        summary[module]["score_without_equivalent"] = round(
+            (len(killed) + len(timeouts)) / real, 4) if real else 1.0
+        print(f"{module}: {summary[module]['score_without_equivalent']:.1%} of the {real} mutants"
+              f" that are not SQL-case equivalents ({len(equivalent)} are)")
         sys.stdout.flush()
 
     print("\n== scores")
@@ -188,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{module:10} {figures['score']:7.1%}  {figures['killed'] + figures['timeout']:5}"
                   f" / {figures['total']:<5} survived {len(figures['survived'])},"
-                  f" no tests {len(figures['no_tests'])}")
+                  f" no tests {len(figures['no_tests'])};"
+                  f" {figures['score_without_equivalent']:.1%} without the"
+                  f" {len(figures['equivalent_sql_case'])} SQL-case equivalents")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2), "utf-8")
     return 0
