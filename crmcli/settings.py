@@ -132,6 +132,11 @@ DEFAULTS: dict[str, Any] = {
         "thank_you_text": "感谢{greeting}的宝贵意见，{dealer}竭诚为您服务。",
         "greeting_script": "您好，请问是{greeting}吗？我是{dealer}的客服专员{clerk}，耽误您两分钟做个回访。",
     },
+    "stats": {
+        # The report's return rate (回厂率): a reminder counts as answered when the car
+        # comes in within this many days after it was due.
+        "return_window_days": 30,
+    },
     "complaints": {
         "day_start": "09:00",
         "day_end": "18:00",
@@ -232,8 +237,11 @@ def _merge(target: dict, data: dict, defaults: dict, text: str, path: Path, pref
             if not isinstance(value, dict):
                 raise SettingsError(f"{path}: {where!r} must be a table like [{where}]")
             _merge(target[key], value, default, text, path, prefix=where + ".")
-        elif default is not None and not isinstance(value, type(default)) and not (
-            isinstance(default, float) and isinstance(value, int)
+        elif default is not None and (
+            # true/false is not a number, although Python's bool is an int
+            (isinstance(value, bool) and not isinstance(default, bool))
+            or (not isinstance(value, type(default))
+                and not (isinstance(default, float) and isinstance(value, int)))
         ):
             raise SettingsError(
                 f"{path}{_at(text, where)}: {where!r} must be {type(default).__name__},"
@@ -286,6 +294,10 @@ def _validate_care(settings: dict, text: str, path: Path) -> None:
             if not isinstance(value, date):
                 raise SettingsError(f"{path}{_at(text, f'calendar.{key}')}: calendar.{key} must "
                                     "list dates like 2027-02-05 (no quotes)")
+    days = settings["stats"]["return_window_days"]
+    if days < 0:
+        raise SettingsError(f"{path}{_at(text, 'stats.return_window_days')}: "
+                            "stats.return_window_days must be a whole number, 0 or more")
     window = settings["planning"]["contact_window_days"]
     if not isinstance(window, int) or window < 0:
         raise SettingsError(f"{path}{_at(text, 'planning.contact_window_days')}: "

@@ -1,0 +1,107 @@
+"""The holding rate's 12 months and the active ratio's 180 days, one day either side.
+
+DOMAIN.md: holding rate (客户掌握率) = vehicles that came back within the last 12
+months / vehicles on file; the docstring of ``stats.retention`` makes the
+12 months exclusive of the day 12 months back and inclusive of the day itself.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+import pytest
+import store
+
+from crmcli import stats
+from crmcli.settings import DEFAULTS
+
+DAY = date(2026, 11, 26)
+
+
+@pytest.mark.parametrize(("visit", "came_back"), [
+    ("2025-11-26", 0),   # 12 months back to the day: outside
+    ("2025-11-27", 1),   # the day after: inside
+    ("2026-11-26", 1),   # the day itself
+    ("2026-11-27", 0),   # after the day
+])
+def test_holding_rate_counts_visits_within_the_12_months_up_to_the_day(db, visit, came_back):
+    c = store.customer(db, "张伟")
+    v = store.vehicle(db, c, delivery_date="2020-05-01")
+    store.order(db, v, c, visit, "repair", total_fen=10000)
+    r = stats.retention(db, DAY)
+    assert r["total"]["vehicles"] == 1 and r["total"]["came_back"] == came_back
+    assert r["total"]["holding_rate"] == came_back
+    month = f"{DAY.year}-{DAY.month:02d}"
+    got = stats.report(db, copy.deepcopy(DEFAULTS), month=month, today=DAY, compare=False)
+    # The report's holding rate is taken at the month's end (2026-11-30): 12 months back is
+    # 2025-11-30, so the visits of 11-26 and 11-27 2025 are both outside, 2026's inside.
+    assert got["holding_rate"]["num"] == (1 if visit.startswith("2026") else 0)
+    assert got["holding_rate"]["den"] == 1
+
+
+def test_the_report_holding_rate_at_the_month_end_one_day_either_side(db):
+    c = store.customer(db, "张伟")
+    for visit in ("2025-11-30", "2025-12-01"):
+        v = store.vehicle(db, c, delivery_date="2020-05-01")
+        store.order(db, v, c, visit, "repair", total_fen=10000)
+    got = stats.report(db, copy.deepcopy(DEFAULTS), month="2026-11", today=DAY, compare=False)
+    assert got["holding_rate"] == {"value": 0.5, "num": 1, "den": 2}
+
+
+@pytest.mark.parametrize(("visit", "active"), [
+    ("2026-05-30", 0),   # 180 days back: outside
+    ("2026-05-31", 1),   # 179 days back: inside
+])
+def test_active_ratio_counts_paid_visits_within_180_days(db, visit, active):
+    c = store.customer(db, "张伟")
+    v = store.vehicle(db, c, delivery_date="2024-01-01")
+    store.order(db, v, c, visit, "repair", total_fen=10000)
+    r = stats.retention(db, DAY)
+    assert (r["total"]["customers"], r["total"]["active"]) == (1, active)
+
+
+@pytest.mark.parametrize(("kind", "total_fen", "active"), [
+    ("repair", 1, 1), ("repair", 0, 0), ("warranty", 10000, 0), ("free_check", 10000, 0),
+    (None, 10000, 1)])
+def test_only_paid_visits_make_a_customer_active(db, kind, total_fen, active):
+    c = store.customer(db, "张伟")
+    v = store.vehicle(db, c, delivery_date="2024-01-01")
+    store.order(db, v, c, "2026-11-01", kind, total_fen=total_fen)
+    assert stats.retention(db, DAY)["total"]["active"] == active
+
+
+def test_rows_by_age_with_the_10_plus_row_and_unknown(db):
+    # Ages on 2026-11-26: delivered 2016-11-26 -> 10 (10+), 2016-11-27 -> 9, 2026-11-26 -> 0;
+    # delivered after the day: not on file yet; no date: unknown.
+    c = store.customer(db, "张伟")
+    for delivered in ("2016-11-26", "2016-11-27", "2026-11-26", "2026-11-27", None):
+        store.vehicle(db, c, delivery_date=delivered)
+    r = stats.retention(db, DAY)
+    assert [(x["age"], x["vehicles"]) for x in r["rows"]] == [
+        ("0", 1), ("9", 1), ("10+", 1), ("unknown", 1)]
+    assert r["total"]["vehicles"] == 4 and r["total"]["holding_rate"] == 0.0
+    assert r["day"] == "2026-11-26" and r["active_days"] == 180
+
+
+def test_a_customer_is_counted_once_at_the_age_of_the_newest_vehicle(db):
+    c = store.customer(db, "张伟")
+    store.vehicle(db, c, delivery_date="2016-11-26")
+    store.vehicle(db, c, delivery_date="2023-11-26")
+    r = stats.retention(db, DAY)
+    assert [(x["age"], x["vehicles"], x["customers"]) for x in r["rows"]] == [
+        ("3", 1, 1), ("10+", 1, 0)]
+
+
+def test_purchase_date_stands_in_for_a_missing_delivery(db):
+    c = store.customer(db, "张伟")
+    store.vehicle(db, c, purchase_date="2021-11-26")
+    r = stats.retention(db, DAY, max_age=5)
+    assert [(x["age"], x["vehicles"], x["customers"]) for x in r["rows"]] == [("5+", 1, 1)]
+
+
+def test_an_empty_file_has_no_rate(db):
+    r = stats.retention(db, DAY)
+    assert r["rows"] == [] and r["total"] == {"vehicles": 0, "came_back": 0, "customers": 0,
+                                              "active": 0, "holding_rate": None,
+                                              "active_ratio": None}
