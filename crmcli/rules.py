@@ -34,7 +34,6 @@ settled 2026-11-23 gets ``post_repair`` due 2026-11-26, open until 2026-12-08
 
 from __future__ import annotations
 
-import calendar as _stdcal
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from . import calendar as cal
+from .clock import add_months
 
 MAINTENANCE_TYPES = ("maintenance", "first_maintenance")
 
@@ -108,20 +108,6 @@ class Candidate:
 # Rules skip occurrences outside it before building their reasons: planning runs
 # every rule over every vehicle of the file.
 Window = tuple[date, date] | None
-
-
-_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def add_months(d: date, months: int) -> date:
-    """Calendar months later, the day clamped to the month's end: 2026-08-31 + 6 -> 2027-02-28."""
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    day = d.day
-    if day > 28:
-        last = 29 if month == 2 and _stdcal.isleap(year) else _MONTH_DAYS[month - 1]
-        day = min(day, last)
-    return date(year, month, day)
 
 
 class IsoDays(dict):
