@@ -57,7 +57,7 @@ def user_name(given: str | None = None) -> str:
         import getpass
 
         return getpass.getuser()
-    except Exception:  # no login name in some cron and container setups
+    except (OSError, KeyError, ImportError):  # no login name in some cron and container setups
         return "unknown"
 
 
