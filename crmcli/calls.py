@@ -35,6 +35,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlite_utils
 
+from . import clock
 from . import normalize as nz
 from .db import dicts, write_transaction
 from .errors import NotFound, UsageError
@@ -57,12 +58,9 @@ OUTCOME_ALIASES = {
 QUESTIONS = ("overall", "advisor", "quality", "timeliness", "price", "cleanliness")
 
 
-def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.isoformat(sep=" ", timespec="minutes")
+# The moments of calls, deadlines and appointments are stored to the minute (clock.py).
+_now = clock.now
+_iso = clock.minute
 
 
 def parse_when(value: str | None, default: datetime | None = None) -> datetime | None:

@@ -49,11 +49,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import NamedTuple
 
 import sqlite_utils
 
+from . import clock
 from .db import write_transaction
 from .rules import MAINTENANCE_TYPES, IsoDays, add_months, years_between
 
@@ -258,7 +259,7 @@ def run(db: sqlite_utils.Database, day: date, settings: dict) -> dict:
                 for cid, (summary, deliveries) in customers.items()}
     bands = {cid: age_band(max(deliveries, default=None), day, cfg)
              for cid, (_summary, deliveries) in customers.items()}
-    now = datetime.now().isoformat(timespec="seconds")
+    now = clock.stamp()
     with write_transaction(db):
         old = dict(db.conn.execute("SELECT customer_id, value_class FROM classifications"))
         run_id = db.conn.execute(

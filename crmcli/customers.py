@@ -6,10 +6,11 @@ Plain functions over the store; they return dicts and lists and never print.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 
 import sqlite_utils
 
+from . import clock
 from . import normalize as nz
 from .db import dicts, write_transaction
 from .errors import NotFound, UsageError
@@ -187,7 +188,7 @@ def edit(db: sqlite_utils.Database, customer_id: int, changes: dict, *, by: str)
     values: dict = {}
     for key, raw in changes.items():
         values.update(_validate(key, raw))
-    now = datetime.now().isoformat(timespec="seconds")
+    now = clock.stamp()
     with write_transaction(db):
         rows = dicts(db, "SELECT * FROM customers WHERE id = ?", (customer_id,))
         if not rows:
@@ -224,7 +225,7 @@ def set_usage(db: sqlite_utils.Database, query: str, usage: str, *, by: str) -> 
         raise NotFound(f"no single vehicle with plate or VIN {query!r}") if not rows else \
             UsageError(f"{len(rows)} vehicles match {query!r}; use the VIN")
     v = rows[0]
-    now = datetime.now().isoformat(timespec="seconds")
+    now = clock.stamp()
     with write_transaction(db):
         db.conn.execute("UPDATE vehicles SET usage=?, usage_source='edit', updated_at=? WHERE id=?",
                         (parsed[0], now, v["id"]))
@@ -245,10 +246,8 @@ def _validate(key: str, raw) -> dict:
             raise UsageError(f"birthday {raw!r}: {exc}") from None
         return {"birthday": d.isoformat() if d else None, "birthday_source": "edit"}
     if key == "lunar_birthday":
-        from .importing.parse import parse_lunar_birthday
-
         try:
-            return {"lunar_birthday": parse_lunar_birthday(raw)}
+            return {"lunar_birthday": nz.parse_lunar_birthday(raw)}
         except ValueError as exc:
             raise UsageError(f"lunar birthday {raw!r}: {exc}") from None
     if key == "gender":

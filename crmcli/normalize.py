@@ -1016,3 +1016,58 @@ def parse_name(value: object) -> str | None:
     if not any(c.isalpha() for c in s):
         raise ValueError("not a name")
     return s
+
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+              "十": 10, "廿": 20, "卅": 30}
+_CN_MONTHS = {"正": 1, "冬": 11, "腊": 12}
+
+
+def _cn_number(s: str) -> int:
+    """'十五' -> 15, '廿三' -> 23, '初八' -> 8, '三十' -> 30, '12' -> 12."""
+    s = s.removeprefix("初")
+    if s.isdigit():
+        return int(s)
+    if not s or any(ch not in _CN_DIGITS for ch in s):
+        raise ValueError("not a lunar month-day")
+    if len(s) == 1:
+        return _CN_DIGITS[s]
+    if s[0] in "十廿卅" and len(s) == 2:
+        return _CN_DIGITS[s[0]] + _CN_DIGITS[s[1]]
+    if s[1] == "十" and len(s) in (2, 3):
+        return _CN_DIGITS[s[0]] * 10 + (_CN_DIGITS[s[2]] if len(s) == 3 else 0)
+    raise ValueError("not a lunar month-day")
+
+
+def parse_lunar_birthday(value) -> str | None:
+    """A lunar birthday as 'MM-DD', or 'LMM-DD' for a birth in a leap month.
+
+    >>> parse_lunar_birthday('农历八月十五'), parse_lunar_birthday('闰四月初一')
+    ('08-15', 'L04-01')
+    >>> parse_lunar_birthday('农历1983年腊月廿三'), parse_lunar_birthday('3-5')
+    ('12-23', '03-05')
+
+    Accepts '3-5', '03-05', '3月5日', '闰4月30', 'L4-30', and the written forms
+    DMS users type: '农历八月十五', '农历1983年正月初八', '腊月廿三', '闰四月初一'.
+    The year, when given, is dropped: the birthday recurs by month and day.
+    """
+    s = text(value)
+    if s is None:
+        return None
+    s = re.sub(r"^(农历|阴历|旧历)", "", s.replace(" ", ""))
+    s = re.sub(r"^\d{2,4}年", "", s)
+    leap = s.startswith(("闰", "L", "l"))
+    s = s.lstrip("闰Ll")
+    m = re.fullmatch(r"(\d{1,2})(?:月|-|/|\.)(\d{1,2})日?", s)
+    if m:
+        month, day = int(m.group(1)), int(m.group(2))
+    else:
+        m = re.fullmatch(r"([正冬腊一二三四五六七八九十]{1,2}|\d{1,2})月(初?[一二三四五六七八九十廿卅]{1,3}|\d{1,2})日?", s)
+        if not m:
+            raise ValueError("lunar birthday not in a form like 3-5, 闰4月30 or 八月十五")
+        mon = m.group(1)
+        month = _CN_MONTHS.get(mon) or _cn_number(mon)
+        day = _cn_number(m.group(2))
+    if not (1 <= month <= 12 and 1 <= day <= 30):
+        raise ValueError("lunar month must be 1-12 and day 1-30")
+    return f"{'L' if leap else ''}{month:02d}-{day:02d}"

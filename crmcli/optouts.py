@@ -21,10 +21,11 @@ True
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import sqlite_utils
 
+from . import clock
 from .db import dicts, write_transaction
 from .errors import NotFound, UsageError
 
@@ -131,7 +132,7 @@ def record(db: sqlite_utils.Database, customer_id: int, what: str, *, reason: st
 
     Returns False when the customer had it already (the first reason is kept).
     """
-    now = now or datetime.now().isoformat(timespec="seconds")
+    now = now or clock.stamp()
     cur = db.conn.execute("INSERT OR IGNORE INTO optouts (customer_id, what, since, reason, by_user)"
                           " VALUES (?,?,?,?,?)", (customer_id, what, day.isoformat(), reason, by))
     if not cur.rowcount:
@@ -178,7 +179,7 @@ def add(db: sqlite_utils.Database, customer_id: int, what: str, *, reason: str, 
 def remove(db: sqlite_utils.Database, customer_id: int, what: str, *, by: str) -> dict:
     """``crmcli optout remove``: the customer agrees again; tasks withdrawn stay withdrawn."""
     what = check_what(what)
-    now = datetime.now().isoformat(timespec="seconds")
+    now = clock.stamp()
     with write_transaction(db):
         row = db.conn.execute("SELECT reason FROM optouts WHERE customer_id = ? AND what = ?",
                               (customer_id, what)).fetchone()

@@ -37,7 +37,7 @@ from typing import NamedTuple
 import sqlite_utils
 
 from . import calendar as cal
-from . import rules
+from . import clock, rules
 from .db import write_transaction
 from .errors import UsageError
 from .facts import DIRT_LIMIT
@@ -614,7 +614,7 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
             f"{' WHERE customer_id ' + _IN_SCOPE if scoped else ''}"):
         optouts.setdefault(cid, set()).add(what)
     cands = apply_consent(cands, no_calls, optouts)
-    now = datetime.now().isoformat(timespec="seconds")
+    now = clock.stamp()
     end = horizon(day, wc)
     mark = settings_mark(settings)
     with write_transaction(db):
@@ -637,7 +637,7 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
         db.conn.execute("UPDATE plan_state SET dirt_floor = max(dirt_floor, ?)", (seen,))
         db.conn.execute(
             "UPDATE plan_runs SET finished_at=?, created=?, updated=?, withdrawn=?, missed=?,"
-            " merged=? WHERE id=?", (datetime.now().isoformat(timespec="seconds"), result.created,
+            " merged=? WHERE id=?", (clock.stamp(), result.created,
                                      result.updated, result.withdrawn, result.missed,
                                      result.merged, run_id))
     result.open = db.conn.execute("SELECT count(*) FROM tasks WHERE state='open'").fetchone()[0]

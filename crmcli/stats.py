@@ -20,7 +20,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlite_utils
-from dateutil.relativedelta import relativedelta
+
+from .clock import add_months
 
 from .db import dicts
 
@@ -37,7 +38,7 @@ def retention(db: sqlite_utils.Database, day: date, *, active_days: int = 180,
     Vehicles without a delivery or purchase date are counted as 'unknown'.
     Ages of ``max_age`` and more share one row ("10+").
     """
-    since = (day - relativedelta(months=12)).isoformat()
+    since = add_months(day, -12).isoformat()
     active_since = (day - timedelta(days=active_days)).isoformat()
     d = day.isoformat()
     rows: dict[str, dict] = {}
@@ -130,14 +131,14 @@ def period_bounds(month: str | None = None, week: date | None = None,
         from .errors import UsageError
 
         raise UsageError(f"month {month!r}: use YYYY-MM") from None
-    end = start + relativedelta(months=1) - timedelta(days=1)
+    end = add_months(start, 1) - timedelta(days=1)
     return start, end, month
 
 
 def previous_period(start: date, end: date, label: str) -> tuple[date, date, str]:
     if "-W" in label:
         return period_bounds(week=start - timedelta(days=7))
-    prev = start - relativedelta(months=1)
+    prev = add_months(start, -1)
     return period_bounds(month=f"{prev.year}-{prev.month:02d}")
 
 
@@ -507,7 +508,7 @@ def _won_back(db, settings, s, e, task_ids) -> int:
 def _holding(db, end: date) -> dict:
     """The holding rate at ``end`` (as in ``retention``, totals only: one query)."""
     d = end.isoformat()
-    since = (end - relativedelta(months=12)).isoformat()
+    since = add_months(end, -12).isoformat()
     vehicles, back = db.conn.execute(
         "SELECT count(*), coalesce(sum(EXISTS (SELECT 1 FROM repair_orders o"
         " WHERE o.vehicle_id = v.id AND o.order_date > ? AND o.order_date <= ?)), 0)"

@@ -204,7 +204,9 @@ def root(
 
 
 def _clerk(by: Optional[str]) -> str:
-    return by or os.environ.get("CRMCLI_USER") or _login()
+    from .. import clock
+
+    return clock.user_name(by)
 
 
 ByOpt = Annotated[Optional[str], typer.Option(
@@ -223,12 +225,9 @@ def _print_version() -> None:
 
 
 def _login() -> str:
-    try:
-        import getpass
+    from .. import clock
 
-        return getpass.getuser()
-    except Exception:
-        return "unknown"
+    return clock.user_name()
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .. import clock
 from .base import (
     AtOpt,
     ByOpt,
@@ -226,7 +227,7 @@ def complaints_cmd(
     """List complaints, overdue ones first and marked."""
     from .. import calls, render
 
-    now = calls.parse_when(at) or calls._now()
+    now = calls.parse_when(at) or clock.now()
     items = calls.list_complaints(ctx.obj.db, now, include_closed=include_closed)
     if as_json:
         emit_json(items)

@@ -1,6 +1,5 @@
 """The customer file: show, list and edit customers, and a vehicle's usage."""
 
-import os
 from typing import Annotated, Optional
 
 import typer
@@ -100,7 +99,7 @@ def customer_edit(
         raise UsageError("nothing to change; see crmcli customer edit --help")
     state: State = ctx.obj
     c = customers.get_one(state.db, query)
-    user = os.environ.get("CRMCLI_USER") or _login()
+    user = _login()
     changed = customers.edit(state.db, c["id"], changes, by=user)
     msg = f"#{c['id']} {c['name'] or ''}: " + (
         ("changed " + ", ".join(changed)) if changed else "nothing changed")
@@ -117,5 +116,5 @@ def vehicle_usage(
     """Set a vehicle's usage by hand; it then beats what imports say or guess."""
     from .. import customers
 
-    r = customers.set_usage(ctx.obj.db, vehicle, usage, by=os.environ.get("CRMCLI_USER") or _login())
+    r = customers.set_usage(ctx.obj.db, vehicle, usage, by=_login())
     say(f"{r['plate'] or vehicle}: usage {r['old'] or 'unknown'} -> {r['new']}")

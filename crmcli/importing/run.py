@@ -26,18 +26,17 @@ Rules (the issue's and DOMAIN.md's "never lose a row"):
 from __future__ import annotations
 
 import gc
-import getpass
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from itertools import chain
 from pathlib import Path
 
 import sqlite_utils
 
+from .. import clock
 from ..db import write_transaction
 from ..errors import FileRefused, UsageError
 from ..excel import open_sheets
@@ -48,16 +47,8 @@ from .parse import parse_rows
 from .result import ImportResult, ParsedRow, Problem, note_problems
 from .sieve import RowSieve
 
-
-def _now() -> str:
-    return datetime.now().isoformat(timespec="seconds")
-
-
-def _user() -> str:
-    try:
-        return os.environ.get("CRMCLI_USER") or getpass.getuser()
-    except Exception:  # no login name in some cron/container setups
-        return "unknown"
+_now = clock.stamp
+_user = clock.user_name
 
 
 class _DryRun(Exception):
