@@ -369,7 +369,10 @@ def test_rejects_sheet_is_the_original_row_plus_reason(db, tmp_path):
     assert sheet[0][3:] == HEADER
     # Every problem of the row is listed, the rejection first, each with its column.
     assert sheet[1][2].startswith("工单号: no order number; 车牌号码:")
-    assert sheet[1][:2] == [7, "拒绝 rejected"]  # title rows 1-2, header 3, good rows 4-6 and sheet[1][3:5] == ["", "粤B1"]
+    # Title rows 1-2, header 3, good rows 4-6: the rejected row is row 7.
+    assert sheet[1][:2] == [7, "拒绝 rejected"]
+    # Its cells are the row as it was in the file, to be fixed and imported again.
+    assert sheet[1][3:] == rows[-1]
 
 
 def test_birthday_column_takes_old_dates_and_lunar_text(db, tmp_path):

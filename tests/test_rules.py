@@ -160,8 +160,9 @@ def test_advice_followup_unless_the_car_came_back():
 
 
 def test_km_per_day_needs_two_readings_30_days_apart():
+    # 8,000 km in 200 days: 40 km/day of its own, told apart from a default of 25.
     v = vehicle(first_km=(date(2026, 1, 1), 10000), last_km=(date(2026, 7, 20), 18000))
-    assert rules.km_per_day(v, 40) == (40.0, True)
+    assert rules.km_per_day(v, 25) == (40.0, True)
     close = vehicle(first_km=(date(2026, 1, 1), 10000), last_km=(date(2026, 1, 20), 10900))
     assert rules.km_per_day(close, 33) == (33.0, False)
 
@@ -187,9 +188,13 @@ def test_rules_skip_occurrences_outside_the_window():
 
 
 def test_a_crawling_odometer_falls_back_to_the_default_and_never_overflows():
-    # 1 km in 44 days (a misread odometer): not a rhythm; the default 40 km/day is used.
+    # 1 km in 44 days (a misread odometer): not a rhythm; the default (here 25 km/day) is used.
     v = vehicle(delivery=date(2026, 1, 1), first_km=(date(2026, 1, 1), 8533),
                 last_km=(date(2026, 2, 14), 8534))
-    assert rules.km_per_day(v, 40) == (40.0, False)
-    assert rules.warranty_checks(v, CARE, 40)  # no OverflowError
-    assert rules.first_maintenance(v, CARE, 0)[0].due <= date(2026, 7, 1)
+    assert rules.km_per_day(v, 25) == (25.0, False)
+    # At 25 km/day every warranty point is reached by time first: 30 days before 6, 12, 24
+    # and 36 months (100,000 km would take 4,000 days, capped at 3,660: still later).
+    assert [c.due for c in rules.warranty_checks(v, CARE, 25)] == [
+        date(2026, 6, 1), date(2026, 12, 2), date(2027, 12, 2), date(2028, 12, 2)]
+    # A default of 0 km/day is raised to 3 (5,000 km in 1,667 days): six months come first.
+    assert rules.first_maintenance(v, CARE, 0)[0].due == date(2026, 7, 1)
