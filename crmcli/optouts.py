@@ -108,7 +108,7 @@ def phone_flags(db: sqlite_utils.Database, customer: dict) -> list[dict]:
 
 def unflag(db: sqlite_utils.Database, phone: str, *, by: str) -> dict:
     """The number works again (checked with the customer): SMS may go to it."""
-    now = datetime.now().isoformat(timespec="seconds")
+    now = clock.stamp()
     with write_transaction(db):
         row = db.conn.execute("SELECT reason FROM phone_flags WHERE phone = ?", (phone,)
                               ).fetchone()

@@ -132,11 +132,6 @@ DEFAULTS: dict[str, Any] = {
         "thank_you_text": "感谢{greeting}的宝贵意见，{dealer}竭诚为您服务。",
         "greeting_script": "您好，请问是{greeting}吗？我是{dealer}的客服专员{clerk}，耽误您两分钟做个回访。",
     },
-    "stats": {
-        # The report's return rate (回厂率): a reminder counts as answered when the car
-        # comes in within this many days after it was due.
-        "return_window_days": 30,
-    },
     "complaints": {
         "day_start": "09:00",
         "day_end": "18:00",

@@ -22,7 +22,6 @@ from datetime import date, timedelta
 import sqlite_utils
 
 from .clock import add_months
-
 from .db import dicts
 
 
@@ -144,7 +143,7 @@ def previous_period(start: date, end: date, label: str) -> tuple[date, date, str
 
 def month_of(day: date, offset: int = 0) -> str:
     """'YYYY-MM' of ``day``, moved by ``offset`` months."""
-    d = day.replace(day=1) + relativedelta(months=offset)
+    d = add_months(day.replace(day=1), offset)
     return f"{d.year}-{d.month:02d}"
 
 

@@ -32,12 +32,9 @@ def test_holding_rate_counts_visits_within_the_12_months_up_to_the_day(db, visit
     r = stats.retention(db, DAY)
     assert r["total"]["vehicles"] == 1 and r["total"]["came_back"] == came_back
     assert r["total"]["holding_rate"] == came_back
-    month = f"{DAY.year}-{DAY.month:02d}"
-    got = stats.report(db, copy.deepcopy(DEFAULTS), month=month, today=DAY, compare=False)
-    # The report's holding rate is taken at the month's end (2026-11-30): 12 months back is
-    # 2025-11-30, so the visits of 11-26 and 11-27 2025 are both outside, 2026's inside.
-    assert got["holding_rate"]["num"] == (1 if visit.startswith("2026") else 0)
-    assert got["holding_rate"]["den"] == 1
+    # The month's report read on that day takes the rate through that day: the same bound.
+    got = stats.report(db, copy.deepcopy(DEFAULTS), month="2026-11", today=DAY, compare=False)
+    assert got["holding_rate"] == {"value": float(came_back), "num": came_back, "den": 1}
 
 
 def test_the_report_holding_rate_at_the_month_end_one_day_either_side(db):
@@ -45,7 +42,9 @@ def test_the_report_holding_rate_at_the_month_end_one_day_either_side(db):
     for visit in ("2025-11-30", "2025-12-01"):
         v = store.vehicle(db, c, delivery_date="2020-05-01")
         store.order(db, v, c, visit, "repair", total_fen=10000)
-    got = stats.report(db, copy.deepcopy(DEFAULTS), month="2026-11", today=DAY, compare=False)
+    # A month read after it ended: the rate at its last day, 2026-11-30; 12 months back is
+    # 2025-11-30 (outside), the day after (inside).
+    got = stats.report(db, copy.deepcopy(DEFAULTS), month="2026-11", compare=False)
     assert got["holding_rate"] == {"value": 0.5, "num": 1, "den": 2}
 
 
