@@ -115,13 +115,15 @@ def main() -> None:
         t = time.perf_counter()
         build(path, args.tasks, end)
         print(f"built {path.name} in {time.perf_counter() - t:.1f} s")
-    crmcli = str(Path(sys.executable).parent / "crmcli")
-    env = dict(os.environ, COLUMNS="100")
+    script = Path(sys.executable).parent / "crmcli"
+    # The installed console script when there is one; else this checkout run as a module.
+    crmcli = [str(script)] if script.exists() else [sys.executable, "-m", "crmcli.cli"]
+    env = dict(os.environ, COLUMNS="100", PYTHONPATH=str(HERE.parent))
     month = ["--db", str(path), "stats", "--month", "2026-10", "--date", "2026-11-26"]
     figures = {}
     for label, extra in (("table", []), ("json", ["--json"]),
                          ("xlsx", ["--xlsx", str(OUT / "report.xlsx")])):
-        runs = [timed([crmcli, *month, *extra], env) for _ in range(args.runs)]
+        runs = [timed([*crmcli, *month, *extra], env) for _ in range(args.runs)]
         figures[label] = {"median_s": round(statistics.median(runs), 3), "min_s": round(min(runs), 3)}
     floor = [timed([sys.executable, "-c", "import typer, rich.table, sqlite_utils"], env)
              for _ in range(args.runs)]

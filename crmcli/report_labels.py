@@ -157,9 +157,11 @@ DEFINITIONS: list[tuple[str, str]] = [
      ("The month so far counts only tasks that have fallen due by the day it is read.")),
     (("已回访：应回访任务中至少拨打过一次的；回访完成率 = 已回访 / 应回访。"),
      ("Performed: due tasks with at least one call logged; performed / due.")),
-    (("成功回访：客户接通并至少回答了一个问题；回访成功率 = 成功回访 / 应回访。"),
-     ("Successful: the customer was reached and answered at least one question; successful "
-      "/ due.")),
+    (("成功回访：客户接通（含预约成功、已在别处办理）并至少回答了一个问题（一项评分、流失原因，或投诉回访中是否满意）；"
+      "回访成功率 = 成功回访 / 应回访。"),
+     ("Successful: the customer was reached (booked and done elsewhere included) and answered "
+      "at least one question (a score, why a lost customer left, or whether a complaint's "
+      "resolution satisfied them); successful / due.")),
     (("满意率：总体满意度评分不低于{satisfied_from}分的回答 / 总体满"
       "意度的回答数。"),
      ("Satisfied: overall scores of {satisfied_from} or more / overall answers.")),

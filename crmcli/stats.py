@@ -218,9 +218,11 @@ def _cutoff(end: date, now: str | None) -> str:
 
 
 def _later(a: str | None, b: str | None) -> str | None:
-    """The later of two stamps; values that are not ISO times are ignored."""
+    """The later of two stamps, as 'YYYY-MM-DD HH:MM' (the planner writes '...T...:SS');
+    values that are not ISO times are ignored."""
     if not b or not b[:1].isdigit():
         return a
+    b = b.replace("T", " ")[:16]
     return b if a is None or b > a else a
 
 
@@ -245,7 +247,7 @@ def _figures(db, settings: dict, start: date, end: date, through: date, clerk: s
     calls = conn.execute(
         "SELECT c.task_id, c.clerk, c.outcome, c.score_overall, c.score_advisor,"
         " c.score_quality, c.score_timeliness, c.score_price, c.score_cleanliness, c.note,"
-        " c.logged_at, c.lost_reason,"
+        " c.logged_at, c.lost_reason, c.resolution_ok,"
         " CASE WHEN t.kind = 'post_repair' THEN"
         "   (SELECT advisor FROM repair_orders o WHERE o.id = t.order_id) END"
         f" {_TASKS.replace('FROM tasks t', 'FROM tasks t JOIN calls c ON c.task_id = t.id')}"
@@ -260,13 +262,15 @@ def _figures(db, settings: dict, start: date, end: date, through: date, clerk: s
     tags: dict[str, int] = {}
     reasons: dict[str, int] = {}
     for tid, _clerk, outcome, *rest in calls:
-        scores, (note, logged, reason, advisor) = rest[:6], rest[6:]
+        scores, (note, logged, reason, resolution, advisor) = rest[:6], rest[6:]
         t = tasks[tid]
         t[2] = 1
         last = _later(last, logged)
         if outcome in REACHED:
             t[5] = 1
-            if any(v is not None for v in scores):
+            # Answered a question: a score, why a lost customer left, or whether a
+            # complaint's resolution satisfied them.
+            if reason or resolution is not None or any(v is not None for v in scores):
                 t[3] = 1
                 per = advisors.setdefault(advisor or "", [{} for _ in QUESTIONS]) \
                     if t[0] == "post_repair" else None
@@ -371,7 +375,8 @@ def _work_done(db, s: str, thr: str, clerk: str | None) -> dict:
     out: dict[str, dict] = {}
     for name, outcome, scored, n in db.conn.execute(
             "SELECT clerk, outcome, coalesce(score_overall, score_advisor, score_quality,"
-            " score_timeliness, score_price, score_cleanliness) IS NOT NULL, count(*)"
+            " score_timeliness, score_price, score_cleanliness, lost_reason, resolution_ok)"
+            " IS NOT NULL, count(*)"
             f" FROM calls WHERE {where} GROUP BY 1, 2, 3", params):
         row = out.setdefault(name, {"calls": 0, "successful": 0, "tasks": 0, "outcomes": {}})
         row["calls"] += n

@@ -125,6 +125,9 @@ def test_a_reply_plans_the_follow_up_call_and_satisfied_closes_the_complaint(db)
     assert (k["state"], k["closed_at"], k["resolution"]) == ("closed", "2026-11-30 10:00",
                                                              "satisfied")
     assert [e["action"] for e in k["events"]] == ["opened", "escalate", "reply", "close"]
+    # The follow-up is a call of November's report: reached and answered, so successful.
+    fu = stats.report(db, S, month="2026-11")["callbacks"]["by_kind"]["complaint_followup"]
+    assert (fu["due"], fu["performed"], fu["successful"]) == (1, 1, 1)
 
 
 def test_not_satisfied_sends_it_back_with_a_new_deadline_and_the_late_mark_survives(db):

@@ -118,15 +118,16 @@ def test_november_by_hand(month):
     t = r["callbacks"]["total"]
     # Due: t1, t11, t2, t12, t13, the maintenance call, t4, t9 (not the withdrawn, merged or
     # SMS ones, nor t10 due in December). Performed: all but the maintenance call. Successful:
-    # t1, t11, t4 (reached in December), t9 (reached on 1 December); t2 and t12 answered nothing.
-    assert (t["due"], t["performed"], t["successful"]) == (8, 7, 4)
+    # t1, t11, t4 (reached in December), t9 (reached on 1 December), t12 (said why they left);
+    # t2 was reached but answered nothing.
+    assert (t["due"], t["performed"], t["successful"]) == (8, 7, 5)
     assert t["performed_rate"] == {"value": 0.875, "num": 7, "den": 8}
-    assert t["success_rate"] == {"value": 0.5, "num": 4, "den": 8}
+    assert t["success_rate"] == {"value": 0.625, "num": 5, "den": 8}
     assert r["callbacks"]["still_open"] == 1  # t13 may still be called
     by_kind = {k: (v["due"], v["performed"], v["successful"])
                for k, v in r["callbacks"]["by_kind"].items()}
     assert by_kind == {"insurance_compulsory": (1, 1, 1), "post_repair": (4, 4, 3),
-                       "recovery": (2, 2, 0), "regular_maintenance": (1, 0, 0)}
+                       "recovery": (2, 2, 1), "regular_maintenance": (1, 0, 0)}
     weeks = {w["week_of"]: (w["num"], w["den"]) for w in r["callbacks"]["by_week"]}
     assert weeks == {"2026-11-02": (2, 2), "2026-11-09": (1, 1), "2026-11-16": (2, 3),
                      "2026-11-23": (1, 1), "2026-11-30": (1, 1)}
@@ -134,8 +135,8 @@ def test_november_by_hand(month):
     w = r["work_done"]
     assert w["by_clerk"] == {
         "A": {"calls": 3, "successful": 2, "tasks": 3, "outcomes": {"reached": 2, "busy": 1}},
-        "B": {"calls": 5, "successful": 1, "tasks": 4, "outcomes": {"reached": 3, "no_answer": 2}}}
-    assert w["total"] == {"calls": 8, "successful": 3}
+        "B": {"calls": 5, "successful": 2, "tasks": 4, "outcomes": {"reached": 3, "no_answer": 2}}}
+    assert w["total"] == {"calls": 8, "successful": 4}
     # Scores of t1 (5, 4), t11 (4, 5), t4 (2), t9 (3, 3, quality 4).
     q = r["satisfaction"]["questions"]
     assert (q["overall"]["answers"], q["overall"]["average"]) == (4, 3.5)
@@ -232,13 +233,17 @@ def test_a_late_change_to_the_months_data_changes_it_and_says_when(month):
     assert before["callbacks"]["total"]["due"] == 8
     assert after["callbacks"]["total"]["due"] == 7
     assert after["last_changed"] == "2026-12-12 09:00"
+    # The planner stamps '2026-12-13T08:00:05': read as the same minute, not as text.
+    month.conn.execute("UPDATE tasks SET updated_at='2026-12-13T08:00:05'"
+                       " WHERE kind='regular_maintenance'")
+    assert stats.report(month, S, month="2026-11")["last_changed"] == "2026-12-13 08:00"
 
 
 def test_the_month_so_far_counts_only_what_has_fallen_due(month):
     r = stats.report(month, S, month="2026-11", today=date(2026, 11, 18))
-    # Due by the 18th: t1, t11, t2, t12, t13; performed all five, successful t1 and t11.
+    # Due by the 18th: t1, t11, t2, t12, t13; performed all five, successful t1, t11, t12.
     t = r["callbacks"]["total"]
-    assert (t["due"], t["performed"], t["successful"]) == (5, 5, 2)
+    assert (t["due"], t["performed"], t["successful"]) == (5, 5, 3)
     assert (r["through"], r["so_far"]) == ("2026-11-18", True)
     # The calls of the 18th count in the work done; those of the 19th on do not.
     assert r["work_done"]["total"]["calls"] == 6
@@ -284,7 +289,7 @@ def test_clerk_and_week_filters(month):
     # B called t11, t2, t12, t13: their figures, and only B's work.
     r = stats.report(month, S, month="2026-11", clerk="B")
     t = r["callbacks"]["total"]
-    assert (t["due"], t["performed"], t["successful"]) == (4, 4, 1)
+    assert (t["due"], t["performed"], t["successful"]) == (4, 4, 2)
     assert list(r["work_done"]["by_clerk"]) == ["B"]
     assert r["lost_customers"]["won_back"] == 1
     w = stats.report(month, S, week=date(2026, 11, 11))
@@ -328,6 +333,7 @@ def test_stats_cli_tables_json_and_workbook(month, tmp_path):
         "交强险", "修后回访", "流失召回", "定保", "合计"]
     assert wb["按类型"]["D2"].number_format == "0.0%"
     assert [c.value for c in wb["专员工作量"][2]] == ["A", 3, 3, 2, 2, 0, 1]
+    assert [c.value for c in wb["专员工作量"][3]] == ["B", 5, 4, 2, 3, 2, 0]
     assert [c.value for c in wb["专员工作量"][1]][4:] == ["接通", "未接", "忙/约时间"]
     assert [c.value for c in wb["服务顾问"][2]][:5] == ["刘洋", 2, 4.0, 2, 3.5]
     assert wb["流失客户"]["A5"].value == "流失原因：距离远"
@@ -376,4 +382,4 @@ def test_a_booked_call_with_answers_is_successful(month):
     t = task(month, "regular_maintenance", "2026-11-25", channel="sms_call", customer=c)
     call(month, t, "A", "2026-11-25 10:00", "done_elsewhere")
     total = stats.report(month, S, month="2026-11")["callbacks"]["total"]
-    assert (total["due"], total["performed"], total["successful"]) == (10, 9, 5)
+    assert (total["due"], total["performed"], total["successful"]) == (10, 9, 6)
