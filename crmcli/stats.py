@@ -187,7 +187,7 @@ def report(db: sqlite_utils.Database, settings: dict, *, month: str | None = Non
     if compare:
         p_start, p_end, p_label = previous_period(start, end, label)
         p_through = min(p_end, through)
-        prev = _figures(db, settings, p_start, p_end, p_through, clerk, kinds, now)
+        prev = _figures(db, settings, p_start, p_end, p_through, clerk, kinds, now, full=False)
         out["previous"] = {"period": p_label, **headline(prev)}
         out["change"] = {k: _delta(v, out["previous"].get(k)) for k, v in headline(out).items()}
     out["actions"] = _actions(db, s=start.isoformat(), cutoff=_cutoff(end, now), current=out)
@@ -226,79 +226,110 @@ def _later(a: str | None, b: str | None) -> str | None:
     return b if a is None or b > a else a
 
 
+_REACHED_SQL = "c.outcome IN ('reached', 'booked', 'done_elsewhere')"
+# Answered a question: a score, why a lost customer left, or whether a complaint's
+# resolution satisfied them.
+_ANSWERED_SQL = ("coalesce(c.score_overall, c.score_advisor, c.score_quality, c.score_timeliness,"
+                 " c.score_price, c.score_cleanliness, c.lost_reason, c.resolution_ok) IS NOT NULL")
+
+
 def _figures(db, settings: dict, start: date, end: date, through: date, clerk: str | None,
-             kinds: list[str] | None, now: str | None = None) -> dict:
+             kinds: list[str] | None, now: str | None = None, *, full: bool = True) -> dict:
+    """The figures of one period. SQLite does the counting (grouped rows come back, not
+    one row per task or call), so a month of a million-task file stays well under a
+    second. ``full=False`` leaves out what the comparison with the previous period does
+    not need (work done, advisors, problems, lost customers, reminders)."""
     s, thr = start.isoformat(), through.isoformat()
     conn = db.conn
-    kind_sql, kind_params = "", []
+    where = ("t.due_date BETWEEN ? AND ? AND t.channel IN ('call', 'sms_call')"
+             " AND t.state NOT IN ('withdrawn', 'merged')")
+    params: list = [s, thr]
     if kinds:
-        kind_sql = f" AND t.kind IN ({','.join('?' * len(kinds))})"
-        kind_params = list(kinds)
-    params = [s, thr, *kind_params]
-    last = None
-    # The period's tasks: [kind, due date, performed, successful, open, reached, customer].
-    tasks: dict[int, list] = {}
-    for tid, kind, due, state, updated, customer in conn.execute(
-            f"SELECT t.id, t.kind, t.due_date, t.state, t.updated_at, t.customer_id {_TASKS}"
-            f"{kind_sql}", params):
-        last = _later(last, updated)  # a withdrawn or merged task changes the figures too
-        if state not in ("withdrawn", "merged"):
-            tasks[tid] = [kind, due, 0, 0, state == "open", 0, customer]
-    calls = conn.execute(
-        "SELECT c.task_id, c.clerk, c.outcome, c.score_overall, c.score_advisor,"
-        " c.score_quality, c.score_timeliness, c.score_price, c.score_cleanliness, c.note,"
-        " c.logged_at, c.lost_reason, c.resolution_ok,"
-        " CASE WHEN t.kind = 'post_repair' THEN"
-        "   (SELECT advisor FROM repair_orders o WHERE o.id = t.order_id) END"
-        f" {_TASKS.replace('FROM tasks t', 'FROM tasks t JOIN calls c ON c.task_id = t.id')}"
-        f"{_COUNTED}{kind_sql} ORDER BY c.id", params).fetchall()
-    if clerk:
-        mine = {c[0] for c in calls if c[1] == clerk}
-        tasks = {tid: t for tid, t in tasks.items() if tid in mine}
-        calls = [c for c in calls if c[0] in mine]
+        where += f" AND t.kind IN ({','.join('?' * len(kinds))})"
+        params += list(kinds)
+    if clerk:  # the tasks this clerk called at least once
+        where += " AND EXISTS (SELECT 1 FROM calls k WHERE k.task_id = t.id AND k.clerk = ?)"
+        params.append(clerk)
+    # Per kind and due day: due, performed, successful, still open, reached.
+    # One probe of the calls per task, answered from the index calls_task_report: the
+    # best call's level, 1 tried, 2 reached, 3 reached and answered (NULL: never called).
+    groups = conn.execute(
+        "SELECT kind, due_date, count(*), sum(level >= 1), sum(level = 3),"
+        " sum(state = 'open'), sum(level >= 2)"
+        " FROM (SELECT kind, due_date, state, coalesce(lv, 0) AS level FROM"
+        " (SELECT t.kind, t.due_date, t.state,"
+        f"   (SELECT max(CASE WHEN {_REACHED_SQL} AND {_ANSWERED_SQL} THEN 3"
+        f"                    WHEN {_REACHED_SQL} THEN 2 ELSE 1 END)"
+        "     FROM calls c WHERE c.task_id = t.id) AS lv"
+        f"  FROM tasks t WHERE {where}))"
+        " GROUP BY 1, 2", params).fetchall()
+    rows_kind: dict[str, list[int]] = {}
+    weekly: dict[str, list[int]] = {}
+    total = [0, 0, 0]
+    still_open = 0
+    recovery = [0, 0]
+    for kind, due, n, performed, ok, open_, reached in groups:
+        k = rows_kind.setdefault(kind, [0, 0, 0])
+        for acc in (k, total):
+            acc[0] += n
+            acc[1] += performed
+            acc[2] += ok
+        d = date.fromisoformat(due)
+        w = weekly.setdefault((d - timedelta(days=d.weekday())).isoformat(), [0, 0])
+        w[0] += n
+        w[1] += performed
+        still_open += open_
+        if kind == "recovery":
+            recovery[0] += n
+            recovery[1] += reached
+    callbacks = {"total": _tally(*total),
+                 "by_kind": {k: _tally(*v) for k, v in sorted(rows_kind.items())},
+                 "by_week": [{"week_of": k, **ratio(v[1], v[0])}
+                             for k, v in sorted(weekly.items())],
+                 "still_open": still_open}
+    # The reached calls' scores, by advisor of the order (post-repair) and reason for leaving.
     lo, hi = settings["calls"]["score_min"], settings["calls"]["score_max"]
     dists: list[dict[int, int]] = [{} for _ in QUESTIONS]
     advisors: dict[str, list[dict[int, int]]] = {}
-    tags: dict[str, int] = {}
     reasons: dict[str, int] = {}
-    for tid, _clerk, outcome, *rest in calls:
-        scores, (note, logged, reason, resolution, advisor) = rest[:6], rest[6:]
-        t = tasks[tid]
-        t[2] = 1
+    last = None
+    join = f"FROM tasks t JOIN calls c ON c.task_id = t.id WHERE {where}"
+    if not full:  # the comparison needs the overall scores alone
+        for v, n in conn.execute(f"SELECT c.score_overall, count(*) {join} AND {_REACHED_SQL}"
+                                 " AND c.score_overall IS NOT NULL GROUP BY 1", params):
+            dists[0][v] = n
+    # Every column read here is in calls_task_report: the calls table is not visited.
+    for reached, reason, *rest in () if not full else conn.execute(
+            f"SELECT {_REACHED_SQL}, CASE WHEN {_REACHED_SQL} THEN c.lost_reason END,"
+            + ", ".join(f"CASE WHEN {_REACHED_SQL} THEN c.score_{q} END" for q in QUESTIONS)
+            + f", count(*), max(replace(c.logged_at, 'T', ' ')) {join}"
+            " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8", params):
+        scores, n, logged = rest[:6], rest[6], rest[7]
         last = _later(last, logged)
-        if outcome in REACHED:
-            t[5] = 1
-            # Answered a question: a score, why a lost customer left, or whether a
-            # complaint's resolution satisfied them.
-            if reason or resolution is not None or any(v is not None for v in scores):
-                t[3] = 1
-                per = advisors.setdefault(advisor or "", [{} for _ in QUESTIONS]) \
-                    if t[0] == "post_repair" else None
-                for i, v in enumerate(scores):
-                    if v is not None:
-                        dists[i][v] = dists[i].get(v, 0) + 1
-                        if per is not None:
-                            per[i][v] = per[i].get(v, 0) + 1
-        if note:
-            for tag in set(_TAG.findall(note)):
-                tags[tag] = tags.get(tag, 0) + 1
+        if not reached:
+            continue
         if reason:
-            reasons[reason] = reasons.get(reason, 0) + 1
-    rows = list(tasks.values())
-    callbacks = {"total": _tally(rows), "by_kind": {}}
-    groups: dict[str, list] = {}
-    for r in rows:
-        groups.setdefault(r[0], []).append(r)
-    callbacks["by_kind"] = {k: _tally(v) for k, v in sorted(groups.items())}
-    weekly: dict[str, list[int]] = {}
-    for r in rows:
-        d = date.fromisoformat(r[1])
-        w = weekly.setdefault((d - timedelta(days=d.weekday())).isoformat(), [0, 0])
-        w[0] += 1
-        w[1] += r[2]
-    callbacks["by_week"] = [{"week_of": k, **ratio(v[1], v[0])} for k, v in sorted(weekly.items())]
-    callbacks["still_open"] = sum(1 for r in rows if r[4])
-
+            reasons[reason] = reasons.get(reason, 0) + n
+        for i, v in enumerate(scores):
+            if v is not None:
+                dists[i][v] = dists[i].get(v, 0) + n
+    # Post-repair scores by the advisor of the order: the post-repair tasks alone.
+    for advisor, *scores, n in () if not full else conn.execute(
+            "SELECT coalesce((SELECT advisor FROM repair_orders o WHERE o.id = t.order_id), ''),"
+            + ", ".join(f"c.score_{q}" for q in QUESTIONS) + f", count(*) {join}"
+            f" AND t.kind = 'post_repair' AND {_REACHED_SQL} AND coalesce("
+            + ", ".join(f"c.score_{q}" for q in QUESTIONS) + ") IS NOT NULL"
+            " GROUP BY 1, 2, 3, 4, 5, 6, 7",
+            params):
+        per = advisors.setdefault(advisor, [{} for _ in QUESTIONS])
+        for i, v in enumerate(scores):
+            if v is not None:
+                per[i][v] = per[i].get(v, 0) + n
+    if full:  # a withdrawn or merged task changes the figures too: every task counts
+        updated = conn.execute("SELECT max(replace(t.updated_at, 'T', ' ')) FROM tasks t"
+                               " WHERE t.due_date BETWEEN ? AND ?"
+                               " AND t.channel IN ('call', 'sms_call')", (s, thr)).fetchone()[0]
+        last = _later(last, updated)
     questions = {q: _question(d, lo, hi) for q, d in zip(QUESTIONS, dists)}
     sat_from = settings["calls"]["satisfied_from"]
     overall = questions["overall"]
@@ -306,27 +337,30 @@ def _figures(db, settings: dict, start: date, end: date, through: date, clerk: s
     satisfaction = {"questions": questions, "satisfied": ratio(satisfied, overall["answers"]),
                     "satisfied_from": sat_from}
     complaints, categories, last = _complaints(db, settings, s, thr, kinds, clerk,
-                                               set(tasks) if clerk else None, now or
-                                               _cutoff(end, None), last)
-    recovery = [r for r in rows if r[0] == "recovery"]
-    return {
-        "callbacks": callbacks,
+                                               now or _cutoff(end, None), last)
+    out = {"callbacks": callbacks, "satisfaction": satisfaction, "complaints": complaints,
+           "holding_rate": _holding(db, through), "last_changed": last}
+    if not full:
+        return out
+    tags: dict[str, int] = {}
+    for note, n in conn.execute(f"SELECT c.note, count(*) {join} AND c.note IS NOT NULL"
+                                " GROUP BY 1", params):
+        for tag in set(_TAG.findall(note)):
+            tags[tag] = tags.get(tag, 0) + n
+    out.update({
         "work_done": _work_done(db, s, thr, clerk),
-        "satisfaction": satisfaction,
         "by_advisor": _by_advisor(advisors, settings, lo, hi),
         "problems": {"complaint_categories": categories,
                      "note_tags": [{"tag": t, "count": n} for t, n in
                                    sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:10]]},
-        "complaints": complaints,
         "lost_customers": {
-            "recovery_due": len(recovery), "reached": sum(r[5] for r in recovery),
+            "recovery_due": recovery[0], "reached": recovery[1],
             "reasons": [{"reason": k, "count": n}
                         for k, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
-            "won_back": _won_back(db, settings, s, thr, list(tasks) if clerk else None)},
+            "won_back": _won_back(db, settings, s, thr, clerk)},
         "reminder_effect": _reminder_effect(db, settings, s, thr),
-        "holding_rate": _holding(db, through),
-        "last_changed": last,
-    }
+    })
+    return out
 
 
 _TAG = __import__("re").compile(r"#([^\s#,，。;；]+)")
@@ -339,10 +373,7 @@ def _question(dist: dict[int, int], lo: int, hi: int) -> dict:
             "distribution": {str(k): dist.get(k, 0) for k in range(lo, hi + 1)}}
 
 
-def _tally(rows: list) -> dict:
-    due = len(rows)
-    performed = sum(r[2] for r in rows)
-    ok = sum(r[3] for r in rows)
+def _tally(due: int, performed: int, ok: int) -> dict:
     return {"due": due, "performed": performed, "successful": ok,
             "performed_rate": ratio(performed, due), "success_rate": ratio(ok, due)}
 
@@ -373,25 +404,27 @@ def _work_done(db, s: str, thr: str, clerk: str | None) -> dict:
         where += " AND clerk = ?"
         params.append(clerk)
     out: dict[str, dict] = {}
-    for name, outcome, scored, n in db.conn.execute(
-            "SELECT clerk, outcome, coalesce(score_overall, score_advisor, score_quality,"
-            " score_timeliness, score_price, score_cleanliness, lost_reason, resolution_ok)"
-            " IS NOT NULL, count(*)"
-            f" FROM calls WHERE {where} GROUP BY 1, 2, 3", params):
-        row = out.setdefault(name, {"calls": 0, "successful": 0, "tasks": 0, "outcomes": {}})
-        row["calls"] += n
-        row["outcomes"][outcome] = row["outcomes"].get(outcome, 0) + n
-        if outcome in REACHED and scored:
-            row["successful"] += n
-    for name, n in db.conn.execute(f"SELECT clerk, count(DISTINCT task_id) FROM calls"
-                                   f" WHERE {where} GROUP BY 1", params):
-        out[name]["tasks"] = n
+    tasks: dict[str, set] = {}
+    for name, task_id, outcome, answered in db.conn.execute(
+            "SELECT clerk, task_id, outcome, " + _ANSWERED_SQL.replace("c.", "")
+            + f" FROM calls WHERE {where}", params):
+        row = out.get(name)
+        if row is None:
+            row = out[name] = {"calls": 0, "successful": 0, "tasks": 0, "outcomes": {}}
+            tasks[name] = set()
+        row["calls"] += 1
+        row["outcomes"][outcome] = row["outcomes"].get(outcome, 0) + 1
+        tasks[name].add(task_id)
+        if answered and outcome in REACHED:
+            row["successful"] += 1
+    for name, ids in tasks.items():
+        out[name]["tasks"] = len(ids)
     total = {"calls": sum(r["calls"] for r in out.values()),
              "successful": sum(r["successful"] for r in out.values())}
     return {"by_clerk": dict(sorted(out.items())), "total": total}
 
 
-def _complaints(db, settings, s, thr, kinds, clerk, task_ids, now, last):
+def _complaints(db, settings, s, thr, kinds, clerk, now, last):
     """The period's complaints: those of its tasks, and those opened in it without a task."""
     from datetime import datetime
 
@@ -401,16 +434,17 @@ def _complaints(db, settings, s, thr, kinds, clerk, task_ids, now, last):
 
     rows = dicts(db, "SELECT k.id, k.category, k.severity, k.state, k.opened_at, k.opened_by,"
                      " k.escalate_by, k.reply_by, k.escalated_at, k.replied_at, k.closed_at,"
-                     " k.late_escalation, k.late_reply, k.resolution, k.task_id, t.kind"
+                     " k.late_escalation, k.late_reply, k.resolution, k.task_id, t.kind,"
+                     " EXISTS (SELECT 1 FROM calls c WHERE c.task_id = k.task_id"
+                     "         AND c.clerk = ?) AS mine"
                      " FROM complaints k LEFT JOIN tasks t ON t.id = k.task_id"
                      " WHERE (t.id IS NOT NULL AND t.due_date BETWEEN ? AND ?)"
                      "    OR (t.id IS NULL AND k.opened_at >= ? AND k.opened_at < ?)",
-                 (s, thr, s, thr + " 99"))
+                 (clerk, s, thr, s, thr + " 99"))
     if kinds:
         rows = [k for k in rows if k["kind"] in kinds]
-    if clerk:
-        rows = [k for k in rows if (k["task_id"] in task_ids if k["task_id"]
-                                    else k["opened_by"] == clerk)]
+    if clerk:  # the complaints of the tasks this clerk called, and those they opened by hand
+        rows = [k for k in rows if (k["mine"] if k["task_id"] else k["opened_by"] == clerk)]
     at = datetime.fromisoformat(now.replace(" 24:00", " 23:59"))
     wc = work_calendar(settings)
     hours = _hours(settings)
@@ -493,20 +527,19 @@ def _reminder_effect(db, settings, s, e) -> dict:
     return out
 
 
-def _won_back(db, settings, s, e, task_ids) -> int:
+def _won_back(db, settings, s, e, clerk) -> int:
     """Customers of the period's recovery calls with a visit from the day before the due
     date to the return window after it."""
     window = settings["stats"]["return_window_days"]
-    rows = db.conn.execute(
-        "SELECT t.id, t.customer_id FROM tasks t WHERE t.kind = 'recovery'"
+    mine = (" AND EXISTS (SELECT 1 FROM calls k WHERE k.task_id = t.id AND k.clerk = ?)"
+            if clerk else "")
+    return db.conn.execute(
+        "SELECT count(DISTINCT t.customer_id) FROM tasks t WHERE t.kind = 'recovery'"
         " AND t.due_date BETWEEN ? AND ? AND t.channel IN ('call', 'sms_call')"
         " AND t.state NOT IN ('withdrawn', 'merged') AND EXISTS (SELECT 1 FROM repair_orders o"
         " WHERE o.customer_id = t.customer_id AND o.order_date >= date(t.due_date, '-1 day')"
-        " AND o.order_date <= date(t.due_date, ?))", (s, e, f"+{window} day")).fetchall()
-    if task_ids is not None:
-        keep = set(task_ids)
-        rows = [r for r in rows if r[0] in keep]
-    return len({c for _t, c in rows})
+        f" AND o.order_date <= date(t.due_date, ?)){mine}",
+        (s, e, f"+{window} day", *([clerk] if clerk else []))).fetchone()[0]
 
 
 def _holding(db, end: date) -> dict:

@@ -48,6 +48,8 @@ SHIPPED = {
         "fb9b3c6684892e2efc4eca932ed4906b5ff68351dde024299515c639fd5a1189",
     "m016_complaints_actions_lost_reasons":
         "9648a615e258e0e7e599fad19cbb32032cdfef5ee92ba5fe238f55dea26a4faf",
+    "m017_calls_report_index":
+        "807e68eb141bc15f2551cddcea9fa8a9c3a37d03a8284fbed70e4a9bf9d03482",
 }
 
 HOW_TO_ADD = (
