@@ -63,17 +63,55 @@ _now = clock.now
 _iso = clock.minute
 
 
-def parse_when(value: str | None, default: datetime | None = None) -> datetime | None:
-    """'2026-11-27 15:00', '2026-11-27T15:00' or '2026-11-27' (09:00) -> datetime."""
+def parse_when(value: str | None, default: datetime | None = None,
+               what: str = "the time") -> datetime | None:
+    """'2026-11-27 15:00', '2026-11-27T15:00' or '2026-11-27' (09:00) -> datetime,
+    in 1900-2100 (``limits.check_day``)."""
+    from .limits import check_day
+
     if value is None:
         return default
     s = value.strip().replace("T", " ")
     try:
         if len(s) <= 10:
-            return datetime.combine(date.fromisoformat(s), time(9, 0))
-        return datetime.fromisoformat(s).replace(second=0, microsecond=0)
+            when = datetime.combine(date.fromisoformat(s), time(9, 0))
+        else:
+            when = datetime.fromisoformat(s).replace(second=0, microsecond=0, tzinfo=None)
     except ValueError:
         raise UsageError(f"{value!r} is not a time like 2026-11-27 15:00") from None
+    return check_day(when, what)
+
+
+# A call logged more than this from its task's due day, or a call-back or appointment
+# set more than this after the call, is a mistyped year: 2062 for 2026 would hide a
+# task for good.
+FAR = timedelta(days=366)
+
+
+def _check_far(task: dict, at: datetime, call_at: datetime | None,
+               appointment: datetime | None, at_given: bool) -> None:
+    due = datetime.fromisoformat(task["due_date"][:10])
+    if at_given and abs(at - due) > FAR:
+        raise UsageError(f"--at {_iso(at)} is more than a year from the task's due day "
+                         f"{task['due_date'][:10]}: check the year")
+    for name, when in (("--call-at", call_at), ("--appointment", appointment)):
+        if when is not None and not timedelta(0) <= when - at <= FAR:
+            raise UsageError(f"{name} {_iso(when)} must fall within a year after the call "
+                             f"({_iso(at)}): check the date")
+
+
+def _already_logged(db, task_id: int, outcome: str, at: datetime) -> dict | None:
+    """The same call logged before (same task, outcome and minute): a re-run after a
+    lost confirmation, recorded once."""
+    row = db.conn.execute("SELECT id FROM calls WHERE task_id = ? AND outcome = ?"
+                          " AND substr(called_at, 1, 16) = ?",
+                          (task_id, outcome, _iso(at))).fetchone()
+    if row is None:
+        return None
+    state = db.conn.execute("SELECT state, state_reason FROM tasks WHERE id = ?",
+                            (task_id,)).fetchone()
+    return {"call_id": row[0], "task_id": task_id, "outcome": outcome, "task_state": state[0],
+            "task_reason": state[1], "already_logged": True, "called_at": _iso(at)}
 
 
 def normalise_outcome(value: str) -> str:
@@ -125,6 +163,7 @@ def log_call(
         raise UsageError("booked needs the appointment time, e.g. --appointment '2026-12-01 09:00'")
     if appointment is not None and outcome != "booked":
         raise UsageError("--appointment goes with --outcome booked")
+    at_given = at is not None
     at = at or _now()
     scores = {k: v for k, v in (scores or {}).items() if v is not None}
     lo, hi = settings["calls"]["score_min"], settings["calls"]["score_max"]
@@ -153,6 +192,10 @@ def log_call(
     wc = work_calendar(settings)
     with write_transaction(db):
         task = _task(db, task_id)
+        repeat = _already_logged(db, task_id, outcome, at)
+        if repeat is not None:
+            return repeat
+        _check_far(task, at, call_at, appointment, at_given)
         if task["channel"] == "sms":
             raise UsageError(f"task #{task_id} is an SMS ({task['kind']}); there is no call to log")
         if task["state"] not in ("open",):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import store
@@ -119,9 +119,49 @@ def test_bad_input_is_refused_and_nothing_is_written(db):
     with pytest.raises(UsageError, match="outcome"):
         calls.log_call(db, tid, "maybe", S, by="a")
     assert db.conn.execute("SELECT count(*) FROM calls").fetchone()[0] == 0
-    calls.log_call(db, tid, "reached", S, by="a")
-    with pytest.raises(UsageError, match="is done"):
-        calls.log_call(db, tid, "reached", S, by="a")
+    calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 10:30"))
+    with pytest.raises(UsageError, match="is done"):  # another call on a done task
+        calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 11:00"))
+
+
+def test_the_same_call_logged_twice_is_recorded_once(db):
+    tid, _ = post_repair_task(db)
+    first = calls.log_call(db, tid, "no_answer", S, by="a", at=at("2026-11-26 10:30"))
+    again = calls.log_call(db, tid, "no_answer", S, by="a", at=at("2026-11-26 10:30"))
+    assert "already_logged" not in first
+    assert again["already_logged"] and again["call_id"] == first["call_id"]
+    assert db.conn.execute("SELECT count(*) FROM calls").fetchone()[0] == 1
+    # One minute later it is another attempt.
+    calls.log_call(db, tid, "no_answer", S, by="a", at=at("2026-11-26 10:31"))
+    assert db.conn.execute("SELECT count(*) FROM calls").fetchone()[0] == 2
+    # A reached call repeated after the task is done: recorded once, not refused.
+    done = calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 11:00"))
+    assert calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 11:00")) == {
+        **{k: done[k] for k in ("call_id", "task_id", "outcome", "task_state")},
+        "task_reason": done.get("task_reason"), "already_logged": True,
+        "called_at": "2026-11-26 11:00"}
+
+
+def test_a_time_more_than_a_year_away_is_refused(db):
+    tid, _ = post_repair_task(db)
+    due = db.conn.execute("SELECT due_date FROM tasks WHERE id = ?", (tid,)).fetchone()[0]
+    d = date.fromisoformat(due)
+    with pytest.raises(UsageError, match="more than a year from the task's due day"):
+        calls.log_call(db, tid, "no_answer", S, by="a", at=datetime(d.year + 2, 1, 1, 10))
+    with pytest.raises(UsageError, match="within a year after the call"):
+        calls.log_call(db, tid, "busy", S, by="a", at=at("2026-11-26 10:30"),
+                       call_at=datetime(2099, 12, 31, 9))
+    with pytest.raises(UsageError, match="out of range"):
+        calls.parse_when("9999-12-31")
+    with pytest.raises(UsageError, match="out of range"):
+        calls.parse_when("0001-01-01 10:00")
+    # 366 days after the call is still taken; 367 is not.
+    with pytest.raises(UsageError, match="within a year after the call"):
+        calls.log_call(db, tid, "busy", S, by="a", at=at("2026-11-26 10:30"),
+                       call_at=at("2026-11-26 10:30") + timedelta(days=367))
+    calls.log_call(db, tid, "busy", S, by="a", at=at("2026-11-26 10:30"),
+                   call_at=at("2026-11-26 10:30") + timedelta(days=366))
+    assert db.conn.execute("SELECT count(*) FROM calls").fetchone()[0] == 1
 
 
 # Deadlines: business hours 09:00-12:00 and 13:30-18:00 (7.5 h a day); half a day 3.75 h.

@@ -79,10 +79,12 @@ def log_cmd(
 
     state: State = ctx.obj
     result = calls.log_call(
-        state.db, task_id, outcome, state.settings, by=_clerk(by), at=calls.parse_when(at),
+        state.db, task_id, outcome, state.settings, by=_clerk(by),
+        at=calls.parse_when(at, what="--at"),
         scores={"overall": overall, "advisor": advisor, "quality": quality,
                 "timeliness": timeliness, "price": price, "cleanliness": cleanliness},
-        note=note, complaint=complaint, category=category, call_at=calls.parse_when(call_at),
+        note=note, complaint=complaint, category=category,
+        call_at=calls.parse_when(call_at, what="--call-at"),
         phone=phone, reminded=reminded, severity=severity, resolution_ok=satisfied,
         lost_reason=reason)
     if as_json:
@@ -92,6 +94,10 @@ def log_cmd(
 
 
 def _log_line(r: dict) -> str:
+    if r.get("already_logged"):
+        return (f"task #{r['task_id']}: this call ({r['outcome']} at {r['called_at']}) was "
+                f"already logged as call #{r['call_id']}; recorded once, nothing changed "
+                f"(the task is {r['task_state']})")
     msg = f"task #{r['task_id']}: {r['outcome']} -> {r['task_state']}"
     if r.get("task_reason"):
         msg += f" ({r['task_reason']})"
