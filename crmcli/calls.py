@@ -635,9 +635,12 @@ def add_action(db, text: str, owner: str, deadline: date, *, by: str, kind: str 
         raise UsageError("an action is corrective or preventive")
     if month is not None:
         try:
-            datetime.strptime(month, "%Y-%m")
+            first = datetime.strptime(month, "%Y-%m")
         except ValueError:
             raise UsageError(f"month {month!r}: use YYYY-MM") from None
+        from .limits import check_day
+
+        check_day(first, "--month")
     at = at or _now()
     before = before_period = None
     if metric is not None:

@@ -130,6 +130,9 @@ def period_bounds(month: str | None = None, week: date | None = None,
         from .errors import UsageError
 
         raise UsageError(f"month {month!r}: use YYYY-MM") from None
+    from .limits import check_day
+
+    check_day(start, "month")
     end = add_months(start, 1) - timedelta(days=1)
     return start, end, month
 

@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
+from ..limits import INT_MAX
 from .base import JsonOpt, State, _login, app, emit_json, handle_errors, out, say
 from .helptext import App
 
@@ -51,8 +52,9 @@ def customer_list(
         "--class", help="Only this value class (A, B, C or D) from the last `crmcli classify`.")] = None,
     age: Annotated[Optional[str], typer.Option(
         "--age", help="Only this vehicle age band: warranty, 2-5 (or 3-5), 5+ or unknown.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
-    offset: Annotated[int, typer.Option(help="Skip this many rows first (for paging).")] = 0,
+    limit: Annotated[int, typer.Option(min=0, max=INT_MAX, help="At most this many rows.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, max=INT_MAX,
+                                        help="Skip this many rows first (for paging).")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """List customers with their plates, visits, last visit and spend."""

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
+from ..limits import INT_MAX
 from .base import DateOpt, JsonOpt, State, app, emit_json, handle_errors, out, parse_day, say
 
 # The table's default length: the most urgent screenful or two; the rest is counted
@@ -58,6 +59,7 @@ def today_cmd(
     value_class: Annotated[Optional[str], typer.Option(
         "--class", help="Only customers of this value class (A, B, C or D).")] = None,
     limit: Annotated[Optional[int], typer.Option(
+        min=0, max=INT_MAX,
         help="Show at most this many rows; default 25 in the table (a screenful or two,"
              " the most urgent first), all in --json.",
         show_default=False)] = None,

@@ -30,6 +30,7 @@ def classify_cmd(
     """Classify every customer (A loyal, B opportunity, C marginal, D lost) and show the counts."""
     from .. import classify, customers, render
 
+    since_day = parse_day(since, "--since")
     state: State = ctx.obj
     if explain:
         c = customers.get_one(state.db, explain)
@@ -43,7 +44,7 @@ def classify_cmd(
                 f" (vehicle age: {e['age_band']}, classified for {e['day']})")
         return
     if changes:
-        moves = classify.changes(state.db, parse_day(since))
+        moves = classify.changes(state.db, since_day)
         if as_json:
             emit_json(moves)
         else:
