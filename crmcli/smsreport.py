@@ -70,7 +70,12 @@ class ReportResult:
 
 
 def mobile_of(cell: object) -> str | None:
-    """'+86 138-1234-5678' -> '13812345678'; None when the cell holds no mobile."""
+    """'+86 138-1234-5678' -> '13812345678'; None when the cell holds no mobile.
+
+    A number cell of a workbook (13812345678.0) counts by its whole value.
+    """
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
     digits = re.sub(r"\D", "", str(cell if cell is not None else ""))
     if digits.startswith("0086"):
         digits = digits[4:]

@@ -538,7 +538,7 @@ def test_an_unsubscribe_list_becomes_optouts(db, day_db, tmp_path):
     ws.append(["手机号码", "回复内容", "回复时间"])
     ws.append(["+86 138 0000 0001", "TD", "2026-11-26 09:00"])
     ws.append(["13800000002", "谢谢", "2026-11-26 09:05"])
-    ws.append(["13712345678", "T", "2026-11-26 09:06"])
+    ws.append([13712345678, "T", "2026-11-26 09:06"])  # a number cell, as platforms save them
     path = tmp_path / "unsub.xlsx"
     wb.save(path)
     r = run("import", "sms-report", str(path), "--json")
@@ -626,6 +626,12 @@ def test_broadcast_command_previews_and_plans_with_yes(db, town):
     assert lines[-1].startswith("broadcast #1: 2 SMS planned for 2026-11-26")
     r = run("broadcast", "weather", "--region", "南山区")
     assert r.exit_code != 0 and "--yes" in r.stderr
+
+
+def test_a_mobile_in_a_report_cell():
+    assert [smsreport.mobile_of(c) for c in (13812345678.0, 13812345678, "8613812345678",
+                                              "0086 138-1234-5678", "075586543210", None, 1.5)] \
+        == ["13812345678"] * 4 + [None, None, None]
 
 
 def test_district_of_an_address():
