@@ -104,3 +104,17 @@ def test_a_refused_call_becomes_a_call_optout(db):
     assert optouts.of_customer(db, c) == [{"what": "call", "since": "2026-11-27",
                                            "reason": f"refused on the call for task #{tid}",
                                            "by_user": "李娜"}]
+
+
+def test_the_call_session_skips_a_customer_who_opted_out_of_calls(db):
+    c = store.customer(db)
+    store.vehicle(db, c, insurance_compulsory_expiry="2026-12-26")
+    s = settings_mod.load()
+    planner.plan(db, DAY, s)
+    due_ids = {t["customer_id"] for t in calls.due_calls(db, DAY, s)[0]}
+    assert c in due_ids
+    optouts.add(db, c, "call", reason="只要短信", by="clerk", day=DAY)
+    assert c not in {t["customer_id"] for t in calls.due_calls(db, DAY, s)[0]}
+    # ... and planning again does not bring the call back.
+    planner.plan(db, DAY, s, force=True)
+    assert c not in {t["customer_id"] for t in calls.due_calls(db, DAY, s)[0]}
