@@ -287,6 +287,10 @@ def test_warranty_checks_whole_candidates():
     ((D(2027, 1, 1), D(2027, 4, 20)), ["6m"]),     # due on the window's last day
     ((D(2027, 1, 1), D(2027, 4, 19)), []),         # due the day after the window
     ((D(2027, 5, 20), D(2027, 10, 21)), ["6m", "12m"]),
+    # The 6-month check is over, the 12-month one is in the window: a check that is over
+    # does not hide the ones after it.
+    ((D(2027, 5, 21), D(2027, 10, 21)), ["12m"]),
+    ((D(2027, 11, 21), D(2028, 10, 21)), ["24m"]),
 ])
 def test_warranty_checks_in_a_window(window, points):
     got = rules.warranty_checks(vehicle(delivery=D(2026, 11, 20)), CARE, KMPD, window=window)
@@ -355,6 +359,10 @@ def test_inspection_whole_candidate_and_its_window():
     assert rules.inspection(v, CARE, rules_table, D(2026, 12, 26), D(2026, 12, 31)) == []
     assert rules.inspection(v, care(inspection=True), rules_table, D(2026, 11, 20),
                             D(2026, 11, 30)) == []
+    # An inspection long past does not hide the next one.
+    got = rules.inspection(v, CARE, rules_table, D(2026, 11, 20), D(2026, 11, 30),
+                           dates=[D(2024, 12, 10), D(2026, 12, 10)])
+    assert got == [want]
     # Dates the caller worked out already are used as given.
     other = [D(2026, 12, 1)]
     (c,) = rules.inspection(v, CARE, rules_table, D(2026, 11, 20), D(2026, 11, 30), dates=other)
