@@ -61,7 +61,10 @@ def get_one(db: sqlite_utils.Database, query: str) -> dict:
     if not hits:
         raise NotFound(f"no customer matches {query!r}; try a phone number, plate, VIN or name")
     if len(hits) > 1:
-        names = ", ".join(f"#{h['id']} {h['name'] or '?'} {h['mobile'] or ''}".strip()
+        from .privacy import mask_phone
+
+        # Only the candidates' masked numbers: the clerk has not named any of them yet.
+        names = ", ".join(f"#{h['id']} {h['name'] or '?'} {mask_phone(h['mobile'])}".strip()
                           for h in hits[:8])
         raise UsageError(f"{len(hits)} customers match {query!r}: {names}; say which by #id")
     return hits[0]

@@ -765,3 +765,43 @@ def m017_calls_report_index(db: sqlite_utils.Database) -> None:
         CREATE INDEX calls_task_note ON calls(task_id, note) WHERE note IS NOT NULL;
         """
     )
+
+
+@MIGRATIONS()
+def m018_forgotten_and_text_caps(db: sqlite_utils.Database) -> None:
+    """``forgotten``: who erased a customer's personal data (``customer forget``) and
+    when; nothing about the person. And a length cap on every text field people type
+    or exports carry: a longer value (a 100,000-character name) is cut to its cap as
+    it is stored, whichever code stores it (imports, edits, calls, complaints)."""
+    caps = {
+        "customers": {"name": 100, "mobile": 40, "other_phones": 200, "id_number": 40,
+                      "occupation": 100, "address": 500, "employer": 200,
+                      "preferred_call_time": 100, "preferred_phone": 40, "notes": 4000},
+        "vehicles": {"vin": 40, "plate": 20, "model": 200, "engine_no": 100,
+                     "gearbox_no": 100, "colour": 50},
+        "repair_orders": {"order_no": 100, "service_type_raw": 100, "items": 4000,
+                          "advisor": 100, "advice": 4000},
+        "calls": {"note": 2000, "clerk": 100, "corrected_phone": 40, "lost_reason": 200},
+        "complaints": {"category": 100, "text": 4000, "owner": 100, "resolution": 2000},
+        "complaint_events": {"note": 2000, "by_user": 100},
+        "actions": {"text": 2000, "owner": 100, "category": 100, "note": 2000},
+        "row_problems": {"value": 1000, "reason": 1000},
+        "changes": {"old_value": 4000, "new_value": 4000},
+    }
+    db.executescript(
+        """
+        CREATE TABLE forgotten (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            by_user TEXT NOT NULL
+        );
+        """
+    )
+    for table, cols in caps.items():
+        when = " OR ".join(f"length(NEW.{c}) > {n}" for c, n in cols.items())
+        sets = ", ".join(f"{c} = substr({c}, 1, {n})" for c, n in cols.items())
+        for event in ("INSERT", "UPDATE"):
+            db.execute(
+                f"CREATE TRIGGER cap_{table}_{event.lower()} AFTER {event} ON {table}"
+                f" WHEN {when} BEGIN UPDATE {table} SET {sets} WHERE rowid = NEW.rowid; END")

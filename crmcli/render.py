@@ -12,6 +12,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from .privacy import mask_value
 from .text import clean, safe
 
 
@@ -76,7 +77,7 @@ def problems_table(problems: list, limit: int = 50) -> Table:
     for p in problems[:limit]:
         style = "red" if p.severity == "rejected" else "yellow"
         _row(t, str(p.row_no), p.order_no or "", p.plate or "", Text(p.severity, style=style),
-             p.column or p.field or "", p.value or "", p.reason)
+             p.column or p.field or "", mask_value(p.field, p.value) or "", p.reason)
     if len(problems) > limit:
         t.caption = f"{len(problems) - limit} more; write them all with --rejects FILE.xlsx"
     return t
@@ -167,7 +168,8 @@ def customer_panel(f: dict, show_id: bool) -> list:
             ft.add_column(col, overflow="fold")
         for p in f["flags"]:
             _row(ft, p["file_name"], str(p["row_no"]), p["column_name"] or p["field"] or "",
-                       p["value"] or "", p["reason"])
+                 (p["value"] if show_id else mask_value(p["field"], p["value"])) or "",
+                 p["reason"])
         out.append(ft)
     return out
 

@@ -50,6 +50,8 @@ SHIPPED = {
         "9648a615e258e0e7e599fad19cbb32032cdfef5ee92ba5fe238f55dea26a4faf",
     "m017_calls_report_index":
         "807e68eb141bc15f2551cddcea9fa8a9c3a37d03a8284fbed70e4a9bf9d03482",
+    "m018_forgotten_and_text_caps":
+        "0330693efd087e0addac35418dd1c3cc7e7f45fb837bd6c95824da6d54e6d0dd",
 }
 
 HOW_TO_ADD = (

@@ -31,6 +31,11 @@ def customer_show(
             from ..normalize import mask_id_number
 
             f["customer"]["id_number"] = mask_id_number(f["customer"]["id_number"])
+        if not show_id:
+            from ..privacy import mask_value
+
+            for p in f["flags"]:  # a flagged ID number is masked like a valid one
+                p["value"] = mask_value(p["field"], p["value"])
         emit_json(f)
         return
     console = out()
@@ -106,6 +111,45 @@ def customer_edit(
     msg = f"#{c['id']} {c['name'] or ''}: " + (
         ("changed " + ", ".join(changed)) if changed else "nothing changed")
     say(msg)
+
+
+@customer_app.command("forget")
+@handle_errors
+def customer_forget(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="The customer: phone, plate, VIN, name, or #id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Erase without asking (for scripts).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Erase a customer's personal data everywhere (PIPL): names, phones, ID number,
+    birthdays, notes, the change log's values, call notes, complaint texts.
+
+    Orders, vehicles and the monthly figures stay, with no name attached; that it was
+    done, by whom and when is recorded. It cannot be undone (a backup still holds the
+    data: keep backups as long as the law allows, no longer).
+    """
+    import sys
+
+    from .. import clock, customers, privacy
+
+    state: State = ctx.obj
+    c = customers.get_one(state.db, query)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("forgetting cannot be undone: add --yes to confirm")
+        say(f"Erase every personal detail of #{c['id']} {c['name'] or ''} "
+            f"{privacy.mask_phone(c['mobile'])}? Type yes: ", end="")
+        if sys.stdin.readline().strip().lower() != "yes":
+            say("nothing erased")
+            raise typer.Exit(0)
+    r = privacy.forget(state.db, c["id"], by=_login(), now=clock.stamp())
+    if as_json:
+        emit_json(r)
+        return
+    say(f"customer #{r['customer_id']} forgotten: personal data erased from the record, "
+        f"{r['calls']} calls, {r['complaints']} complaints, {r['change_log_values']} change-log "
+        f"entries, {r['flagged_cells']} flagged cells, {r['sms_sent']} SMS; "
+        f"{r['tasks_withdrawn']} open tasks withdrawn; orders and figures kept")
 
 
 @app.command("vehicle-usage")

@@ -70,7 +70,11 @@ class ImportResult:
         skip = {"header", "problem_rows", "verdicts", "problems", "mapping", "aliases_mark"}
         d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
         d["mapping"] = [{"column": c, "field": f} for c, f in self.mapping]
+        from ..privacy import mask_value
+
         d["problems"] = [{k: getattr(p, k) for k in Problem.__slots__} for p in self.problems]
+        for p in d["problems"]:  # a flagged ID number is masked like a valid one
+            p["value"] = mask_value(p.get("field"), p.get("value"))
         d["exit_code"] = self.exit_code
         return d
 
