@@ -316,9 +316,18 @@ def xlsx_bytes(title: str, header: list[str], rows: list[list], stamp: datetime,
 
 
 def write_file(path: Path, data: bytes) -> None:
-    """The one place the export writes a file: atomic and owner-only (files.py)."""
+    """The one place the export writes a file: atomic and owner-only (files.py).
+
+    A file that already holds exactly these bytes is left alone, so a rerun does
+    not touch the files an upload tool may be watching (their time stays).
+    """
     from .files import write_bytes
 
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
     write_bytes(path, data)
 
 

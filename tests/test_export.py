@@ -135,8 +135,10 @@ def test_sending_marks_sms_tasks_sent_and_keeps_the_call_of_an_sms_call_task(db,
 def test_two_runs_give_byte_identical_files_and_one_set_of_marks(db, day_db, out):
     export.export_day(db, DAY, S, out, now=EARLY)
     first, first_marks = prints(out), marks(db)
+    times = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     again = export.export_day(db, DAY, S, out, now=datetime(2026, 11, 26, 7, 45))
     assert prints(out) == first
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == times  # not even touched
     assert marks(db) == first_marks and len(first_marks) == 2
     assert (again.sms_new, again.sms_earlier, again.new_file) == (0, 2, None)
 
