@@ -242,6 +242,10 @@ def log_call(
                             " updated_at=? WHERE id=?", (corrected, parsed[1], now,
                                                          task["customer_id"]))
             _audit(db, "customer", task["customer_id"], "mobile", task["mobile"], corrected, now, by)
+            from .customers import note_sources
+
+            note_sources(db, "customer", task["customer_id"], {"mobile": task["mobile"]}, "call",
+                         now=now, by=by)
             result["phone_corrected"] = corrected
         if complaint:
             cid = _open_complaint(db, task["customer_id"], category, complaint, by, at,

@@ -15,6 +15,11 @@ from . import normalize as nz
 from .db import dicts, write_transaction
 from .errors import NotFound, UsageError
 
+# The fields imports fill as well: a clerk's value of one stands until an export brings
+# new information about it (see note_sources and importing.merge.Merger._set).
+IMPORTED = {"name", "gender", "mobile", "birthday", "lunar_birthday", "occupation", "address",
+            "employer", "other_phones", "id_number", "usage", "plate", "vin"}
+
 EDITABLE = {
     "name", "gender", "mobile", "birthday", "lunar_birthday", "occupation", "address", "employer",
     "preferred_call_time", "preferred_phone", "callback_consent", "notes",
@@ -205,11 +210,51 @@ def edit(db: sqlite_utils.Database, customer_id: int, changes: dict, *, by: str)
                         (*[values[k] for k in changed], now, customer_id))
         db.conn.executemany(
             "INSERT INTO changes (import_id, entity, entity_id, field, old_value, new_value,"
-            " changed_at, by_user) VALUES (NULL, 'customer', ?, ?, ?, ?, ?, ?)",
+            " changed_at, by_user, reason) VALUES (NULL, 'customer', ?, ?, ?, ?, ?, ?,"
+            " 'clerk edit')",
             [(customer_id, k, None if current.get(k) is None else str(current.get(k)),
               None if values[k] is None else str(values[k]), now, by) for k in changed],
         )
+        note_sources(db, "customer", customer_id, {k: current.get(k) for k in changed},
+                     "edit", now=now, by=by)
     return [k for k in changed if not k.endswith("_source")]
+
+
+def note_sources(db: sqlite_utils.Database, entity: str, entity_id: int, old: dict,
+                 source: str, *, now: str, by: str | None) -> None:
+    """Record that a clerk ('edit') or a call ('call') set these fields; ``old`` holds their
+    values before, which (unless a clerk set them before) are what the exports said.
+
+    The next import changes such a field only when its export says something else than
+    that: new information. Saying again what it said before does not undo the clerk.
+    """
+    rows = [(entity, entity_id, k, source, None if v is None else str(v), now, by)
+            for k, v in old.items() if k in IMPORTED]
+    db.conn.executemany(
+        "INSERT INTO field_sources (entity, entity_id, field, source, import_value, set_at,"
+        " by_user) VALUES (?,?,?,?,?,?,?) ON CONFLICT (entity, entity_id, field) DO UPDATE"
+        " SET source = excluded.source, set_at = excluded.set_at, by_user = excluded.by_user",
+        rows)
+
+
+def provenance(db: sqlite_utils.Database, entity: str, entity_id: int) -> dict[str, dict]:
+    """Where each field's value came from: {field: {source, at, by, import_id, reason}}.
+
+    A field a clerk or a call set says so (field_sources); any other field has the value
+    the latest change logged for it gave, or the one the record was made with.
+    """
+    out: dict[str, dict] = {}
+    for fld, new, at, by, import_id, reason in db.conn.execute(
+            "SELECT field, new_value, changed_at, by_user, import_id, reason FROM changes"
+            " WHERE entity = ? AND entity_id = ? ORDER BY id", (entity, entity_id)):
+        out[fld] = {"source": "import" if import_id else "edit", "at": at, "by": by,
+                    "import_id": import_id, "reason": reason}
+    for fld, source, at, by in db.conn.execute(
+            "SELECT field, source, set_at, by_user FROM field_sources WHERE entity = ?"
+            " AND entity_id = ?", (entity, entity_id)):
+        out[fld] = {"source": source, "at": at, "by": by, "import_id": None,
+                    "reason": out.get(fld, {}).get("reason")}
+    return out
 
 
 def set_usage(db: sqlite_utils.Database, query: str, usage: str, *, by: str) -> dict:
@@ -234,8 +279,9 @@ def set_usage(db: sqlite_utils.Database, query: str, usage: str, *, by: str) -> 
                         (parsed[0], now, v["id"]))
         db.conn.execute(
             "INSERT INTO changes (import_id, entity, entity_id, field, old_value, new_value,"
-            " changed_at, by_user) VALUES (NULL, 'vehicle', ?, 'usage', ?, ?, ?, ?)",
-            (v["id"], v["usage"], parsed[0], now, by))
+            " changed_at, by_user, reason) VALUES (NULL, 'vehicle', ?, 'usage', ?, ?, ?, ?,"
+            " 'clerk edit')", (v["id"], v["usage"], parsed[0], now, by))
+        note_sources(db, "vehicle", v["id"], {"usage": v["usage"]}, "edit", now=now, by=by)
     return {"vehicle_id": v["id"], "plate": v["plate"], "old": v["usage"], "new": parsed[0]}
 
 

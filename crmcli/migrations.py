@@ -805,3 +805,57 @@ def m018_forgotten_and_text_caps(db: sqlite_utils.Database) -> None:
             db.execute(
                 f"CREATE TRIGGER cap_{table}_{event.lower()} AFTER {event} ON {table}"
                 f" WHEN {when} BEGIN UPDATE {table} SET {sets} WHERE rowid = NEW.rowid; END")
+
+
+@MIGRATIONS()
+def m019_field_sources_and_merges(db: sqlite_utils.Database) -> None:
+    """Where a field's value came from, and the merges of duplicate records.
+
+    * field_sources: a field a clerk (or a call) set over what the exports said:
+      its source ('edit' or 'call'), when and by whom, and ``import_value``, what
+      the exports said before. An import changes the field again only when the
+      export says something else than that (new information). A field without a
+      row here has the value the exports gave it (see ``changes`` for when).
+    * changes.reason: why a change was made when an import and a clerk disagreed.
+    * merges: one customer or vehicle merged into another (what moved, as JSON, so
+      that ``--undo`` can move it back); merge_aliases: the keys the merged record
+      was found by (a customer's phone and name, a vehicle's VIN or plate), so a
+      later import finds the record kept rather than making the duplicate again.
+    * repair_orders.contact_name / contact_phone: the person who brought the car (送修人),
+      when not its owner; the post-repair call is theirs.
+    """
+    db.executescript(
+        """
+        CREATE TABLE field_sources (
+            entity TEXT NOT NULL,
+            entity_id INTEGER NOT NULL,
+            field TEXT NOT NULL,
+            source TEXT NOT NULL,
+            import_value TEXT,
+            set_at TEXT NOT NULL,
+            by_user TEXT,
+            PRIMARY KEY (entity, entity_id, field)
+        ) WITHOUT ROWID;
+        ALTER TABLE changes ADD COLUMN reason TEXT;
+        ALTER TABLE repair_orders ADD COLUMN contact_name TEXT;
+        ALTER TABLE repair_orders ADD COLUMN contact_phone TEXT;
+        CREATE TABLE merges (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            kept_id INTEGER NOT NULL,
+            merged_id INTEGER NOT NULL,
+            merged_at TEXT NOT NULL,
+            by_user TEXT,
+            moved TEXT NOT NULL,
+            undone_at TEXT,
+            undone_by TEXT
+        );
+        CREATE TABLE merge_aliases (
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            target_id INTEGER NOT NULL,
+            merge_id INTEGER NOT NULL REFERENCES merges(id),
+            PRIMARY KEY (kind, key)
+        ) WITHOUT ROWID;
+        """
+    )

@@ -52,6 +52,8 @@ SHIPPED = {
         "807e68eb141bc15f2551cddcea9fa8a9c3a37d03a8284fbed70e4a9bf9d03482",
     "m018_forgotten_and_text_caps":
         "0330693efd087e0addac35418dd1c3cc7e7f45fb837bd6c95824da6d54e6d0dd",
+    "m019_field_sources_and_merges":
+        "60545adc190d58c6c064374a317e368ed02e475f8ce1fba129499e183330df6d",
 }
 
 HOW_TO_ADD = (

@@ -116,7 +116,20 @@ class Merger:
         self.dirty_vehicles: dict[int, dict] = {}
         self.dirty_orders: dict[int, dict] = {}
         self.owner_changes: list[tuple] = []
-        self.changes: list[tuple] = []
+        # Net change: the value each field of a stored record had before this file, and
+        # the fields each row touched; flush logs, and merge_rows counts, only what differs
+        # at the end, so a value that goes A -> B -> A within a file changes nothing.
+        self.before: dict[tuple, tuple[dict, object]] = {}  # (entity, id, field) -> (row, old)
+        self.touched: list = []  # of the row being merged; None for a record new in this file
+        self.reasons: dict[tuple, str] = {}  # why a change was made over a clerk's edit
+        # Provenance: fields a clerk or a call set, (entity, id, field) -> (source,
+        # import_value, set_at); loaded with the records (see load_sources).
+        self.sources: dict[tuple, tuple] = {}
+        self.sources_done: dict[str, set[int]] = {"customer": set(), "vehicle": set()}
+        self.sources_dropped: list[tuple] = []
+        self.has_sources = self.conn.execute(
+            "SELECT 1 FROM field_sources LIMIT 1").fetchone() is not None
+        self.extra_number: str | None = None  # a row's other number for the customer found
         self.order_id: int | None = None  # the id of the order merge_order merged last
         self.vehicle: dict | None = None  # and its vehicle and customer
         self.customer: dict | None = None
@@ -176,6 +189,26 @@ class Merger:
             v = self.veh_by_id[row["vehicle_id"]]
             if row["until"] is None and row["customer_id"] == v["customer_id"]:
                 v["_owner_since"] = row["since"]
+        self.load_sources()
+
+    def load_sources(self) -> None:
+        """The fields a clerk or a call set, of the records loaded so far."""
+        if not self.has_sources:
+            return
+        for entity, known in (("customer", self.cust_by_id), ("vehicle", self.veh_by_id)):
+            done = self.sources_done[entity]
+            ids = [i for i in known if i not in done]
+            done.update(ids)
+            for chunk in _chunks(ids):
+                for eid, fld, source, import_value, set_at in self.conn.execute(
+                        "SELECT entity_id, field, source, import_value, set_at FROM field_sources"
+                        f" WHERE entity = ? AND entity_id IN ({','.join('?' * len(chunk))})",
+                        (entity, *chunk)):
+                    self.sources[(entity, eid, fld)] = (source, import_value, set_at)
+
+    def edited(self, entity: str, row: dict, col: str) -> bool:
+        """Whether a clerk or a call set this field (then _set decides what an import may do)."""
+        return bool(self.sources) and (entity, row["id"], col) in self.sources
 
     def load_orders(self, order_nos: Iterable[str]) -> None:
         """Load the stored orders with these numbers (the next batch of rows to merge).
@@ -268,6 +301,13 @@ class Merger:
         if c is None and mobile:
             c = next((x for x in self.by_mobile.get(mobile, ())
                       if not name or not x.get("name") or same_person(x["name"], name)), None)
+        if (c is None and owner is not None and name and owner.get("name") == name
+                and rec.get("vin") and vehicle.get("vin") == rec["vin"]):
+            # One car, its owner's name, a number not on file: the owner, whatever number
+            # this file gives (a landline on the delivery list, a mobile on an order). The
+            # number is kept as one of the owner's.
+            self.extra_number = mobile
+            return owner
         if c is None:
             c = {"id": self._take_id("customers"), "merge_key": key, "name": name,
                  "callback_consent": 1, "created_at": self.now, "updated_at": self.now}
@@ -296,22 +336,72 @@ class Merger:
         old = row.get(col)
         if old == value:
             return False
+        if not row.get("_new"):
+            key = (entity, row["id"], col)
+            if self.sources and key in self.sources:
+                source, import_value, set_at = self.sources[key]
+                if str(value) == import_value:
+                    return False  # what the exports said before: the clerk's value stands
+                # New information from the export beats the clerk's (or the call's) value.
+                del self.sources[key]
+                self.sources_dropped.append(key)
+                self.reasons[key] = (f"the export now says {value} (it said {import_value}"
+                                     f" before): new information replaces the {source} of"
+                                     f" {set_at}")
+            if key not in self.before:
+                self.before[key] = (row, old)
+            self.touched.append(key)
+            dirty[row["id"]] = row
+        else:
+            self.touched.append(None)
+            if row.get("_written"):  # new, and written already: flush writes its final values
+                dirty[row["id"]] = row
         row[col] = value
         row["_ver"] = row.get("_ver", 0) + 1
-        if not row.get("_new"):
-            dirty[row["id"]] = row
-            self.changes.append((self.import_id, entity, row["id"], col,
-                                 None if old is None else str(old), str(value), self.now, self.user))
-        elif row.get("_written"):  # new, and written already: flush writes its final values
-            dirty[row["id"]] = row
         return True
+
+    def net_changed(self) -> set[tuple]:
+        """The fields of stored records whose value differs from before this file."""
+        return {key for key, (row, old) in self.before.items() if row.get(key[2]) != old}
+
+    def _add_number(self, c: dict, number: str) -> bool:
+        """Keep another number of a customer: a mobile becomes the main number when the
+        main one is a landline (texts go to mobiles only); any other joins other_phones."""
+        d = self.dirty_customers
+        main = c.get("mobile")
+        others = [p for p in (c.get("other_phones") or "").split(",") if p]
+        if number == main or number in others:
+            return False
+        self.by_mobile.setdefault(number, []).append(c)
+        if main and main.startswith("0") and not number.startswith("0") \
+                and c.get("mobile_source") not in ("edit", "call"):
+            changed = self._set("customer", c, "mobile", number, d)
+            changed |= self._set("customer", c, "phone_kind", "mobile", d)
+            return self._set("customer", c, "other_phones", ",".join([main, *others]), d) \
+                or changed
+        if not main:
+            changed = self._set("customer", c, "mobile", number, d)
+            return self._set("customer", c, "phone_kind", "landline" if number.startswith("0")
+                             else "mobile", d) or changed
+        return self._set("customer", c, "other_phones", ",".join([*others, number]), d)
 
     def update_customer(self, c: dict, rec: dict) -> bool:
         d = self.dirty_customers
         changed = False
-        if rec.get("mobile") and c.get("mobile_source") not in ("edit", "call"):
-            changed |= self._set("customer", c, "mobile", rec["mobile"], d)
-            changed |= self._set("customer", c, "phone_kind", "landline" if rec["mobile"].startswith("0") else "mobile", d)
+        if self.extra_number is not None:
+            number, self.extra_number = self.extra_number, None
+            rec = {**rec, "mobile": None}  # the row's number is another of the customer's
+            changed |= self._add_number(c, number)
+        mobile = rec.get("mobile")
+        if mobile and (c.get("mobile_source") not in ("edit", "call")
+                       or self.edited("customer", c, "mobile")):
+            main = c.get("mobile")
+            if mobile.startswith("0") and main and not main.startswith("0"):
+                changed |= self._add_number(c, mobile)  # a landline never replaces a mobile
+            else:
+                changed |= self._set("customer", c, "mobile", mobile, d)
+                changed |= self._set("customer", c, "phone_kind",
+                                     "landline" if mobile.startswith("0") else "mobile", d)
         for col in ("occupation", "address", "employer", "other_phones"):
             if col in rec:
                 changed |= self._set("customer", c, col, rec[col], d)
@@ -319,19 +409,22 @@ class Merger:
         if idinfo is not None:
             changed |= self._set("customer", c, "id_number", idinfo.number, d)
         # Precedence for gender and birthday: a clerk's edit > a column of the file > the ID number.
-        if rec.get("gender") and c.get("gender_source") != "edit":
+        if rec.get("gender") and (c.get("gender_source") != "edit"
+                                  or self.edited("customer", c, "gender")):
             changed |= self._set("customer", c, "gender", rec["gender"], d)
             changed |= self._set("customer", c, "gender_source", "column", d)
         elif idinfo is not None and c.get("gender_source") in (None, "id"):
             changed |= self._set("customer", c, "gender", idinfo.gender, d)
             changed |= self._set("customer", c, "gender_source", "id", d)
-        if rec.get("birthday") and c.get("birthday_source") != "edit":
+        if rec.get("birthday") and (c.get("birthday_source") != "edit"
+                                    or self.edited("customer", c, "birthday")):
             changed |= self._set("customer", c, "birthday", rec["birthday"], d)
             changed |= self._set("customer", c, "birthday_source", "column", d)
         elif idinfo is not None and c.get("birthday_source") in (None, "id"):
             changed |= self._set("customer", c, "birthday", idinfo.birthday, d)
             changed |= self._set("customer", c, "birthday_source", "id", d)
-        if rec.get("lunar_birthday") and c.get("birthday_source") != "edit":
+        if rec.get("lunar_birthday") and (c.get("birthday_source") != "edit"
+                                          or self.edited("customer", c, "lunar_birthday")):
             changed |= self._set("customer", c, "lunar_birthday", rec["lunar_birthday"], d)
         return changed
 
@@ -373,7 +466,8 @@ class Merger:
         for col in fields:
             if col in rec:
                 changed |= self._set("vehicle", v, col, rec[col], d)
-        if rec.get("usage") and v.get("usage_source") != "edit":
+        if rec.get("usage") and (v.get("usage_source") != "edit"
+                                 or self.edited("vehicle", v, "usage")):
             changed |= self._set("vehicle", v, "usage", rec["usage"], d)
             changed |= self._set("vehicle", v, "usage_source", "import", d)
         elif rec.get("usage_guess") and v.get("usage") is None:
@@ -600,10 +694,17 @@ class Merger:
                          " VALUES (?,?,?)", opens)
         conn.executemany("UPDATE vehicle_owners SET until=? WHERE vehicle_id=? AND customer_id=?"
                          " AND until IS NULL AND since <= ?", closes)
-        if self.changes:
+        # Each field's net change is logged once (not each step a file took it through).
+        changes = [(self.import_id, entity, eid, col, None if old is None else str(old),
+                    str(row[col]), self.now, self.user, self.reasons.get((entity, eid, col)))
+                   for (entity, eid, col), (row, old) in self.before.items() if row[col] != old]
+        if changes:
             conn.executemany(
                 "INSERT INTO changes (import_id, entity, entity_id, field, old_value, new_value,"
-                " changed_at, by_user) VALUES (?,?,?,?,?,?,?,?)", self.changes)
+                " changed_at, by_user, reason) VALUES (?,?,?,?,?,?,?,?,?)", changes)
+        if self.sources_dropped:
+            conn.executemany("DELETE FROM field_sources WHERE entity=? AND entity_id=? AND field=?",
+                             self.sources_dropped)
 
 
 def field_getter(fields: tuple[str, ...], name: str) -> Callable[[tuple], object]:
@@ -692,6 +793,7 @@ def merge_rows(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[
         merger.bulk_load(table, len(ordered))
     merge_row = (merger.merge_order_row if kind == "orders"
                  else lambda record: merger.merge_vehicle_row(dict(zip(fields, record))))
+    updated_rows: list[tuple[int, list]] = []  # (index in verdicts, fields touched)
     for start in range(0, len(ordered), MERGE_BATCH):
         batch = ordered[start:start + MERGE_BATCH]
         if kind == "orders":
@@ -699,7 +801,10 @@ def merge_rows(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[
         for pr in batch:
             merger.invalid = (frozenset(p.field for p in pr.problems) if pr.problems
                               else frozenset())
+            merger.touched = []
             verdict = merge_row(pr.record)
+            if verdict == "updated":  # counted once the file's net change is known
+                updated_rows.append((len(verdicts), merger.touched))
             if merger.row_flags:
                 for fld, value, reason in merger.row_flags:
                     p = Problem(pr.row_no, "flagged", fld, None, value, reason)
@@ -725,6 +830,14 @@ def merge_rows(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[
             sieve.store(prints_kept, prints_dropped)
             prints_kept, prints_dropped = [], []
     merger.flush()
+    # A row updated only what later rows of the file put back is unchanged.
+    net = merger.net_changed()
+    for at, touched in updated_rows:
+        if None not in touched and net.isdisjoint(touched):
+            row_no, verdict = verdicts[at]
+            verdicts[at] = (row_no, verdict.replace("updated", "unchanged", 1))
+            counts["updated"] -= 1
+            counts["unchanged"] += 1
     result.inserted, result.updated, result.unchanged = (
         counts["inserted"], counts["updated"], counts["unchanged"])
     result.verdicts.sort()
