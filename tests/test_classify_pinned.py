@@ -231,3 +231,39 @@ def test_run_stores_classes_bands_and_moves_then_reports_them(db):
     assert moves[0]["reason"] == "last visit 2026-09-10, 442 days ago"
     assert classify.changes(db, since=D(2027, 11, 26)) == moves
     assert classify.changes(db, since=D(2027, 11, 27)) == []
+
+
+def test_changes_list_the_a_to_b_slide_first_then_slides_then_won_back_then_the_rest(db):
+    # Moves written in the opposite order to the one the list must show.
+    moves = [("B", "A"), ("C", "B"), ("D", "B"), ("B", "C"), ("A", "C"), ("A", "B")]
+    ids = {}
+    for old, new in moves:
+        ids[(old, new)] = store.customer(db, f"客户{old}{new}", mobile=None)
+    db.conn.execute("INSERT INTO classify_runs (id, day, run_at, customers) VALUES"
+                    " (1, '2026-11-25', '2026-11-25T08:00:00', 6),"
+                    " (2, '2026-11-26', '2026-11-26T08:00:00', 6)")
+    # Run 1 is older and has one move of its own; run 2 holds the six.
+    db.conn.execute("INSERT INTO class_changes (run_id, customer_id, old_class, new_class, day,"
+                    " reason) VALUES (1, ?, 'C', 'D', '2026-11-25', 'old move')",
+                    (ids[("B", "A")],))
+    for old, new in moves:
+        db.conn.execute("INSERT INTO class_changes (run_id, customer_id, old_class, new_class,"
+                        " day, reason) VALUES (2, ?, ?, ?, '2026-11-26', ?)",
+                        (ids[(old, new)], old, new, f"{old} to {new}"))
+    got = classify.changes(db)
+    assert [(m["old"], m["new"]) for m in got] == [
+        ("A", "B"),                           # the slide the manuals tell us to watch
+        ("A", "C"), ("B", "C"),               # other slides down, by old then new class
+        ("D", "B"),                           # won back
+        ("B", "A"), ("C", "B")]               # the rest, in the order they were written
+    mobile = db.conn.execute("SELECT mobile FROM customers WHERE id=?",
+                             (ids[("A", "B")],)).fetchone()[0]
+    assert got[0] == {"customer_id": ids[("A", "B")], "name": "客户AB", "mobile": mobile,
+                      "old": "A", "new": "B", "day": "2026-11-26", "reason": "A to B"}
+    assert len(classify.changes(db, since=D(2026, 11, 25))) == 7
+
+
+def test_matrix_of_a_file_never_classified(db):
+    got = classify.matrix(db)
+    assert got["day"] is None and got["by_usage"] == {}
+    assert got["by_age"]["A"] == {"in_warranty": 0, "mid": 0, "old": 0, "unknown": 0}
