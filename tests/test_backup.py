@@ -23,6 +23,9 @@ from crmcli.errors import DatabaseError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
+# The day the sample was generated for: importing it as of that day does not depend on the
+# real date (deliveries after "today" are refused).
+SAMPLE_DAY = "2026-11-26"
 runner = CliRunner()
 
 
@@ -83,7 +86,8 @@ def test_a_copy_of_the_main_file_after_any_command_holds_everything(tmp_path):
 
 def test_backup_is_one_private_whole_file_while_another_connection_writes(tmp_path):
     path = Path(os.environ["CRMCLI_DB"])
-    assert invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx").exit_code == 0
+    assert invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx",
+                  "--date", SAMPLE_DAY).exit_code == 0
     other = dbmod.connect(path)  # another terminal, in the middle of its work
     other.conn.execute("BEGIN IMMEDIATE")
     other.conn.execute("UPDATE customers SET notes = 'uncommitted' WHERE id = 1")
@@ -123,7 +127,8 @@ sys.stdin.readline()  # killed here, the -wal not checkpointed
 
 def test_restore_round_trip_with_a_wal_present(tmp_path):
     path = Path(os.environ["CRMCLI_DB"])
-    assert invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx").exit_code == 0
+    assert invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx",
+                  "--date", SAMPLE_DAY).exit_code == 0
     before = counts(path)
     assert invoke("backup", tmp_path / "night.db").exit_code == 0
     # The day's work: a change committed to the -wal by a process that then dies.
@@ -220,7 +225,8 @@ def damage(path: Path) -> None:
 
 def test_a_damaged_file_is_reported_with_what_to_do(tmp_path):
     path = Path(os.environ["CRMCLI_DB"])
-    assert invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx").exit_code == 0
+    assert invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx",
+                  "--date", SAMPLE_DAY).exit_code == 0
     assert invoke("doctor").exit_code == 0
     damage(path)
     r = invoke("doctor")
@@ -236,7 +242,8 @@ def test_a_damaged_file_is_reported_with_what_to_do(tmp_path):
 
 def test_doctor_reports_the_file(tmp_path):
     path = Path(os.environ["CRMCLI_DB"])
-    assert invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx").exit_code == 0
+    assert invoke("import", "vehicles", SAMPLE / "delivery_list.xlsx",
+                  "--date", SAMPLE_DAY).exit_code == 0
     settings = tmp_path / "s.toml"
     settings.write_text('[dealer]\nname = "广丰4S店"\n', encoding="utf-8")
     r = invoke("--settings", settings, "doctor", "--json")

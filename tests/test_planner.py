@@ -45,15 +45,17 @@ def test_planning_twice_creates_nothing_new(db):
 def test_reimporting_the_same_files_plans_nothing_new(tmp_path):
     runner = CliRunner()
     sample = Path(__file__).resolve().parent.parent / "sample_data"
-    runner.invoke(app, ["import", "vehicles", str(sample / "delivery_list.xlsx")])
-    runner.invoke(app, ["import", "orders", str(sample / "dms_orders.xlsx")])
+    # As of the day the sample was made for, whatever the real date.
+    day = ["--date", "2026-11-26"]
+    runner.invoke(app, ["import", "vehicles", str(sample / "delivery_list.xlsx"), *day])
+    runner.invoke(app, ["import", "orders", str(sample / "dms_orders.xlsx"), *day])
     runner.invoke(app, ["plan", "--date", "2026-11-26"])
     from crmcli import db as dbmod
 
     database = dbmod.connect()
     n = database.conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
     assert n > 50
-    runner.invoke(app, ["import", "orders", str(sample / "dms_orders.xls")])
+    runner.invoke(app, ["import", "orders", str(sample / "dms_orders.xls"), *day])
     r = runner.invoke(app, ["plan", "--date", "2026-11-26", "--json"])
     assert json.loads(r.stdout)["created"] == 0
     assert database.conn.execute("SELECT count(*) FROM tasks").fetchone()[0] == n
