@@ -55,6 +55,11 @@ OUTCOME_ALIASES = {
     "done_elsewhere": "done_elsewhere", "done-elsewhere": "done_elsewhere",
     "elsewhere": "done_elsewhere", "已在别处": "done_elsewhere",
 }
+# Reminder calls ask what fits the customer (booked? when? done elsewhere?) rather than
+# the six satisfaction questions of a post-repair callback.
+REMINDER_KINDS = ("first_maintenance", "regular_maintenance", "warranty_check",
+                  "insurance_compulsory", "insurance_commercial", "inspection", "advice_followup",
+                  "no_show", "recovery")
 QUESTIONS = ("overall", "advisor", "quality", "timeliness", "price", "cleanliness")
 
 

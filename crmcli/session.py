@@ -48,7 +48,9 @@ def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
     try:
         while True:
             # Skipped calls stay open and may rank first again: fetch one more than seen.
-            ranked, total = calls.due_calls(db, day, settings, limit=len(seen) + 1)
+            # A call the customer asked for later today is not offered before its time.
+            now = datetime.now() if day == date.today() else None
+            ranked, total = calls.due_calls(db, day, settings, limit=len(seen) + 1, now=now)
             queue = [t for t in ranked if t["id"] not in seen]
             if not queue:
                 console.print("No more calls for today.", markup=False)
@@ -106,8 +108,24 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool
     outcome = KEYS[key]
     scores: dict[str, int] = {}
     note = complaint = category = None
-    call_at = None
-    if outcome == "reached":
+    call_at = appointment = elsewhere = None
+    if outcome == "reached" and task["kind"] in calls.REMINDER_KINDS:
+        # A reminder asks what fits the customer, not the six satisfaction questions.
+        while True:
+            text = ask(console, "Booked a visit? When (YYYY-MM-DD HH:MM, Enter = not booked): ")
+            try:
+                appointment = calls.parse_when(text) if text else None
+                break
+            except CrmError as exc:
+                say(console, exc.message)
+        if appointment:
+            outcome = "booked"
+        else:
+            elsewhere = ask(console, "Done elsewhere? (what/where, Enter = no): ") or None
+            if elsewhere:
+                outcome = "done_elsewhere"
+        note = ask(console, "Note (Enter for none): ") or None
+    elif outcome == "reached":
         lo, hi = settings["calls"]["score_min"], settings["calls"]["score_max"]
         for q in calls.QUESTIONS:
             scores[q] = _score(console, q, lo, hi)
@@ -127,7 +145,7 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool
     try:
         result = calls.log_call(db, task["id"], outcome, settings, by=clerk, at=datetime.now(),
                                 scores=scores, note=note, complaint=complaint, category=category,
-                                call_at=call_at)
+                                call_at=call_at, appointment=appointment, elsewhere=elsewhere)
     except CrmError as exc:
         say(console, f"Not saved: {exc.message}")
         return False

@@ -328,3 +328,34 @@ def test_done_elsewhere_ends_the_reminder_with_that_reason(db):
     assert db.conn.execute("SELECT outcome FROM calls").fetchone() == ("done_elsewhere",)
     with pytest.raises(Exception, match="booked needs the appointment time"):
         calls.log_call(db, tid, "booked", S, by="t")
+
+
+# --------------------------------------------------------------------------- the commands
+
+
+def test_plan_cli_refuses_a_past_day_in_one_line_and_today_shows_it_as_it_stands(db):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    saturday_callback_and_insurance(db)
+    runner = CliRunner()
+    assert runner.invoke(app, ["plan", "--date", "2026-12-01"]).exit_code == 0
+    before = rows(db)
+    r = runner.invoke(app, ["plan", "--date", "2026-11-30"])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "before 2026-12-01, the newest day planned" in r.stderr
+    r = runner.invoke(app, ["today", "--date", "2026-11-30", "--json"])
+    assert r.exit_code == 0 and rows(db) == before
+
+
+def test_log_cli_books_a_reminder_call(db):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    tid, _c, _v = reminder(db)
+    r = CliRunner().invoke(app, ["log", str(tid), "-o", "booked", "--appointment",
+                                 "2026-12-01 09:00", "--at", "2026-11-30 10:00"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip() == f"task #{tid}: booked -> done (booked for 2026-12-01 09:00)"

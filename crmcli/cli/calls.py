@@ -40,8 +40,9 @@ def log_cmd(
     ctx: typer.Context,
     task_id: Annotated[int, typer.Argument(help="The task id from `crmcli today`.")],
     outcome: Annotated[str, typer.Option(
-        "--outcome", "-o", help="reached, no_answer, busy (call later), wrong_number, refused "
-        "or not_owner.")],
+        "--outcome", "-o", help="reached, no_answer, busy (call later), wrong_number, refused, "
+        "not_owner, booked (a reminder call that booked a visit: give --appointment) or "
+        "done_elsewhere (serviced, insured or inspected elsewhere).")],
     overall: _score_opt("overall") = None,
     advisor: _score_opt("advisor") = None,
     quality: _score_opt("quality") = None,
@@ -70,6 +71,11 @@ def log_cmd(
         help="The right number, when the customer was reached on another one (corrects the file).")] = None,
     reminded: Annotated[bool, typer.Option(
         "--reminded", help="The next-maintenance date was told to the customer.")] = False,
+    appointment: Annotated[Optional[str], typer.Option(
+        "--appointment", help="With booked: the visit booked, '2026-12-01 09:00'. If the car"
+        " has not come by the day after, a no-show follow-up call is planned.")] = None,
+    elsewhere: Annotated[Optional[str], typer.Option(
+        "--elsewhere", help="With done_elsewhere: what and where, e.g. '在别家保养'.")] = None,
     by: ByOpt = None,
     at: AtOpt = None,
     as_json: JsonOpt = False,
@@ -86,7 +92,7 @@ def log_cmd(
         note=note, complaint=complaint, category=category,
         call_at=calls.parse_when(call_at, what="--call-at"),
         phone=phone, reminded=reminded, severity=severity, resolution_ok=satisfied,
-        lost_reason=reason)
+        lost_reason=reason, appointment=calls.parse_when(appointment), elsewhere=elsewhere)
     if as_json:
         emit_json(result)
         return
@@ -103,6 +109,10 @@ def _log_line(r: dict) -> str:
         msg += f" ({r['task_reason']})"
     if r.get("next_try"):
         msg += f", next try {r['next_try']}"
+    if r.get("used_try") is False:
+        msg += " (a second no-answer today: kept, no try used)"
+    if r.get("released"):
+        msg += f"; {r['released']} combined task(s) back on their own"
     if r.get("complaint_id"):
         msg += (f"; complaint #{r['complaint_id']} {r['complaint_state']}"
                 if r.get("complaint_state") else f"; complaint #{r['complaint_id']} opened")

@@ -28,7 +28,10 @@ def plan_cmd(
                      ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Plan the day's care contacts and callbacks; safe to run again (nothing is duplicated)."""
+    """Plan the day's care contacts and callbacks; safe to run again (nothing is duplicated).
+
+    A day before the newest day planned is refused: that would rewrite history.
+    """
     from .. import planner
 
     state: State = ctx.obj
@@ -72,7 +75,11 @@ def today_cmd(
     when = parse_day(day) or date.today()
     if channel not in (None, "sms", "call"):
         raise UsageError("--channel takes sms or call")
-    planner.plan(state.db, when, state.settings, as_of=date.today())
+    newest = planner.newest_planned_day(state.db)
+    if newest is None or when >= newest:
+        planner.plan(state.db, when, state.settings, as_of=date.today())
+    # A day before the newest planned one is shown as it stands: planning it again
+    # would rewrite what happened since.
     if limit is None and not as_json:
         limit = TODAY_ROWS
     data = planner.today_list(state.db, when, state.settings, kinds=kind, channel=channel,
