@@ -16,11 +16,14 @@ The rules, with the default settings (``[classes]``):
   here against the maintenance the vehicle's mileage says was due. Money alone
   never makes an A.
 * **B opportunity** (机会客户): everyone else with a recent paid visit, and new
-  customers (no visit yet, delivered within 180 days).
+  customers (no visit yet, delivered within 180 days), and new owners whose only
+  visits are free or warranty work, while the car is within its first year
+  (``young_owner_days``): C is for those who come only for free work past that.
 
 A paid visit is an order with a total above zero that is not warranty or a
-free check. Age bands are from delivery (else purchase): in warranty (under 3
-years), 3-5 years, over 5 years, unknown.
+free check. Age bands are from delivery (else purchase, else the model year
+position 10 of a valid VIN encodes): in warranty (under 3 years), 3-5 years,
+over 5 years, unknown.
 
 Worked examples on 2026-11-26 with the defaults (the docstring runs as a test):
 
@@ -56,7 +59,7 @@ import sqlite_utils
 
 from . import clock
 from .db import write_transaction
-from .rules import MAINTENANCE_TYPES, IsoDays, add_months, years_between
+from .rules import MAINTENANCE_TYPES, IsoDays, add_months, vehicle_age, years_between
 
 FREE_TYPES = ("warranty", "free_check")
 CLASSES = ("A", "B", "C", "D")
@@ -185,6 +188,13 @@ def judge(s: Summary, deliveries: list[date], day: date, cfg: dict) -> Verdict:
         return Verdict("D", f"last visit {last}, {since_last} days ago")
     start = add_months(day, -cfg["window_months"])
     last_paid = s.last_paid
+    newest = max((d for d in deliveries if d <= day), default=None)
+    if last_paid is None and newest is not None \
+            and (day - newest).days <= cfg["young_owner_days"]:
+        # The free first maintenance and warranty work of a new car's first months are
+        # not a marginal customer's habits: the relationship is too young to tell.
+        return Verdict("B", f"new owner: delivered {newest}, {(day - newest).days} days ago;"
+                            f" only free/warranty work so far ({s.window_visits} visits)")
     if s.window_visits and not s.paid_visits:
         return Verdict("C", f"only warranty/free work in the last {cfg['window_months']} months "
                             f"({s.window_visits} visits)")
@@ -251,13 +261,42 @@ def load(db: sqlite_utils.Database, day: date, cfg: dict) -> dict[int, tuple[Sum
     return out
 
 
+def age_origins(db: sqlite_utils.Database, day: date) -> dict[int, date]:
+    """For customers none of whose vehicles has a delivery or purchase date: where the
+    age of their newest vehicle counts from, by the model year of its VIN."""
+    out: dict[int, date] = {}
+    for cid, vin in db.conn.execute(
+            "SELECT customer_id, vin FROM vehicles WHERE customer_id IS NOT NULL"
+            " AND vin IS NOT NULL AND delivery_date IS NULL AND purchase_date IS NULL"):
+        since = vehicle_age(None, None, vin, day).since
+        if since is not None and since <= day and since > out.get(cid, date.min):
+            out[cid] = since
+    return out
+
+
+def vehicle_ages(db: sqlite_utils.Database, customer_id: int, day: date) -> list[dict]:
+    """Each vehicle of a customer with its age on ``day`` and where the age comes from."""
+    out = []
+    for plate, vin, delivered, bought in db.conn.execute(
+            "SELECT plate, vin, delivery_date, purchase_date FROM vehicles WHERE customer_id = ?"
+            " ORDER BY id", (customer_id,)):
+        age = vehicle_age(_day(delivered), _day(bought), vin, day)
+        out.append({"plate": plate, "vin": vin, "years": age.years, "source": age.source})
+    return out
+
+
+def _day(s: str | None) -> date | None:
+    return date.fromisoformat(s[:10]) if s else None
+
+
 def run(db: sqlite_utils.Database, day: date, settings: dict) -> dict:
     """Classify every customer for ``day``; store the classes and every change of class."""
     cfg = settings["classes"]
     customers = load(db, day, cfg)
     verdicts = {cid: judge(summary, deliveries, day, cfg)
                 for cid, (summary, deliveries) in customers.items()}
-    bands = {cid: age_band(max(deliveries, default=None), day, cfg)
+    origins = age_origins(db, day)
+    bands = {cid: age_band(max(deliveries, default=None) or origins.get(cid), day, cfg)
              for cid, (_summary, deliveries) in customers.items()}
     now = clock.stamp()
     with write_transaction(db):
@@ -335,4 +374,6 @@ def explain(db: sqlite_utils.Database, customer_id: int) -> dict | None:
                           " WHERE customer_id = ?", (customer_id,)).fetchone()
     if row is None:
         return None
-    return dict(zip(("value_class", "reason", "age_band", "day"), row))
+    out = dict(zip(("value_class", "reason", "age_band", "day"), row))
+    out["vehicles"] = vehicle_ages(db, customer_id, date.fromisoformat(row[3]))
+    return out

@@ -171,7 +171,7 @@ def _vehicle_rows(db: sqlite_utils.Database, where: str = "", params=()):
         "SELECT v.id, v.customer_id, v.plate, coalesce(v.delivery_date, v.purchase_date),"
         " v.usage, v.insurance_compulsory_expiry, v.insurance_commercial_expiry,"
         " v.inspection_due, f.last_visit, f.km_first_date, f.km_last_date, f.km_min,"
-        " f.km_max, f.last_maintenance"
+        " f.km_max, f.last_maintenance, v.vin"
         " FROM vehicles v LEFT JOIN vehicle_facts f ON f.vehicle_id = v.id"
         f" WHERE v.customer_id IS NOT NULL {where}", params)
 
@@ -180,13 +180,18 @@ _new_facts = tuple.__new__  # VehicleFacts(...) without its Python-level __new__
 
 
 def _vehicle_facts(row: tuple, _d) -> VehicleFacts:
-    vid, cid, plate, delivery, usage, ins1, ins2, insp, last_visit, d0, d1, k0, k1, lm = row
+    vid, cid, plate, delivery, usage, ins1, ins2, insp, last_visit, d0, d1, k0, k1, lm, vin = row
     if lm:
         day, oid, km, ono = lm.split("|", 3)
         lm = Visit(_d(day), int(km) if km else None, int(oid), ono)
+    built = None
+    if delivery is None and vin and insp:
+        # An imported inspection date and no delivery: the age (for the rhythm) comes
+        # from the VIN's model year.
+        built = rules.vehicle_age(None, None, vin, _d(insp)).since
     return _new_facts(VehicleFacts, (
         vid, cid, plate, _d(delivery), usage, _d(ins1), _d(ins2), _d(insp), lm, _d(last_visit),
-        (_d(d0), k0) if d0 else None, (_d(d1), k1) if d1 else None))
+        (_d(d0), k0) if d0 else None, (_d(d1), k1) if d1 else None, built))
 
 
 def load_vehicles(db: sqlite_utils.Database, where: str = "", params=()) -> list[VehicleFacts]:
@@ -264,7 +269,7 @@ def candidates(db: sqlite_utils.Database, day: date, settings: dict,
         if inspection:
             # The due dates depend on the usage and two dates: cars delivered the same
             # day share them.
-            k = (v.usage, v.inspection_due, v.delivery)
+            k = (v.usage, v.inspection_due, v.delivery, v.built)
             dates = inspection_dates.get(k)
             if dates is None:
                 dates = inspection_dates[k] = rules.inspection_dates(

@@ -69,6 +69,9 @@ class VehicleFacts(NamedTuple):
     # Mileage span over the recorded visits, for km/day.
     first_km: tuple[date, int] | None
     last_km: tuple[date, int] | None
+    # Where the vehicle's age counts from when no delivery date is known (the VIN's
+    # model year): the inspection rhythm depends on the age.
+    built: date | None = None
 
 
 class OrderFacts(NamedTuple):
@@ -118,6 +121,60 @@ class IsoDays(dict):
     def __missing__(self, s: str | None) -> date | None:
         d = self[s] = date.fromisoformat(s[:10]) if s else None
         return d
+
+
+# Position 10 of a VIN: the model year, on a 30-year cycle (1980-2009, 2010-2039, ...).
+_VIN_YEARS = "ABCDEFGHJKLMNPRSTVWXY123456789"
+
+
+class VehicleAge(NamedTuple):
+    years: int | None
+    since: date | None
+    source: str
+
+
+def vin_model_year(vin: str | None, day: date) -> int | None:
+    """The model year that position 10 of a valid VIN encodes: of the years on its
+    30-year cycle, the latest not after next year (a model year runs ahead).
+
+    '1M8GDM9AXKP042788' ('K') on 2026-11-26 -> 2019 (not 1989 nor 2049). An
+    invalid check digit, or a character that is no year code, gives None.
+    """
+    from .normalize import vin_check_digit
+
+    if not vin or len(vin) != 17:
+        return None
+    try:
+        if vin_check_digit(vin) != vin[8]:
+            return None
+    except (ValueError, KeyError):
+        return None
+    i = _VIN_YEARS.find(vin[9])
+    if i < 0:
+        return None
+    year = 1980 + i
+    while year + 30 <= day.year + 1:
+        year += 30
+    return year
+
+
+def vehicle_age(delivery: date | None, purchase: date | None, vin: str | None,
+                day: date) -> VehicleAge:
+    """A vehicle's age in completed years on ``day``, and where it comes from: the
+    delivery date, else the purchase date, else the VIN's model year (counted from
+    1 January of that year).
+
+    No dates and VIN '1M8GDM9AXKP042788' on 2026-11-26: 7 years, "model year 2019 (VIN)".
+    """
+    if delivery is not None:
+        return VehicleAge(years_between(delivery, day), delivery, f"delivered {delivery}")
+    if purchase is not None:
+        return VehicleAge(years_between(purchase, day), purchase, f"bought {purchase}")
+    year = vin_model_year(vin, day)
+    if year is None:
+        return VehicleAge(None, None, "unknown: no delivery or purchase date, no valid VIN")
+    since = date(year, 1, 1)
+    return VehicleAge(max(0, years_between(since, day)), since, f"model year {year} (VIN)")
 
 
 def years_between(start: date, end: date) -> int:
@@ -351,7 +408,7 @@ def inspection_dates(v: VehicleFacts, rules: dict, until: date) -> list[date]:
         start, dates = v.delivery, []
     else:
         return []
-    origin = v.delivery or start
+    origin = v.delivery or v.built or start
     offset = 0  # months from start, so a 31st stays the 31st where the month has one
     t = start
     for _ in range(200):

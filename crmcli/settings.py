@@ -114,6 +114,7 @@ DEFAULTS: dict[str, Any] = {
         "c_no_paid_visit_days": 180,  # C: no paid visit for over six months (潜在流失)
         "d_no_visit_days": 365,       # D: no visit at all for over a year (流失)
         "new_customer_days": 180,     # no visit yet but delivered this recently: B
+        "young_owner_days": 365,      # only free/warranty work, car this young: still B
         "warranty_years": 3,          # vehicle age bands: in warranty / 3-5 years / over 5
         "old_years": 5,
         "maintenance_km": 7500,       # for loyalty: maintenance due per this many km

@@ -49,18 +49,23 @@ def retention(db: sqlite_utils.Database, day: date, *, active_days: int = 180,
 
     ages: dict[str | None, int | None] = {}
 
-    def age_of(delivered: str | None) -> int | None:
+    def age_of(delivered: str | None, vin: str | None = None) -> int | None:
+        if delivered is None and vin:
+            # No date on file: the model year position 10 of a valid VIN encodes.
+            from .rules import vehicle_age
+
+            return vehicle_age(None, None, vin, day).years
         if delivered not in ages:
             ages[delivered] = _age(delivered, day)
         return ages[delivered]
 
-    for delivered, came_back in db.conn.execute(
-            "SELECT coalesce(v.delivery_date, v.purchase_date),"
+    for delivered, vin, came_back in db.conn.execute(
+            "SELECT coalesce(v.delivery_date, v.purchase_date), v.vin,"
             " EXISTS (SELECT 1 FROM repair_orders o WHERE o.vehicle_id = v.id"
             "         AND o.order_date > ? AND o.order_date <= ?)"
             " FROM vehicles v WHERE coalesce(v.delivery_date, v.purchase_date, '') <= ?",
             (since, d, d)):
-        r = row(age_of(delivered))
+        r = row(age_of(delivered, vin))
         r["vehicles"] += 1
         r["came_back"] += came_back
     for newest, active in db.conn.execute(

@@ -198,3 +198,38 @@ def test_report_holding_rate_is_the_retention_total(sample_db):
         r = stats.retention(sample_db, day)
         assert stats._holding(sample_db, day) == stats.ratio(r["total"]["came_back"],
                                                               r["total"]["vehicles"])
+
+
+FREE = [Order(days_ago(10), "warranty", 0, None), Order(days_ago(100), "free_check", 0, None)]
+
+
+@pytest.mark.parametrize("orders,delivered,expected", [
+    # A new car's first months: only the free check and warranty work; still B.
+    (FREE, 365, "B"),
+    # A day past the first year: free work only is the marginal customer's habit.
+    (FREE, 366, "C"),
+    # No delivery on file: nothing says the relationship is young.
+    (FREE, None, "C"),
+    # A paid visit once: the ordinary rules (last paid 200 days ago: C).
+    ([*FREE, paid(200)], 100, "C"),
+])
+def test_new_owners_with_only_free_work_stay_b_while_young(orders, delivered, expected):
+    c = Customer(1, orders, [days_ago(delivered)] if delivered is not None else [])
+    v = classify.classify(c, DAY, CFG)
+    assert v.value_class == expected
+    if expected == "B":
+        assert v.reason == (f"new owner: delivered {days_ago(365)}, 365 days ago;"
+                            " only free/warranty work so far (2 visits)")
+
+
+def test_a_car_without_dates_is_banded_by_its_vin_and_the_explanation_says_so(db):
+    c = store.customer(db)
+    store.vehicle(db, c, plate="粤B1K000", vin="1M8GDM9AXKP042788")  # model year 2019
+    store.order(db, 1, c, "2026-10-01", "repair", total_fen=50000)
+    classify.run(db, DAY, DEFAULTS)
+    e = classify.explain(db, c)
+    assert e["age_band"] == "old"  # 7 years
+    assert e["vehicles"] == [{"plate": "粤B1K000", "vin": "1M8GDM9AXKP042788", "years": 7,
+                              "source": "model year 2019 (VIN)"}]
+    rows = {r["age"]: r["vehicles"] for r in stats.retention(db, DAY)["rows"]}
+    assert rows == {"7": 1, "unknown": 0}

@@ -198,3 +198,46 @@ def test_a_crawling_odometer_falls_back_to_the_default_and_never_overflows():
         date(2026, 6, 1), date(2026, 12, 2), date(2027, 12, 2), date(2028, 12, 2)]
     # A default of 0 km/day is raised to 3 (5,000 km in 1,667 days): six months come first.
     assert rules.first_maintenance(v, CARE, 0)[0].due == date(2026, 7, 1)
+
+
+def _vin(year_code: str, valid: bool = True) -> str:
+    """The textbook VIN 1M8GDM9AXKP042788 with another model-year character, its check
+    digit worked out again (or spoiled)."""
+    from crmcli.normalize import vin_check_digit
+
+    body = "1M8GDM9A0" + year_code + "P042788"
+    check = vin_check_digit(body)
+    if not valid:
+        check = "1" if check != "1" else "2"
+    return body[:8] + check + body[9:]
+
+
+@pytest.mark.parametrize("delivery,purchase,vin,years,source", [
+    (date(2020, 3, 1), date(2019, 1, 1), _vin("K"), 6, "delivered 2020-03-01"),
+    (None, date(2024, 11, 27), _vin("K"), 1, "bought 2024-11-27"),
+    (None, date(2024, 11, 26), None, 2, "bought 2024-11-26"),
+    # 'K' is 1989 or 2019: the latest not after next year.
+    (None, None, "1M8GDM9AXKP042788", 7, "model year 2019 (VIN)"),
+    (None, None, _vin("T"), 0, "model year 2026 (VIN)"),   # 1996 or 2026
+    (None, None, _vin("V"), 0, "model year 2027 (VIN)"),   # next year's models are on sale
+    (None, None, _vin("W"), 28, "model year 1998 (VIN)"),  # 2028 is too far ahead
+    (None, None, _vin("A"), 16, "model year 2010 (VIN)"),
+    (None, None, _vin("9"), 17, "model year 2009 (VIN)"),
+    (None, None, _vin("K", valid=False), None,
+     "unknown: no delivery or purchase date, no valid VIN"),
+    (None, None, _vin("0"), None, "unknown: no delivery or purchase date, no valid VIN"),
+])
+def test_vehicle_age_and_its_source(delivery, purchase, vin, years, source):
+    age = rules.vehicle_age(delivery, purchase, vin, date(2026, 11, 26))
+    assert (age.years, age.source) == (years, source)
+
+
+def test_the_inspection_rhythm_of_a_car_without_a_delivery_date_follows_its_vin():
+    # Imported inspection due 2026-12-10, model year 2010 (16 years old): every 6 months.
+    v = vehicle(inspection_due=date(2026, 12, 10), built=date(2010, 1, 1))
+    assert rules.inspection_dates(v, INSPECTION, date(2027, 7, 1)) == [
+        date(2026, 12, 10), date(2027, 6, 10)]
+    # Without the VIN's year the car counts as new: the next one two years on.
+    young = vehicle(inspection_due=date(2026, 12, 10))
+    assert rules.inspection_dates(young, INSPECTION, date(2029, 1, 1)) == [
+        date(2026, 12, 10), date(2028, 12, 10)]

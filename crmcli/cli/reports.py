@@ -42,6 +42,9 @@ def classify_cmd(
         else:
             say(f"#{c['id']} {c['name'] or ''}: {e['value_class']} because: {e['reason']}"
                 f" (vehicle age: {e['age_band']}, classified for {e['day']})")
+            for v in e["vehicles"]:
+                years = "?" if v["years"] is None else f"{v['years']} years"
+                say(f"  {v['plate'] or v['vin'] or '-'}: {years}, {v['source']}")
         return
     if changes:
         moves = classify.changes(state.db, since_day)
