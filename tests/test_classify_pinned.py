@@ -205,7 +205,10 @@ def test_run_stores_classes_bands_and_moves_then_reports_them(db):
     assert {k: first[k] for k in ("day", "customers", "changed", "counts")} == {
         "day": "2026-11-26", "customers": 3, "changed": 0,
         "counts": {"A": 1, "B": 1, "C": 0, "D": 1}}
-    assert classify.explain(db, lost) == {
+    explained = classify.explain(db, lost)
+    assert [(v["years"], v["source"]) for v in explained.pop("vehicles")] == [
+        (6, "delivered 2020-01-01")]
+    assert explained == {
         "value_class": "D", "reason": "last visit 2025-01-10, 685 days ago",
         "age_band": "old", "day": "2026-11-26"}
     assert classify.explain(db, 999) is None
