@@ -300,8 +300,11 @@ def complaints_table(items: list[dict], now) -> Table:
         late = k["overdue"]
         state = Text(k["state"] + ("\nLATE: " + "+".join(late) if late else ""),
                      style="bold red" if late else "")
+        category = k["category"]
+        if k.get("severity") and k["severity"] != "normal":  # 严重 / 重大 stand out
+            category += f"\n{k['severity']}"
         _row(t, str(k["id"]), state, f"{k['customer_name'] or ''}\n{k['mobile'] or ''}",
-                  k["category"], k["text"], k["escalate_by"][5:], k["reply_by"][5:])
+             category, k["text"], k["escalate_by"][5:], k["reply_by"][5:])
     t.caption = f"{len(items)} complaints, {sum(1 for k in items if k['overdue'])} overdue"
     return t
 

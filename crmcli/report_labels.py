@@ -8,8 +8,6 @@ project's message catalogs cover the report, this table is what moves there.
 
 from __future__ import annotations
 
-import os
-
 # key: (Chinese, English)
 LABELS: dict[str, tuple[str, str]] = {
     # titles and sheets
@@ -203,12 +201,11 @@ DEFINITIONS: list[tuple[str, str]] = [
 
 
 def language() -> str:
-    """'zh' when the interface speaks Chinese (the locale says zh), else 'en'."""
-    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var)
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    return "en"
+    """'zh' when this run speaks Chinese (``i18n.language``: $CRMCLI_LANG, the settings'
+    [ui] language, then the locale), else 'en'."""
+    from .i18n import language as run_language
+
+    return "zh" if run_language() == "zh_CN" else "en"
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:

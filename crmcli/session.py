@@ -107,9 +107,15 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool
         console.print("Type one of the letters shown.", markup=False)
     outcome = KEYS[key]
     scores: dict[str, int] = {}
-    note = complaint = category = None
+    note = complaint = category = reason = resolution_ok = None
     call_at = appointment = elsewhere = None
-    if outcome == "reached" and task["kind"] in calls.REMINDER_KINDS:
+    if outcome == "reached" and task["kind"] == calls.FOLLOWUP_KIND:
+        # The complaint's follow-up asks one thing: is the customer satisfied with the resolution?
+        while resolution_ok is None:
+            answer = ask(console, "Satisfied with the resolution? (y/n): ").lower()
+            resolution_ok = {"y": True, "n": False}.get(answer)
+        note = ask(console, "Note (Enter for none): ") or None
+    elif outcome == "reached" and task["kind"] in calls.REMINDER_KINDS:
         # A reminder asks what fits the customer, not the six satisfaction questions.
         while True:
             text = ask(console, "Booked a visit? When (YYYY-MM-DD HH:MM, Enter = not booked): ")
@@ -124,6 +130,13 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool
             elsewhere = ask(console, "Done elsewhere? (what/where, Enter = no): ") or None
             if elsewhere:
                 outcome = "done_elsewhere"
+        if task["kind"] == "recovery":
+            reasons = settings["lost"]["reasons"]
+            while True:
+                reason = ask(console, f"Why they left ({'/'.join(reasons)}, Enter to skip): ") \
+                    or None
+                if reason is None or reason in reasons:
+                    break
         note = ask(console, "Note (Enter for none): ") or None
     elif outcome == "reached":
         lo, hi = settings["calls"]["score_min"], settings["calls"]["score_max"]
@@ -145,7 +158,8 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool
     try:
         result = calls.log_call(db, task["id"], outcome, settings, by=clerk, at=datetime.now(),
                                 scores=scores, note=note, complaint=complaint, category=category,
-                                call_at=call_at, appointment=appointment, elsewhere=elsewhere)
+                                call_at=call_at, appointment=appointment, elsewhere=elsewhere,
+                                lost_reason=reason, resolution_ok=resolution_ok)
     except CrmError as exc:
         say(console, f"Not saved: {exc.message}")
         return False

@@ -259,3 +259,19 @@ def test_the_lists_in_the_settings_are_checked(tmp_path):
         settings.load(f)
     f.write_text('[lost]\nreasons = ["价格", "停车难"]\n', encoding="utf-8")
     assert settings.load(f)["lost"]["reasons"] == ["价格", "停车难"]
+
+
+def test_the_call_session_asks_the_follow_up_question(db):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    cid, _ = opened_from_a_call(db)
+    calls.advance(db, cid, "reply", by="b", at=at("2026-11-26 14:00"), settings=S)
+    assert followup(db, cid)[2] == "2026-11-27"
+    # A wrong key is asked again; "n" is not satisfied: back to the manager.
+    r = CliRunner().invoke(app, ["call", "--date", "2026-11-27"], input="r\nx\nn\n还是响\nq\n")
+    assert r.exit_code == 0, r.output
+    assert "Satisfied with the resolution? (y/n)" in r.stdout
+    k = calls.complaint(db, cid)
+    assert (k["state"], k["resolution"]) == ("escalated", "not_satisfied")

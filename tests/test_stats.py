@@ -348,9 +348,7 @@ def test_stats_cli_tables_json_and_workbook(month, tmp_path):
 
 
 def test_the_terminal_report_speaks_chinese_when_the_interface_does(month, monkeypatch):
-    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("CRMCLI_LANG", "zh_CN")
     r = CliRunner().invoke(app, ["stats", "--month", "2026-11", "--date", "2026-12-07"])
     assert r.exit_code == 0, r.output
     for words in ("回访月报 2026-11", "专员工作量", "修后回访", "服务顾问", "未接", "数据最后变动",
