@@ -110,6 +110,27 @@ def customer_file(db: sqlite_utils.Database, customer_id: int) -> dict:
         (customer_id, *vehicle_ids),
     )
     total = sum(o["total_fen"] or 0 for o in orders)
+    # The rest of the file, newest first: calls, open tasks, complaints, what changed.
+    calls = dicts(db, "SELECT c.id, c.called_at, c.outcome, c.clerk, c.score_overall, c.note,"
+                      " t.kind FROM calls c LEFT JOIN tasks t ON t.id = c.task_id"
+                      " WHERE c.customer_id = ? ORDER BY c.called_at DESC, c.id DESC LIMIT 50",
+                  (customer_id,))
+    open_tasks = dicts(db, "SELECT id, kind, due_date, channel, state, attempts FROM tasks"
+                           " WHERE customer_id = ? AND state IN ('open', 'sent')"
+                           " ORDER BY due_date DESC, id DESC LIMIT 50", (customer_id,))
+    complaints = dicts(db, "SELECT id, opened_at, category, state, severity, text, owner"
+                           " FROM complaints WHERE customer_id = ?"
+                           " ORDER BY opened_at DESC, id DESC LIMIT 50", (customer_id,))
+    history = dicts(
+        db,
+        f"SELECT ch.changed_at, ch.entity, ch.entity_id, ch.field, ch.old_value, ch.new_value,"
+        f" ch.by_user, ch.reason, i.file_name FROM changes ch"
+        f" LEFT JOIN imports i ON i.id = ch.import_id"
+        f" WHERE (ch.entity = 'customer' AND ch.entity_id = ?)"
+        f" OR (ch.entity = 'vehicle' AND ch.entity_id IN ({marks}))"
+        f" ORDER BY ch.changed_at DESC, ch.id DESC LIMIT 50",
+        (customer_id, *vehicle_ids),
+    )
     from .classify import explain
     from .optouts import of_customer, phone_flags
 
@@ -123,6 +144,10 @@ def customer_file(db: sqlite_utils.Database, customer_id: int) -> dict:
         "visits": len(orders),
         "last_visit": orders[0]["order_date"] if orders else None,
         "flags": flags,
+        "calls": calls,
+        "open_tasks": open_tasks,
+        "complaints": complaints,
+        "history": history,
         "optouts": of_customer(db, customer_id),
         "phone_flags": phone_flags(db, customer),
     }

@@ -171,7 +171,44 @@ def customer_panel(f: dict, show_id: bool) -> list:
                  (p["value"] if show_id else mask_value(p["field"], p["value"])) or "",
                  p["reason"])
         out.append(ft)
+    for title, rows, cols, cells in (
+        ("Calls", f.get("calls", ()), ("When", "Task", "Outcome", "Score", "Clerk", "Note"),
+         lambda c: (c["called_at"] or "", KIND_LABELS.get(c["kind"], c["kind"] or ""),
+                    c["outcome"] or "", "" if c["score_overall"] is None else str(c["score_overall"]),
+                    c["clerk"] or "", c["note"] or "")),
+        ("Open tasks", f.get("open_tasks", ()), ("Due", "Task", "Channel", "State", "Tries"),
+         lambda t: (t["due_date"] or "", KIND_LABELS.get(t["kind"], t["kind"] or ""),
+                    t["channel"] or "", t["state"] or "", str(t["attempts"] or 0))),
+        ("Complaints", f.get("complaints", ()), ("Opened", "#", "Category", "State", "Text"),
+         lambda c: (c["opened_at"] or "", str(c["id"]), c["category"] or "", c["state"] or "",
+                    c["text"] or "")),
+        ("Changes to the record", f.get("history", ()),
+         ("When", "Field", "Was", "Now", "By", "Why"),
+         lambda h: (h["changed_at"] or "", (h["field"] if h["entity"] == "customer"
+                                           else f"vehicle #{h['entity_id']} {h['field']}"),
+                    h["old_value"] or "", h["new_value"] or "",
+                    h["file_name"] or h["by_user"] or "", h["reason"] or "")),
+    ):
+        if not rows:
+            continue
+        t = Table(title=title, title_justify="left")
+        for col in cols:
+            t.add_column(col, overflow="fold")
+        for r in rows:
+            _row(t, *cells(r))
+        out.append(t)
     return out
+
+
+def duplicates_table(pairs: list[dict]) -> Table:
+    t = Table(title="Suspected duplicates", title_justify="left")
+    for col in ("Kind", "Keep?", "Other", "Evidence"):
+        t.add_column(col, overflow="fold")
+    for p in pairs:
+        _row(t, p["kind"], f"#{p['a']}", f"#{p['b']}", "; ".join(p["evidence"]))
+    if not pairs:
+        t.caption = "none found"
+    return t
 
 
 def customers_table(rows: list[dict]) -> Table:

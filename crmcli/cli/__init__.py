@@ -21,6 +21,7 @@ from .base import app, main
 # The groups, in the order `crmcli --help` lists them (after the single commands).
 app.add_typer(imports.import_app, name="import")
 app.add_typer(customers.customer_app, name="customer")
+app.add_typer(customers.vehicle_app, name="vehicle")
 app.add_typer(calls.complaint_app, name="complaint")
 app.add_typer(calls.action_app, name="action")
 app.add_typer(reports.stats_app, name="stats")

@@ -164,3 +164,110 @@ def vehicle_usage(
 
     r = customers.set_usage(ctx.obj.db, vehicle, usage, by=_login())
     say(f"{r['plate'] or vehicle}: usage {r['old'] or 'unknown'} -> {r['new']}")
+
+
+@customer_app.command("duplicates")
+@handle_errors
+def customer_duplicates(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List customers (and vehicles) that may be one, with the evidence: the same ID number,
+    the same name on the same car, numbers one digit apart, VINs one character apart on a plate.
+
+    Merge a pair with `crmcli customer merge KEEP OTHER` (or `crmcli vehicle merge`).
+    """
+    from .. import duplicates, render
+
+    pairs = duplicates.suspected(ctx.obj.db)
+    if as_json:
+        emit_json(pairs)
+        return
+    out().print(render.duplicates_table(pairs))
+
+
+def _merge_command(ctx: typer.Context, kind: str, keep: Optional[str], other: Optional[str],
+                   undo: Optional[int], as_json: bool) -> None:
+    from .. import clock, duplicates
+
+    state: State = ctx.obj
+    if undo is not None:
+        r = duplicates.undo(state.db, undo, by=_login(), now=clock.stamp())
+        msg = f"merge #{r['merge_id']} undone: {kind} #{r['restored']} is its own record again"
+    else:
+        if not keep or not other:
+            raise UsageError(f"name the {kind} to keep and the one to merge into it, "
+                             "or --undo MERGE_ID")
+        ids = [_vehicle_id(state.db, q) if kind == "vehicle" else _customer_id(state.db, q)
+               for q in (keep, other)]
+        r = duplicates.merge(state.db, kind, ids[0], ids[1], by=_login(), now=clock.stamp())
+        moved = ", ".join(f"{n} {t}" for t, n in r["moved"].items()) or "nothing else"
+        msg = (f"merge #{r['merge_id']}: {kind} #{r['merged']} merged into #{r['kept']}"
+               f" ({moved} moved); undo with --undo {r['merge_id']}")
+    if as_json:
+        emit_json(r)
+        return
+    say(msg)
+
+
+def _customer_id(db, query: str) -> int:
+    from .. import customers
+
+    return customers.get_one(db, query)["id"]
+
+
+def _vehicle_id(db, query: str) -> int:
+    import re
+
+    from ..errors import NotFound
+    from ..normalize import halfwidth
+
+    q = query.strip()
+    if re.fullmatch(r"#\d{1,9}", q):
+        return int(q[1:])
+    cleaned = halfwidth(q).upper().replace(" ", "").replace("·", "")
+    rows = db.conn.execute("SELECT id FROM vehicles WHERE vin = ? OR plate = ?",
+                           (cleaned, cleaned)).fetchall()
+    if len(rows) != 1:
+        if not rows:
+            raise NotFound(f"no vehicle with plate or VIN {query!r}")
+        raise UsageError(f"{len(rows)} vehicles match {query!r}: say which by #id "
+                         f"({', '.join('#' + str(r[0]) for r in rows)})")
+    return rows[0][0]
+
+
+MergeUndo = Annotated[Optional[int], typer.Option(
+    "--undo", help="Undo this merge (its number, as the merge printed it).", show_default=False)]
+
+
+@customer_app.command("merge")
+@handle_errors
+def customer_merge(
+    ctx: typer.Context,
+    keep: Annotated[Optional[str], typer.Argument(
+        help="The customer to keep: phone, plate, VIN, name, or #id.", show_default=False)] = None,
+    other: Annotated[Optional[str], typer.Argument(
+        help="The duplicate to merge into it (#id is safest).", show_default=False)] = None,
+    undo: MergeUndo = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Merge a duplicate customer into another: orders, cars, calls, tasks, complaints and
+    the change history move to the one kept; its numbers are kept. Recorded, and undone
+    with --undo MERGE_ID; a later import does not split them again."""
+    _merge_command(ctx, "customer", keep, other, undo, as_json)
+
+
+vehicle_app = App(help="Vehicles: merge a car recorded twice.", no_args_is_help=True)
+
+
+@vehicle_app.command("merge")
+@handle_errors
+def vehicle_merge(
+    ctx: typer.Context,
+    keep: Annotated[Optional[str], typer.Argument(
+        help="The vehicle to keep: plate, VIN or #id.", show_default=False)] = None,
+    other: Annotated[Optional[str], typer.Argument(
+        help="The duplicate to merge into it: VIN or #id.", show_default=False)] = None,
+    undo: MergeUndo = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Merge a car recorded twice (a mistyped VIN) into the right one: its orders, owners
+    and tasks move. Recorded, and undone with --undo MERGE_ID."""
+    _merge_command(ctx, "vehicle", keep, other, undo, as_json)

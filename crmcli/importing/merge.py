@@ -129,6 +129,8 @@ class Merger:
         self.sources_dropped: list[tuple] = []
         self.has_sources = self.conn.execute(
             "SELECT 1 FROM field_sources LIMIT 1").fetchone() is not None
+        self.has_aliases = self.conn.execute(
+            "SELECT 1 FROM merge_aliases LIMIT 1").fetchone() is not None
         self.extra_number: str | None = None  # a row's other number for the customer found
         self.order_id: int | None = None  # the id of the order merge_order merged last
         self.vehicle: dict | None = None  # and its vehicle and customer
@@ -178,6 +180,8 @@ class Merger:
                                                     vins, plates)]
         for c in self._load("customers", "merge_key", keys):
             self._index_customer(c)
+        if self.has_aliases:
+            self._load_aliases(vins, plates, keys)
         owner_ids = [v["customer_id"] for v in self.veh_by_id.values()
                      if v["customer_id"] and v["customer_id"] not in self.cust_by_id]
         for c in self._load("customers", "id", owner_ids):
@@ -190,6 +194,32 @@ class Merger:
             if row["until"] is None and row["customer_id"] == v["customer_id"]:
                 v["_owner_since"] = row["since"]
         self.load_sources()
+
+    def _load_aliases(self, vins: list, plates: list, keys: list) -> None:
+        """The records a merge kept, for the keys of the records merged into them (see
+        duplicates.merge): a later import finds the kept record, not a new duplicate."""
+        wanted = [("vin", k) for k in vins if k and k not in self.vehicles_by_vin] \
+            + [("plate", k) for k in plates if k and k not in self.vehicles_by_plate] \
+            + [("customer_key", k) for k in keys if k and k not in self.customers]
+        found = []
+        for chunk in _chunks(wanted):
+            found += self.conn.execute(
+                "SELECT kind, key, target_id FROM merge_aliases WHERE (kind, key) IN"
+                f" (VALUES {','.join(['(?,?)'] * len(chunk))})",
+                [x for pair in chunk for x in pair]).fetchall()
+        vehicle_ids = [t for k, _key, t in found if k != "customer_key"]
+        for v in self._load("vehicles", "id", vehicle_ids, known=self.veh_by_id):
+            self._index_vehicle(v)
+        customer_ids = [t for k, _key, t in found if k == "customer_key"]
+        for c in self._load("customers", "id", customer_ids, known=self.cust_by_id):
+            self._index_customer(c)
+        for kind, key, target in found:
+            if kind == "vin" and target in self.veh_by_id:
+                self.vehicles_by_vin.setdefault(key, self.veh_by_id[target])
+            elif kind == "plate" and target in self.veh_by_id:
+                self.vehicles_by_plate.setdefault(key, self.veh_by_id[target])
+            elif kind == "customer_key" and target in self.cust_by_id:
+                self.customers.setdefault(key, self.cust_by_id[target])
 
     def load_sources(self) -> None:
         """The fields a clerk or a call set, of the records loaded so far."""
