@@ -4,7 +4,7 @@ Exports disagree (a landline here, a mobile there; a VIN typed with an O for a 0
 and a record made twice splits a customer's history or a car's. ``suspected`` lists
 the pairs worth a look, each with what makes them look alike::
 
-    >>> # [{'kind': 'customer', 'a': 12, 'b': 57, 'evidence': ['same ID number ...']}]
+    [{'kind': 'customer', 'a': 2, 'b': 323, 'evidence': ['same name 董雪 on the same car 粤BF1695']}]
 
 ``merge`` moves everything of the second record to the first (orders, cars,
 ownership, tasks, calls, complaints, opt-outs, flags, the change history: every row
