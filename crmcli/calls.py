@@ -247,6 +247,9 @@ def log_call(
                             " updated_at=? WHERE id=?", (corrected, parsed[1], now,
                                                          task["customer_id"]))
             _audit(db, "customer", task["customer_id"], "mobile", task["mobile"], corrected, now, by)
+            from .customers import rekey
+
+            rekey(db, task["customer_id"])  # the old number leaves the merge key
             from .customers import note_sources
 
             note_sources(db, "customer", task["customer_id"], {"mobile": task["mobile"]}, "call",

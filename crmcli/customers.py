@@ -233,6 +233,8 @@ def edit(db: sqlite_utils.Database, customer_id: int, changes: dict, *, by: str)
         sets = ",".join(f"{k} = ?" for k in changed)
         db.conn.execute(f"UPDATE customers SET {sets}, updated_at = ? WHERE id = ?",
                         (*[values[k] for k in changed], now, customer_id))
+        if "mobile" in changed:
+            rekey(db, customer_id)
         db.conn.executemany(
             "INSERT INTO changes (import_id, entity, entity_id, field, old_value, new_value,"
             " changed_at, by_user, reason) VALUES (NULL, 'customer', ?, ?, ?, ?, ?, ?,"
@@ -280,6 +282,22 @@ def provenance(db: sqlite_utils.Database, entity: str, entity_id: int) -> dict[s
         out[fld] = {"source": source, "at": at, "by": by, "import_id": None,
                     "reason": out.get(fld, {}).get("reason")}
     return out
+
+
+def rekey(db: sqlite_utils.Database, customer_id: int) -> str:
+    """The merge key after a clerk changed the mobile: the new number (as an import
+    keys it), never the old one (PIPL: a number the customer gave up is not kept).
+    When another record already has that key (a duplicate to merge), a key of the
+    record's own that holds no number. Imports still find the customer through the
+    car for rows with the old number (importing.merge)."""
+    name, mobile = db.conn.execute("SELECT name, mobile FROM customers WHERE id = ?",
+                                   (customer_id,)).fetchone()
+    key = f"m:{mobile}:{name or ''}" if mobile else f"e:{customer_id}"
+    if db.conn.execute("SELECT 1 FROM customers WHERE merge_key = ? AND id != ?",
+                       (key, customer_id)).fetchone():
+        key = f"e:{customer_id}"
+    db.conn.execute("UPDATE customers SET merge_key = ? WHERE id = ?", (key, customer_id))
+    return key
 
 
 def set_usage(db: sqlite_utils.Database, query: str, usage: str, *, by: str) -> dict:

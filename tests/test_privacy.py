@@ -209,3 +209,20 @@ def test_hostile_strings_through_every_display_and_workbook(sample, tmp_path):
                         assert c.data_type != "f" and not c.value.startswith(("=", "+", "@")), \
                             (path.name, c.value[:40])
         assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_old_number_leaves_the_merge_key_after_an_edit(tmp_path):
+    header = ["车牌号码", "客户名称", "联系电话", "交车日期"]
+    path = messy.write_xlsx(tmp_path / "v.xlsx", [header, ["粤B12345", "张伟", "13812345678",
+                                                           "2025-01-05"]])
+    assert invoke("import", "vehicles", path, "--date", DAY).exit_code == 0
+    assert invoke("customer", "edit", "13812345678", "--mobile", "13912345678").exit_code == 0
+    assert sql("SELECT merge_key FROM customers") == [("m:13912345678:张伟",)]
+    assert "13812345678" not in str(sql("SELECT merge_key FROM customers"))
+    # Tomorrow's export still has the old number: the same person on the same car.
+    again = messy.write_xlsx(tmp_path / "v2.xlsx", [header, ["粤B12345", "张伟", "13812345678",
+                                                             "2025-01-05"], ["粤B99999", "李娜",
+                                                             "13700000000", "2025-02-01"]])
+    assert invoke("import", "vehicles", again, "--date", DAY).exit_code == 0
+    assert sql("SELECT name, mobile FROM customers ORDER BY id") == [
+        ("张伟", "13912345678"), ("李娜", "13700000000")]

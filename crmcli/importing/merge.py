@@ -338,6 +338,11 @@ class Merger:
             # number is kept as one of the owner's.
             self.extra_number = mobile
             return owner
+        if (c is None and owner is not None and name and same_person(owner.get("name") or "", name)
+                and owner.get("mobile_source") in ("edit", "call")):
+            # The clerk corrected this owner's number (and the merge key with it): an
+            # export still carrying the old number is the same person on the same car.
+            return owner
         if c is None:
             c = {"id": self._take_id("customers"), "merge_key": key, "name": name,
                  "callback_consent": 1, "created_at": self.now, "updated_at": self.now}
