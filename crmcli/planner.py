@@ -171,7 +171,7 @@ def _vehicle_rows(db: sqlite_utils.Database, where: str = "", params=()):
         "SELECT v.id, v.customer_id, v.plate, coalesce(v.delivery_date, v.purchase_date),"
         " v.usage, v.insurance_compulsory_expiry, v.insurance_commercial_expiry,"
         " v.inspection_due, f.last_visit, f.km_first_date, f.km_last_date, f.km_min,"
-        " f.km_max, f.last_maintenance, v.vin"
+        " f.km_max, f.last_maintenance, v.vin, v.first_maintenance_date, v.first_maintenance_km"
         " FROM vehicles v LEFT JOIN vehicle_facts f ON f.vehicle_id = v.id"
         f" WHERE v.customer_id IS NOT NULL {where}", params)
 
@@ -180,7 +180,8 @@ _new_facts = tuple.__new__  # VehicleFacts(...) without its Python-level __new__
 
 
 def _vehicle_facts(row: tuple, _d) -> VehicleFacts:
-    vid, cid, plate, delivery, usage, ins1, ins2, insp, last_visit, d0, d1, k0, k1, lm, vin = row
+    (vid, cid, plate, delivery, usage, ins1, ins2, insp, last_visit, d0, d1, k0, k1, lm, vin,
+     fm_day, fm_km) = row
     if lm:
         day, oid, km, ono = lm.split("|", 3)
         lm = Visit(_d(day), int(km) if km else None, int(oid), ono)
@@ -191,7 +192,8 @@ def _vehicle_facts(row: tuple, _d) -> VehicleFacts:
         built = rules.vehicle_age(None, None, vin, _d(insp)).since
     return _new_facts(VehicleFacts, (
         vid, cid, plate, _d(delivery), usage, _d(ins1), _d(ins2), _d(insp), lm, _d(last_visit),
-        (_d(d0), k0) if d0 else None, (_d(d1), k1) if d1 else None, built))
+        (_d(d0), k0) if d0 else None, (_d(d1), k1) if d1 else None, built,
+        (_d(fm_day), fm_km) if fm_day or fm_km else None))
 
 
 def load_vehicles(db: sqlite_utils.Database, where: str = "", params=()) -> list[VehicleFacts]:
@@ -310,6 +312,9 @@ def _vehicle_gate(day: date, end: date, settings: dict):
     slack = timedelta(days=3)
     first_from = iso(rules.add_months(day - timedelta(days=f_cfg["expires_after_days"]),
                                       -f_cfg["months"]) - slack)
+    # An imported first-maintenance date may be later than the settings' months.
+    first_given = (iso(day - timedelta(days=f_cfg["expires_after_days"])),
+                   iso(end + timedelta(days=f_cfg.get("lead_days", 0))))
     maintenance_from = iso(rules.add_months(day - timedelta(days=r_cfg["expires_after_days"]),
                                             -r_cfg["months"]) - slack)
     warranty_from = iso(rules.add_months(
@@ -327,7 +332,8 @@ def _vehicle_gate(day: date, end: date, settings: dict):
     ordinal = _Ordinals()
     day_o, end_o = day.toordinal(), end.toordinal()
     default_kmpd = rules.default_km_per_day(settings["planning"]["default_km_per_day"])
-    r_months, r_km, r_exp = r_cfg["months"], r_cfg["km"], r_cfg["expires_after_days"]
+    r_months, r_km = r_cfg["months"], r_cfg["km"]
+    r_exp, r_lead = r_cfg["expires_after_days"], r_cfg.get("lead_days", 0)
     w_lead, w_exp = w_cfg["lead_days"], w_cfg["expires_after_days"]
     w_points = [(28 * m, 31 * m, km) for m, km in w_cfg["points"]]
 
@@ -346,7 +352,7 @@ def _vehicle_gate(day: date, end: date, settings: dict):
         if lm[24] != "|":  # the last maintenance has a mileage: km counts too
             k = last + by_km(r_km, per_day)
             lo, hi = min(lo, k), min(hi, k)
-        return lo <= end_o and hi + r_exp >= day_o
+        return lo - r_lead <= end_o and hi - r_lead + r_exp >= day_o
 
     def warranty_due(delivery: str, per_day: float) -> bool:
         d = ordinal[delivery]
@@ -367,7 +373,8 @@ def _vehicle_gate(day: date, end: date, settings: dict):
             warranty = warranty and warranty_due(delivery, per_day)
         flags = (
             delivery is not None and delivery_from <= delivery <= end_s,
-            delivery is not None and delivery >= first_from and (
+            delivery is not None and (delivery >= first_from or (
+                row[15] is not None and first_given[0] <= row[15] <= first_given[1])) and (
                 last_m is None or last_m < delivery),
             regular,
             warranty,

@@ -6,9 +6,10 @@ occurrences it knows of; the planner keeps those whose window
 
 A worked example (the defaults): a vehicle delivered 2026-11-20 gets the
 new-car care SMS ``welcome_sms`` due 2026-11-23 (day 3), the
-``delivery_questionnaire`` call due 2026-11-27 (day 7), ``first_maintenance``
-due 2027-03-25 (5,000 km at the default 40 km/day come on day 125, before
-six months: 2027-05-20) and ``warranty_check`` 30 days before each warranty
+``delivery_questionnaire`` call due 2026-11-27 (day 7), the
+``first_maintenance`` reminder on 2027-03-18, 7 days (the lead time) before the
+maintenance is due on 2027-03-25 (5,000 km at the default 40 km/day come on day
+125, before six months: 2027-05-20) and ``warranty_check`` 30 days before each warranty
 point (the first, six months, on 2027-05-20: due 2027-04-20). A repair order
 settled 2026-11-23 gets ``post_repair`` due 2026-11-26, open until 2026-12-08
 (day 15).
@@ -22,7 +23,7 @@ settled 2026-11-23 gets ``post_repair`` due 2026-11-26, open until 2026-12-08
 >>> [(c.kind, str(c.due)) for c in delivery_contacts(car, care)]
 [('welcome_sms', '2026-11-23'), ('delivery_questionnaire', '2026-11-27')]
 >>> [str(c.due) for c in first_maintenance(car, care, default_kmpd=40)]
-['2027-03-25']
+['2027-03-18']
 >>> str(warranty_checks(car, care, default_kmpd=40)[0].due)
 '2027-04-20'
 >>> repair = OrderFacts(id=5, order_no="RO1", vehicle_id=1, customer_id=7,
@@ -72,6 +73,8 @@ class VehicleFacts(NamedTuple):
     # Where the vehicle's age counts from when no delivery date is known (the VIN's
     # model year): the inspection rhythm depends on the age.
     built: date | None = None
+    # The first maintenance's date and km when an import carries them (首保日期/里程).
+    first_maintenance: tuple[date | None, int | None] | None = None
 
 
 class OrderFacts(NamedTuple):
@@ -294,9 +297,13 @@ def advice_followup(o: OrderFacts, care: dict, window: Window = None) -> list[Ca
 
 def first_maintenance(v: VehicleFacts, care: dict, default_kmpd: float,
                       window: Window = None) -> list[Candidate]:
-    """First maintenance by time or mileage from delivery, whichever comes first.
+    """First maintenance by time or mileage from delivery, whichever comes first; the
+    reminder goes ``lead_days`` before it (the SMS, then the call the next day) and
+    says the due date and km.
 
-    Only while no maintenance has been done since delivery.
+    The first-maintenance date and km an import carries (首保日期/首保里程) take the
+    place of the settings' months and km. Only while no maintenance has been done
+    since delivery.
     """
     cfg = care["first_maintenance"]
     if not cfg["enabled"] or v.delivery is None:
@@ -304,18 +311,22 @@ def first_maintenance(v: VehicleFacts, care: dict, default_kmpd: float,
     if v.last_maintenance and v.last_maintenance.day >= v.delivery:
         return []
     per_day, own = km_per_day(v, default_kmpd)
-    by_time = add_months(v.delivery, cfg["months"])
-    by_km = _by_km(v.delivery, cfg["km"], per_day)
+    given_day, given_km = v.first_maintenance or (None, None)
+    km = given_km or cfg["km"]
+    by_time = given_day or add_months(v.delivery, cfg["months"])
+    by_km = _by_km(v.delivery, km, per_day)
     due = min(by_time, by_km)
 
     def reason() -> str:
         basis = "its own" if own else "default"
-        return (f"first maintenance: delivered {v.delivery}, ~{per_day:.0f} km/day ({basis}), "
-                f"{cfg['km']:,} km predicted on {by_km}; interval {cfg['months']} months / "
-                f"{cfg['km']:,} km")
+        rule = ("the dates on file" if given_day or given_km
+                else f"interval {cfg['months']} months / {cfg['km']:,} km")
+        return (f"first maintenance due {due} or at {km:,} km: delivered {v.delivery},"
+                f" ~{per_day:.0f} km/day ({basis}), {km:,} km predicted on {by_km}; {rule}")
 
-    return _keep(_cand("first_maintenance", f"first_maintenance:v{v.id}:{v.delivery}", cfg, due,
-                       reason, customer_id=v.customer_id, vehicle_id=v.id, window=window))
+    return _keep(_cand("first_maintenance", f"first_maintenance:v{v.id}:{v.delivery}", cfg,
+                       due - timedelta(days=cfg.get("lead_days", 0)), reason,
+                       customer_id=v.customer_id, vehicle_id=v.id, window=window))
 
 
 def regular_maintenance(v: VehicleFacts, care: dict, default_kmpd: float,
@@ -336,15 +347,16 @@ def regular_maintenance(v: VehicleFacts, care: dict, default_kmpd: float,
 
     def reason() -> str:
         if last.km is None:
-            return (f"regular maintenance: last {last.day} (no mileage recorded); "
+            return (f"regular maintenance due {due}: last {last.day} (no mileage recorded); "
                     f"interval {cfg['months']} months")
         predicted = last.km + round(per_day * (due - last.day).days)
-        return (f"regular maintenance: last {last.day} at {last.km:,} km, ~{per_day:.0f} km/day"
+        return (f"regular maintenance due {due} or at {last.km + cfg['km']:,} km: last"
+                f" {last.day} at {last.km:,} km, ~{per_day:.0f} km/day"
                 f"{'' if own else ' (default)'}, predicted {predicted:,} km on {due}; "
                 f"interval {cfg['months']} months / {cfg['km']:,} km")
 
     return _keep(_cand("regular_maintenance", f"regular_maintenance:v{v.id}:o{last.order_id}",
-                       cfg, due, reason, customer_id=v.customer_id, vehicle_id=v.id,
+                       cfg, due - timedelta(days=cfg.get("lead_days", 0)), reason, customer_id=v.customer_id, vehicle_id=v.id,
                        window=window))
 
 

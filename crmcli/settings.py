@@ -44,10 +44,12 @@ CARE_DEFAULTS: dict[str, dict[str, Any]] = {
     # best dealer CRMs do.
     "post_repair": _kind("call", 80, 12, "修后三日回访：车辆运行如何？确认更换的零件，满意度，下次保养时间。",
                          days_after=3, skip_types=["free_check"]),
+    # Reminders go lead_days before the maintenance is due: the SMS one day, the call
+    # the next, to book a time.
     "first_maintenance": _kind("sms_call", 60, 30, "首保提醒：请预约首次保养。",
-                               months=6, km=5000),
+                               months=6, km=5000, lead_days=7),
     "regular_maintenance": _kind("sms_call", 50, 30, "定期保养提醒：请预约保养。",
-                                 months=6, km=7500),
+                                 months=6, km=7500, lead_days=7),
     "warranty_check": _kind("sms_call", 50, 30, "超保提醒：部分零件保修即将到期，请回厂免费检查。",
                             lead_days=30, points=[[6, 10000], [12, 20000], [24, 60000],
                                                   [36, 100000]]),

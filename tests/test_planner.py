@@ -66,11 +66,11 @@ def test_maintenance_done_before_the_reminder_withdraws_it(db):
     v = store.vehicle(db, c)
     store.order(db, v, c, "2026-07-01", "maintenance", mileage=10000)
     store.order(db, v, c, "2026-09-01", "maintenance", mileage=17000)
-    # 7,000 km in 62 days, ~113 km/day: 7,500 km more take 67 days -> due 2026-11-07,
-    # open until 2026-12-07.
+    # 7,000 km in 62 days, ~113 km/day: 7,500 km more take 67 days -> due 2026-11-07; the
+    # reminder 7 days ahead, 2026-10-31, open until 2026-11-30.
     planner.plan(db, DAY, settings())
     (kind, state, due, *_rest) = tasks(db, "kind='regular_maintenance'")[0]
-    assert (state, due) == ("open", "2026-11-07")
+    assert (state, due) == ("open", "2026-10-31")
     store.order(db, v, c, "2026-11-20", "maintenance", mileage=33000, order_no="RO-NEW")
     planner.plan(db, DAY, settings(), force=True)
     rows = db.conn.execute("SELECT state, state_reason FROM tasks WHERE kind='regular_maintenance'"

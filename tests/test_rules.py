@@ -58,12 +58,17 @@ def test_post_repair_due_day_3_open_until_day_15(service_type, expected):
 def test_first_maintenance_by_default_mileage_before_six_months():
     # 5,000 km at the default 40 km/day: 125 days after 2026-11-20 is 2027-03-25,
     # before six months (2027-05-20).
+    # The reminder goes 7 days ahead (the lead time): 2027-03-18, saying when and how far.
     got = rules.first_maintenance(vehicle(delivery=date(2026, 11, 20)), CARE, 40)
-    assert got[0].due == date(2027, 3, 25)
+    assert got[0].due == date(2027, 3, 18)
+    assert got[0].reason.startswith("first maintenance due 2027-03-25 or at 5,000 km: ")
     # A slow driver (10 km/day over their own visits) is due by time instead.
     slow = vehicle(delivery=date(2026, 1, 1), first_km=(date(2026, 1, 1), 10),
                    last_km=(date(2026, 3, 2), 610))
-    assert rules.first_maintenance(slow, CARE, 40)[0].due == date(2026, 7, 1)
+    assert rules.first_maintenance(slow, CARE, 40)[0].due == date(2026, 6, 24)
+    # A lead time of 0 reminds on the due day itself.
+    assert rules.first_maintenance(slow, {**CARE, "first_maintenance": {
+        **CARE["first_maintenance"], "lead_days": 0}}, 40)[0].due == date(2026, 7, 1)
     # Done already: no reminder.
     done = vehicle(delivery=date(2026, 1, 1),
                    last_maintenance=Visit(date(2026, 4, 1), 4000, 3, "RO3"))
@@ -76,9 +81,10 @@ def test_regular_maintenance_by_predicted_mileage_with_its_reason():
     v = vehicle(last_maintenance=Visit(date(2026, 5, 2), 18400, 9, "RO9"),
                 first_km=(date(2025, 5, 2), 3400), last_km=(date(2026, 5, 2), 18400))
     (c,) = rules.regular_maintenance(v, CARE, 40)
-    assert c.due == date(2026, 11, 1)
-    assert c.reason == ("regular maintenance: last 2026-05-02 at 18,400 km, ~41 km/day, "
-                        "predicted 25,921 km on 2026-11-01; interval 6 months / 7,500 km")
+    assert c.due == date(2026, 10, 25)  # 7 days ahead
+    assert c.reason == ("regular maintenance due 2026-11-01 or at 25,900 km: last 2026-05-02"
+                        " at 18,400 km, ~41 km/day, predicted 25,921 km on 2026-11-01;"
+                        " interval 6 months / 7,500 km")
     assert c.key == "regular_maintenance:v1:o9"  # counts from the maintenance done
 
 
@@ -197,7 +203,7 @@ def test_a_crawling_odometer_falls_back_to_the_default_and_never_overflows():
     assert [c.due for c in rules.warranty_checks(v, CARE, 25)] == [
         date(2026, 6, 1), date(2026, 12, 2), date(2027, 12, 2), date(2028, 12, 2)]
     # A default of 0 km/day is raised to 3 (5,000 km in 1,667 days): six months come first.
-    assert rules.first_maintenance(v, CARE, 0)[0].due == date(2026, 7, 1)
+    assert rules.first_maintenance(v, CARE, 0)[0].due == date(2026, 6, 24)  # 7 days ahead
 
 
 def _vin(year_code: str, valid: bool = True) -> str:

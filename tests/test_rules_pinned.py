@@ -193,12 +193,13 @@ def test_first_maintenance_whole_candidate_by_the_default_km_per_day():
     # 5,000 km at 25 km/day take 200 days (2027-06-08); six months come first: 2027-05-20.
     v = vehicle(delivery=D(2026, 11, 20))
     assert rules.first_maintenance(v, CARE, KMPD) == [Candidate(
-        "first_maintenance", "first_maintenance:v1:2026-11-20", 7, 1, None, D(2027, 5, 20),
-        D(2027, 6, 19), "sms_call", 60,
-        "first maintenance: delivered 2026-11-20, ~25 km/day (default), 5,000 km predicted on "
-        "2027-06-08; interval 6 months / 5,000 km")]
-    # At the product's default of 40 km/day, 5,000 km come on day 125: 2027-03-25.
-    assert rules.first_maintenance(v, CARE, 40)[0].due == D(2027, 3, 25)
+        "first_maintenance", "first_maintenance:v1:2026-11-20", 7, 1, None, D(2027, 5, 13),
+        D(2027, 6, 12), "sms_call", 60,
+        "first maintenance due 2027-05-20 or at 5,000 km: delivered 2026-11-20, ~25 km/day"
+        " (default), 5,000 km predicted on 2027-06-08; interval 6 months / 5,000 km")]
+    # At the product's default of 40 km/day, 5,000 km come on day 125: 2027-03-25; the
+    # reminder goes the lead time (7 days) ahead.
+    assert rules.first_maintenance(v, CARE, 40)[0].due == D(2027, 3, 18)
 
 
 def test_first_maintenance_by_the_cars_own_km_per_day():
@@ -206,9 +207,9 @@ def test_first_maintenance_by_the_cars_own_km_per_day():
     v = vehicle(delivery=D(2026, 11, 20), first_km=(D(2026, 11, 20), 10),
                 last_km=(D(2027, 1, 19), 3010))
     (c,) = rules.first_maintenance(v, CARE, KMPD)
-    assert (c.due, c.reason) == (D(2027, 2, 28), (
-        "first maintenance: delivered 2026-11-20, ~50 km/day (its own), 5,000 km predicted on "
-        "2027-02-28; interval 6 months / 5,000 km"))
+    assert (c.due, c.reason) == (D(2027, 2, 21), (
+        "first maintenance due 2027-02-28 or at 5,000 km: delivered 2026-11-20, ~50 km/day"
+        " (its own), 5,000 km predicted on 2027-02-28; interval 6 months / 5,000 km"))
 
 
 def test_first_maintenance_only_while_none_was_done_since_delivery():
@@ -233,22 +234,24 @@ def test_regular_maintenance_by_the_cars_own_km_per_day():
     v = vehicle(last_maintenance=LAST, first_km=(D(2026, 1, 10), 11_000),
                 last_km=(D(2026, 5, 10), 20_000))
     assert rules.regular_maintenance(v, CARE, KMPD) == [Candidate(
-        "regular_maintenance", "regular_maintenance:v1:o9", 7, 1, None, D(2026, 8, 18),
-        D(2026, 9, 17), "sms_call", 50,
-        "regular maintenance: last 2026-05-10 at 20,000 km, ~75 km/day, predicted 27,500 km on "
-        "2026-08-18; interval 6 months / 7,500 km")]
+        "regular_maintenance", "regular_maintenance:v1:o9", 7, 1, None, D(2026, 8, 11),
+        D(2026, 9, 10), "sms_call", 50,
+        "regular maintenance due 2026-08-18 or at 27,500 km: last 2026-05-10 at 20,000 km,"
+        " ~75 km/day, predicted 27,500 km on 2026-08-18; interval 6 months / 7,500 km")]
 
 
 def test_regular_maintenance_by_time_and_without_mileage():
     # 25 km/day: 7,500 km would take 300 days; six months (184 days) come first, when the car
     # has done about 25 x 184 = 4,600 km more.
     (c,) = rules.regular_maintenance(vehicle(last_maintenance=LAST), CARE, KMPD)
-    assert (c.due, c.reason) == (D(2026, 11, 10), (
-        "regular maintenance: last 2026-05-10 at 20,000 km, ~25 km/day (default), predicted "
-        "24,600 km on 2026-11-10; interval 6 months / 7,500 km"))
+    assert (c.due, c.reason) == (D(2026, 11, 3), (
+        "regular maintenance due 2026-11-10 or at 27,500 km: last 2026-05-10 at 20,000 km,"
+        " ~25 km/day (default), predicted 24,600 km on 2026-11-10; interval 6 months /"
+        " 7,500 km"))
     (c,) = rules.regular_maintenance(vehicle(last_maintenance=LAST._replace(km=None)), CARE, 400)
-    assert (c.due, c.reason) == (D(2026, 11, 10), (
-        "regular maintenance: last 2026-05-10 (no mileage recorded); interval 6 months"))
+    assert (c.due, c.reason) == (D(2026, 11, 3), (
+        "regular maintenance due 2026-11-10: last 2026-05-10 (no mileage recorded);"
+        " interval 6 months"))
     assert rules.regular_maintenance(vehicle(), CARE, KMPD) == []
     assert rules.regular_maintenance(vehicle(last_maintenance=LAST),
                                      care(regular_maintenance=True), KMPD) == []
