@@ -9,11 +9,11 @@ standard input, so it works in any terminal and can be driven by a script.
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import date
 
 from rich.console import Console
 
-from . import calls
+from . import calls, clock
 from .errors import CrmError
 from .render import kind_label, yuan
 from .text import clean, clean_input, safe
@@ -49,7 +49,7 @@ def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
         while True:
             # Skipped calls stay open and may rank first again: fetch one more than seen.
             # A call the customer asked for later today is not offered before its time.
-            now = datetime.now() if day == date.today() else None
+            now = clock.now() if day == date.today() else None
             ranked, total = calls.due_calls(db, day, settings, limit=len(seen) + 1, now=now)
             queue = [t for t in ranked if t["id"] not in seen]
             if not queue:
@@ -156,7 +156,7 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool
             except CrmError as exc:
                 say(console, exc.message)
     try:
-        result = calls.log_call(db, task["id"], outcome, settings, by=clerk, at=datetime.now(),
+        result = calls.log_call(db, task["id"], outcome, settings, by=clerk, at=clock.now(),
                                 scores=scores, note=note, complaint=complaint, category=category,
                                 call_at=call_at, appointment=appointment, elsewhere=elsewhere,
                                 lost_reason=reason, resolution_ok=resolution_ok)

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .. import clock
 from ..errors import UsageError
 from .base import DateOpt, JsonOpt, State, app, emit_json, handle_errors, out, parse_day, say
 from .helptext import App
@@ -125,9 +126,8 @@ def stats_cmd(
 
         check_output(xlsx, option="--xlsx", suffixes=(".xlsx",))
     state: State = ctx.obj
-    from datetime import datetime
 
-    now = f"{day} 24:00" if day else datetime.now().strftime("%Y-%m-%d %H:%M")
+    now = f"{day} 24:00" if day else clock.minute(clock.now())
     r = stats.report(state.db, state.settings, clerk=clerk, kinds=kind, now=now,
                      **_period(month, week, day))
     if xlsx is not None:

@@ -2,12 +2,13 @@
 and the platform's reports (``import sms-report``)."""
 
 import os
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from .. import clock
 from ..errors import DatabaseError, UsageError
 from .base import (
     ByOpt,
@@ -62,7 +63,7 @@ def export_cmd(
     state: State = ctx.obj
     _existing_db(state)
     export.check_out_dir(out_dir)
-    now = datetime.now()
+    now = clock.now()
     when = parse_day(day) or now.date()
     planner.plan(state.db, when, state.settings, as_of=now.date())
     result = export.export_day(state.db, when, state.settings, out_dir, now=now)
@@ -294,7 +295,7 @@ def broadcast_cmd(
         if not typer.confirm(f"Plan {len(choice.chosen)} SMS for {when}?", default=False):
             _say("nothing planned")
             raise typer.Exit(1)
-    broadcast.plan(state.db, choice, body, criteria, by=_clerk(by), now=datetime.now())
+    broadcast.plan(state.db, choice, body, criteria, by=_clerk(by), now=clock.now())
     if as_json:
         emit_json(choice.as_dict())
     else:
@@ -317,7 +318,7 @@ def import_sms_report(
     from .. import smsreport
 
     state: State = ctx.obj
-    now = datetime.now()
+    now = clock.now()
     result = smsreport.import_report(state.db, file, state.settings, by=_clerk(by),
                                      day=parse_day(day) or now.date(), now=now)
     if as_json:
