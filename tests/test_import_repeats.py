@@ -99,11 +99,12 @@ def test_the_short_cut_gives_what_merging_every_row_gives(tmp_path, monkeypatch,
     with_cut, without = results[True], results[False]
     assert with_cut[0] == without[0]
     assert with_cut[1] == without[1]
-    # the comparison is about something: flags, owner changes and audited changes happen
+    # the comparison is about something: flags and owner changes happen (audited changes
+    # need not: a file's net change is logged, and a model changed by some rows and put
+    # back by later ones nets to none)
     last = database  # the run without the short cut; both hold the same tables
     for sql in ("SELECT count(*) FROM row_problems WHERE severity = 'flagged'",
-                "SELECT count(*) FROM vehicle_owners WHERE until IS NOT NULL",
-                "SELECT count(*) FROM changes"):
+                "SELECT count(*) FROM vehicle_owners WHERE until IS NOT NULL"):
         assert last.conn.execute(sql).fetchone()[0] > 0, sql
 
 

@@ -188,6 +188,15 @@ class Merger:
             self._index_customer(c)
         for c in self._load("customers", "mobile", mobiles, known=self.cust_by_id):
             self._index_customer(c)
+        # A number kept as one of a customer's other numbers finds that customer too, so a
+        # later file finds the customer an earlier one kept it for, whoever owns the car now.
+        wanted = {m for m in mobiles if m and m not in self.by_mobile}
+        if wanted:
+            ids = [cid for cid, others in self.conn.execute(
+                "SELECT id, other_phones FROM customers WHERE other_phones IS NOT NULL")
+                if cid not in self.cust_by_id and not wanted.isdisjoint(others.split(","))]
+            for c in self._load("customers", "id", ids, known=self.cust_by_id):
+                self._index_customer(c)
         since = self._load("vehicle_owners", "vehicle_id", list(self.veh_by_id))
         for row in since:
             v = self.veh_by_id[row["vehicle_id"]]
@@ -277,6 +286,9 @@ class Merger:
         self.cust_by_id[c["id"]] = c
         if c.get("mobile"):
             self.by_mobile.setdefault(c["mobile"], []).append(c)
+        for number in (c.get("other_phones") or "").split(","):
+            if number and number != c.get("mobile"):
+                self.by_mobile.setdefault(number, []).append(c)
 
     # ---- identity
     @staticmethod
@@ -431,7 +443,9 @@ class Merger:
         if mobile and (c.get("mobile_source") not in ("edit", "call")
                        or self.edited("customer", c, "mobile")):
             main = c.get("mobile")
-            if mobile.startswith("0") and main and not main.startswith("0"):
+            if mobile in (c.get("other_phones") or "").split(","):
+                pass  # one of the customer's other numbers: the main one stays
+            elif mobile.startswith("0") and main and not main.startswith("0"):
                 changed |= self._add_number(c, mobile)  # a landline never replaces a mobile
             else:
                 changed |= self._set("customer", c, "mobile", mobile, d)
