@@ -471,6 +471,9 @@ def greeting_holidays(year: int) -> list[Holiday]:
 class CalendarFallbackWarning(UserWarning):
     """A year's official working-day schedule is unknown; the fallback rule is used."""
 
+    # The command line says it once a day, not on every run (cron would repeat it all year).
+    once_a_day = True
+
 
 @dataclass(frozen=True)
 class _YearTable:

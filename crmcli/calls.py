@@ -69,21 +69,37 @@ _iso = clock.minute
 
 
 def parse_when(value: str | None, default: datetime | None = None,
-               what: str = "the time") -> datetime | None:
-    """'2026-11-27 15:00', '2026-11-27T15:00' or '2026-11-27' (09:00) -> datetime,
-    in 1900-2100 (``limits.check_day``)."""
-    from .limits import check_day
+               what: str = "the time", *, past_only: bool = False) -> datetime | None:
+    """'2026-11-27 15:00' -> datetime, the day in any form the imports read
+    ('2026/11/27 15:00', '2026.11.27 15:00', '2026年11月27日 15:00', a 'T' between);
+    a day alone is 09:00; in 1900-2100 (``limits.check_day``). With ``past_only`` a
+    time later than now is refused: what happened cannot have happened tomorrow."""
+    from .i18n import _
+    from .limits import check_day, parse_day
 
     if value is None:
         return default
     s = value.strip().replace("T", " ")
+    day_text, _sep, time_text = s.partition(" ")
+    bad = UsageError(_("{what}: {value!r} is not a time like 2026-11-27 15:00").format(
+        what=what, value=value))
     try:
-        if len(s) <= 10:
-            when = datetime.combine(date.fromisoformat(s), time(9, 0))
-        else:
-            when = datetime.fromisoformat(s).replace(second=0, microsecond=0, tzinfo=None)
+        clock_time = time.fromisoformat(time_text.strip()) if time_text.strip() else time(9, 0)
     except ValueError:
-        raise UsageError(f"{value!r} is not a time like 2026-11-27 15:00") from None
+        raise bad from None
+    try:
+        day = parse_day(day_text, what)
+    except UsageError:
+        if not day_text[:4].isdigit() or len(day_text) < 8:
+            raise bad from None
+        raise  # a day of the right form but not real, or out of range: that message
+    when = datetime.combine(day, clock_time).replace(second=0, microsecond=0, tzinfo=None)
+    if past_only:
+        from . import clock
+
+        if when > clock.now() + timedelta(minutes=5):
+            raise UsageError(_("{what}: {when} is in the future; give the time it happened")
+                             .format(what=what, when=when.isoformat(sep=" ", timespec="minutes")))
     return check_day(when, what)
 
 

@@ -295,7 +295,16 @@ def sms(kind: str, ctx: dict[str, str], settings: dict, template: str | None = N
 
 def script(kind: str, ctx: dict[str, str], settings: dict, clerk: str = "") -> str:
     """The call script: the opening line, then the kind's questions."""
-    opening, _ = render(settings["calls"]["greeting_script"], {**ctx, "clerk": clerk})
+    from .names import guess_usage_from_owner
+
+    greet = ctx.get("greeting") or ""
+    name = ctx.get("name") or ""
+    if name and guess_usage_from_owner(name) is not None:
+        greet = f"{name}的用车负责人"  # a company is not the person on the line
+    elif not greet:
+        greet = "车主本人"  # no name and no gender: ask for the owner
+    opening, _ = render(settings["calls"]["greeting_script"],
+                        {**ctx, "greeting": greet, "clerk": clerk})
     body, _ = render(settings["care"].get(kind, {}).get("script", ""), ctx)
     return f"{opening} {body}".strip()
 

@@ -12,6 +12,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from .choices import label
+from .i18n import N_, _
 from .privacy import mask_value
 from .text import clean, safe
 
@@ -44,18 +46,18 @@ def import_summary_line(s: dict) -> str:
     if s["status"] == "same-file":
         return f"{s['file']}: {s['message']}"
     parts = [
-        f"{s['rows_read']} rows read",
-        f"{s['inserted']} inserted",
-        f"{s['updated']} updated",
-        f"{s['unchanged']} unchanged",
-        f"{s['flagged']} flagged",
-        f"{s['rejected']} rejected",
+        _("{n} rows read").format(n=s["rows_read"]),
+        _("{n} inserted").format(n=s["inserted"]),
+        _("{n} updated").format(n=s["updated"]),
+        _("{n} unchanged").format(n=s["unchanged"]),
+        _("{n} flagged").format(n=s["flagged"]),
+        _("{n} rejected").format(n=s["rejected"]),
     ]
     if s["skipped"]:
-        parts.append(f"{s['skipped']} skipped")
+        parts.append(_("{n} skipped").format(n=s["skipped"]))
     if s["superseded"]:
-        parts.append(f"{s['superseded']} superseded")
-    prefix = "dry run, nothing written: " if s["status"] == "dry-run" else ""
+        parts.append(_("{n} superseded").format(n=s["superseded"]))
+    prefix = _("dry run, nothing written: ") if s["status"] == "dry-run" else ""
     return f"{s['file']}: {prefix}" + ", ".join(parts)
 
 
@@ -79,7 +81,8 @@ def problems_table(problems: list, limit: int = 50) -> Table:
         _row(t, str(p.row_no), p.order_no or "", p.plate or "", Text(p.severity, style=style),
              p.column or p.field or "", mask_value(p.field, p.value) or "", p.reason)
     if len(problems) > limit:
-        t.caption = f"{len(problems) - limit} more; write them all with --rejects FILE.xlsx"
+        t.caption = _("{count} more; write them all with --rejects FILE.xlsx").format(
+            count=len(problems) - limit)
     return t
 
 
@@ -245,33 +248,93 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind)
 
 
-def today_table(items: list[dict], title: str) -> Table:
+# On a narrow terminal the today table gives way in this order: the reason wraps
+# (down to WHY_MIN columns), then the Vehicle column goes, then Customer and Kind
+# wrap; the task id is never cut or hidden. Narrower still, one plain line a task.
+WHY_MIN = 16
+GIVE_WAY = (N_("the reason wraps"), N_("the Vehicle column is left out"),
+            N_("customer and kind wrap"), N_("one plain line per task"))
+
+
+def _today_cells(i: dict) -> tuple:
+    via = label("channel", "sms" if i["step"] == "sms" else "call")
+    due = i["due_date"][5:]
+    if i.get("call_at"):
+        due += "\n" + _("at {time}").format(time=i["call_at"][11:16])  # the customer's time
+    if i["overdue_days"]:
+        due = Text(f"{due} +{i['overdue_days']}d", style="bold red")
+    who = f"{i['customer']}\n{i['phone'] or '-'}"
+    if i["call_time"]:
+        who += f"\n{i['call_time']}"
+    vehicle = "\n".join(x for x in (i["plate"], i["model"]) if x)
+    why = i["reason"] + "".join(_("; also: {reason}").format(reason=c["reason"])
+                                for c in i.get("carries") or ())
+    return str(i["id"]), f"{label('kind', i['kind'])}\n{via}", who, vehicle, why, due
+
+
+def today_table(items: list[dict], title: str, *, vehicle: bool = True,
+                wrap: bool = False) -> Table:
+    """Today's tasks as a table; ``vehicle``/``wrap`` are the steps of ``GIVE_WAY``."""
     t = Table(title=title, title_justify="left", show_lines=True, pad_edge=False, box=box.SQUARE)
-    t.add_column("#", justify="right", no_wrap=True)
-    t.add_column("Kind", no_wrap=True)
-    t.add_column("Customer", no_wrap=True)
-    t.add_column("Vehicle", no_wrap=True)
-    t.add_column("Why", min_width=24)
-    t.add_column("Due", no_wrap=True)
+    id_width = max((len(str(i["id"])) for i in items), default=1)
+    t.add_column("#", justify="right", no_wrap=True, min_width=id_width)
+    t.add_column(_("Kind"), no_wrap=not wrap)
+    t.add_column(_("Customer"), no_wrap=not wrap)
+    if vehicle:
+        t.add_column(_("Vehicle"), no_wrap=True)
+    t.add_column(_("Why"), min_width=WHY_MIN if wrap or not vehicle else 24, overflow="fold")
+    t.add_column(_("Due"), no_wrap=True)
     for i in items:
-        via = "SMS" if i["step"] == "sms" else "call"
-        due = i["due_date"][5:]
-        if i.get("call_at"):
-            due += f"\nat {i['call_at'][11:16]}"  # the time the customer chose
-        if i["overdue_days"]:
-            due = Text(f"{due} +{i['overdue_days']}d", style="bold red")
-        who = f"{i['customer']}\n{i['phone'] or '-'}"
-        if i["call_time"]:
-            who += f"\n{i['call_time']}"
-        vehicle = "\n".join(x for x in (i["plate"], i["model"]) if x)
-        why = i["reason"] + "".join(f"; also: {c['reason']}" for c in i.get("carries") or ())
-        _row(t, str(i["id"]), f"{kind_label(i['kind'])}\n{via}", who, vehicle, why, due)
+        cells = _today_cells(i)
+        _row(t, *(cells if vehicle else cells[:3] + cells[4:]))
     return t
 
 
+def today_lines(items: list[dict]) -> list[str]:
+    """One tab-separated line per task, nothing cut: for pipes, files and tiny terminals."""
+    out = []
+    for i in items:
+        cells = [c.plain if isinstance(c, Text) else c for c in _today_cells(i)]
+        out.append("\t".join(clean(c).replace("\n", " / ") for c in cells))
+    return out
+
+
+def fit_today(console, items: list[dict], title: str, *, drop: bool = True):
+    """The today table that fits ``console`` (see ``GIVE_WAY``; without ``drop`` no
+    column is left out), or ``None`` when even the narrowest table would cut a cell:
+    then print ``today_lines``."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    steps = ({}, {"wrap": True}, {"vehicle": False}, {"vehicle": False, "wrap": True})
+    for kw in steps if drop else steps[:2]:
+        t = today_table(items, title, **kw)
+        # Rich cuts a cell it cannot fit with "…": try the table at this width first.
+        # and a no-wrap column too wide runs past the edge: render it wider to see.
+        trial = Console(file=StringIO(), width=console.width * 4, height=25, color_system=None,
+                        emoji=False, legacy_windows=False)
+        trial.print(t, width=console.width)
+        shown = trial.file.getvalue()
+        if "…" not in shown and all(trial.measure(line).maximum <= console.width
+                                    for line in shown.splitlines()):
+            return t
+    return None
+
+
+def overdue_legend(items: list[dict]) -> str | None:
+    """What ``+3d`` means, said once under a table that shows one."""
+    if not any(i.get("overdue_days") for i in items):
+        return None
+    return _("+Nd in Due: the task fell due N days ago and is still open (the most overdue"
+             " count first).")
+
+
 def kind_counts(counts: dict[str, int]) -> str:
-    parts = [f"{kind_label(k)} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
-    return f"{sum(counts.values())} tasks: " + ", ".join(parts) if parts else "nothing due"
+    parts = [f"{label('kind', k)} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    if not parts:
+        return _("nothing due")
+    return _("{count} tasks: {parts}").format(count=sum(counts.values()), parts=", ".join(parts))
 
 
 def class_matrix(m: dict, labels: dict[str, str]) -> list:
@@ -330,9 +393,11 @@ def retention_table(r: dict) -> Table:
 
 
 def complaints_table(items: list[dict], now) -> Table:
-    t = Table(title=f"Complaints ({now:%Y-%m-%d %H:%M})", title_justify="left")
-    for col in ("#", "State", "Customer", "Category", "Complaint", "Escalate by", "Reply by"):
-        t.add_column(col, overflow="fold", no_wrap=col in ("#", "State"))
+    t = Table(title=_("Complaints ({now})").format(now=f"{now:%Y-%m-%d %H:%M}"),
+              title_justify="left")
+    for col in ("#", N_("State"), N_("Customer"), N_("Category"), N_("Complaint"),
+                N_("Escalate by"), N_("Reply by")):
+        t.add_column(_(col), overflow="fold", no_wrap=col in ("#", "State"))
     for k in items:
         late = k["overdue"]
         state = Text(k["state"] + ("\nLATE: " + "+".join(late) if late else ""),
@@ -342,7 +407,8 @@ def complaints_table(items: list[dict], now) -> Table:
             category += f"\n{k['severity']}"
         _row(t, str(k["id"]), state, f"{k['customer_name'] or ''}\n{k['mobile'] or ''}",
              category, k["text"], k["escalate_by"][5:], k["reply_by"][5:])
-    t.caption = f"{len(items)} complaints, {sum(1 for k in items if k['overdue'])} overdue"
+    t.caption = _("{count} complaints, {overdue} overdue").format(
+        count=len(items), overdue=sum(1 for k in items if k["overdue"]))
     return t
 
 

@@ -27,6 +27,48 @@ class Quit(Exception):
     pass
 
 
+def draft_path():
+    """Where a half-entered call waits for the next session: one per user and database."""
+
+    from .db import data_dir
+
+    return data_dir() / "call-draft.json"
+
+
+def load_draft(db) -> dict | None:
+    import json
+
+    try:
+        draft = json.loads(draft_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    row = db.conn.execute("SELECT state FROM tasks WHERE id = ?", (draft.get("task_id"),)).fetchone()
+    if not row or row[0] != "open" or draft.get("db") != _db_key(db):
+        return None  # logged since, or another database's
+    return draft
+
+
+def save_draft(db, draft: dict) -> None:
+    import json
+
+    from .files import write_text
+
+    draft_path().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_text(draft_path(), json.dumps({**draft, "db": _db_key(db)}, ensure_ascii=False))
+
+
+def drop_draft() -> None:
+    try:
+        draft_path().unlink()
+    except OSError:
+        pass
+
+
+def _db_key(db) -> str:
+    row = db.conn.execute("PRAGMA database_list").fetchone()
+    return str(row[2]) if row else ""
+
+
 def say(console: Console, line: str) -> None:
     """One line that carries stored text: printed as data (``text.clean``), never markup."""
     console.print(clean(line), markup=False, highlight=False, emoji=False)
@@ -45,6 +87,7 @@ def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
     """Walk today's calls; returns how many were logged and skipped."""
     done = skipped = 0
     seen: set[int] = set()
+    draft = load_draft(db)
     try:
         while True:
             # Skipped calls stay open and may rank first again: fetch one more than seen.
@@ -52,6 +95,9 @@ def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
             now = clock.now() if day == date.today() else None
             ranked, total = calls.due_calls(db, day, settings, limit=len(seen) + 1, now=now)
             queue = [t for t in ranked if t["id"] not in seen]
+            if draft is not None:  # the call left half-entered last time comes first
+                first = calls.due_calls(db, day, settings)[0]
+                queue = [t for t in first if t["id"] == draft["task_id"]] + queue
             if not queue:
                 console.print("No more calls for today.", markup=False)
                 break
@@ -59,7 +105,9 @@ def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
             seen.add(task["id"])
             # Calls skipped in this session are still open but not to go again today.
             show_card(db, task, settings, clerk, console, remaining=total - skipped)
-            logged = handle(db, task, settings, clerk, console)
+            resume = draft if draft is not None and draft["task_id"] == task["id"] else None
+            draft = None
+            logged = handle(db, task, settings, clerk, console, resume)
             if logged:
                 done += 1
             else:
@@ -95,17 +143,27 @@ def show_card(db, task: dict, settings: dict, clerk: str, console: Console, rema
     say(console, f"Script: {script_for_task(db, t['id'], settings, clerk)}")
 
 
-def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool:
-    while True:
-        key = ask(console, MENU + "? ").lower()
-        if key == "q":
-            raise Quit
-        if key == "s":
-            return False
-        if key in KEYS:
-            break
-        console.print("Type one of the letters shown.", markup=False)
-    outcome = KEYS[key]
+def handle(db, task: dict, settings: dict, clerk: str, console: Console,
+           resume: dict | None = None) -> bool:
+    """Ask for one call's outcome and answers, then save it. Answers given so far are
+    kept in a draft if the session ends half-way (q, Ctrl-C, Ctrl-D), and the next
+    session starts with that call, asking only what was not answered yet."""
+    if resume is not None:
+        outcome = resume["outcome"]
+        say(console, f"Resuming the call left half-entered: {outcome}, answers so far: "
+                     f"{resume.get('answers') or '-'}")
+    else:
+        while True:
+            key = ask(console, MENU + "? ").lower()
+            if key == "q":
+                raise Quit
+            if key == "s":
+                return False
+            if key in KEYS:
+                break
+            console.print("Type one of the letters shown.", markup=False)
+        outcome = KEYS[key]
+    answers: dict = dict((resume or {}).get("answers") or {})
     scores: dict[str, int] = {}
     note = complaint = category = reason = resolution_ok = None
     call_at = appointment = elsewhere = None
@@ -117,36 +175,51 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool
         note = ask(console, "Note (Enter for none): ") or None
     elif outcome == "reached" and task["kind"] in calls.REMINDER_KINDS:
         # A reminder asks what fits the customer, not the six satisfaction questions.
-        while True:
-            text = ask(console, "Booked a visit? When (YYYY-MM-DD HH:MM, Enter = not booked): ")
-            try:
-                appointment = calls.parse_when(text) if text else None
-                break
-            except CrmError as exc:
-                say(console, exc.message)
+        try:
+            while "appointment" not in answers:
+                text = ask(console, "Booked a visit? When (YYYY-MM-DD HH:MM, Enter = not booked): ")
+                try:
+                    calls.parse_when(text) if text else None
+                    answers["appointment"] = text or None
+                except CrmError as exc:
+                    say(console, exc.message)
+            if not answers["appointment"] and "elsewhere" not in answers:
+                answers["elsewhere"] = ask(console, "Done elsewhere? (what/where, Enter = no): ") or None
+            if task["kind"] == "recovery":
+                reasons = settings["lost"]["reasons"]
+                while "reason" not in answers:
+                    given = ask(console, f"Why they left ({'/'.join(reasons)}, Enter to skip): ") \
+                        or None
+                    if given is None or given in reasons:
+                        answers["reason"] = given
+            if "note" not in answers:
+                answers["note"] = ask(console, "Note (Enter for none): ") or None
+        except (Quit, KeyboardInterrupt):
+            _keep(db, task, outcome, answers, console)
+        appointment = calls.parse_when(answers["appointment"]) if answers["appointment"] else None
+        elsewhere, note = answers.get("elsewhere"), answers["note"]
+        reason = answers.get("reason")
         if appointment:
             outcome = "booked"
-        else:
-            elsewhere = ask(console, "Done elsewhere? (what/where, Enter = no): ") or None
-            if elsewhere:
-                outcome = "done_elsewhere"
-        if task["kind"] == "recovery":
-            reasons = settings["lost"]["reasons"]
-            while True:
-                reason = ask(console, f"Why they left ({'/'.join(reasons)}, Enter to skip): ") \
-                    or None
-                if reason is None or reason in reasons:
-                    break
-        note = ask(console, "Note (Enter for none): ") or None
+        elif elsewhere:
+            outcome = "done_elsewhere"
     elif outcome == "reached":
         lo, hi = settings["calls"]["score_min"], settings["calls"]["score_max"]
-        for q in calls.QUESTIONS:
-            scores[q] = _score(console, q, lo, hi)
-        complaint = ask(console, "Complaint (Enter for none): ") or None
-        if complaint:
-            cats = settings["complaints"]["categories"]
-            category = ask(console, f"Category ({'/'.join(cats)}): ") or "其他"
-        note = ask(console, "Note (Enter for none): ") or None
+        try:
+            for q in calls.QUESTIONS:
+                if q not in answers:
+                    answers[q] = _score(console, q, lo, hi)
+            if "complaint" not in answers:
+                answers["complaint"] = ask(console, "Complaint (Enter for none): ") or None
+            if answers["complaint"] and "category" not in answers:
+                cats = settings["complaints"]["categories"]
+                answers["category"] = ask(console, f"Category ({'/'.join(cats)}): ") or "其他"
+            if "note" not in answers:
+                answers["note"] = ask(console, "Note (Enter for none): ") or None
+        except (Quit, KeyboardInterrupt):
+            _keep(db, task, outcome, answers, console)
+        scores = {q: answers[q] for q in calls.QUESTIONS}
+        complaint, category, note = answers["complaint"], answers.get("category"), answers["note"]
     elif outcome == "busy":
         while True:
             text = ask(console, "Call back when (YYYY-MM-DD HH:MM, Enter = next working day): ")
@@ -163,10 +236,19 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console) -> bool
     except CrmError as exc:
         say(console, f"Not saved: {exc.message}")
         return False
+    drop_draft()
     console.print(f"Saved: {outcome} -> {result['task_state']}"
                   + (f", complaint #{result['complaint_id']}" if result.get("complaint_id") else ""),
                   markup=False, highlight=False)
     return True
+
+
+def _keep(db, task: dict, outcome: str, answers: dict, console: Console) -> None:
+    """The session ends half-way through a call: keep what was answered, then quit."""
+    save_draft(db, {"task_id": task["id"], "outcome": outcome, "answers": answers})
+    say(console, f"Kept the answers so far for task #{task['id']}: the next "
+                 "`crmcli call` goes on from here.")
+    raise Quit
 
 
 def _score(console: Console, question: str, lo: int, hi: int) -> int | None:

@@ -74,6 +74,11 @@ CARE_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 DEFAULTS: dict[str, Any] = {
+    # The language of what crmcli prints: "zh_CN", "en", or "" for the locale's
+    # ($CRMCLI_LANG beats it).
+    "ui": {
+        "language": "",
+    },
     "import": {
         "aliases": {},
     },
@@ -133,6 +138,9 @@ DEFAULTS: dict[str, Any] = {
         "satisfied_from": 4,
         "thank_you_sms": True,
         "thank_you_text": "感谢{greeting}的宝贵意见，{dealer}竭诚为您服务。",
+        # The clerk's name in the call script and in the log, when --by and
+        # $CRMCLI_USER do not give one (else the login name).
+        "clerk_name": "",
         "greeting_script": "您好，请问是{greeting}吗？我是{dealer}的客服专员{clerk}，耽误您两分钟做个回访。",
     },
     "complaints": {

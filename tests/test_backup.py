@@ -59,7 +59,8 @@ COMMANDS = [
     ("log", "{task}", "-o", "reached", "--overall", "5", "--at", "2026-11-26 10:30"),
     ("complaint", "add", "#1", "--text", "异响", "--category", "维修质量"),
     ("customer", "edit", "#2", "--no-consent"),
-    ("action", "add", "洗车复查", "--owner", "王经理", "--deadline", "2026-12-10"),
+    ("action", "add", "洗车复查", "--owner", "王经理", "--deadline", "2026-12-10",
+     "--at", "2026-11-26 10:00"),
 ]
 
 
@@ -107,7 +108,7 @@ def test_backup_is_one_private_whole_file_while_another_connection_writes(tmp_pa
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_backup_into_a_bad_path_is_one_line_exit_4(tmp_path):
+def test_backup_into_a_bad_path_is_one_line_exit_4(tmp_path, db):
     r = invoke("backup", tmp_path / "missing" / "b.db")
     assert r.exit_code == 4 and "does not exist" in r.stderr and "Traceback" not in r.output
     r = invoke("backup", tmp_path)

@@ -143,7 +143,7 @@ def test_an_unreadable_database_path_is_exit_5(tmp_path):
     assert "Traceback" not in r.output
 
 
-def test_an_unexpected_error_is_one_line_and_exit_70(monkeypatch, tmp_path):
+def test_an_unexpected_error_is_one_line_and_exit_70(monkeypatch, tmp_path, db):
     from crmcli import customers
 
     def boom(*a, **k):

@@ -165,7 +165,7 @@ def test_classify_and_retention_commands(sample_db):
     r = runner.invoke(app, ["retention", "--date", "2026-11-26", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["total"]["vehicles"] > 0
     r = runner.invoke(app, ["customer", "list", "--class", "X"])
-    assert r.exit_code == 2 and "use A, B, C or D" in r.stderr
+    assert r.exit_code == 2 and "A (loyal), B (opportunity), C (marginal), D (lost)" in r.stderr
 
 
 def test_summaries_counted_by_sqlite_give_the_same_classes(db):

@@ -184,7 +184,10 @@ def test_today_cli_json_and_table(sample_db):
                       "reason"} <= set(items[0])
     assert any(i["kind"] == "post_repair" for i in items)
     r = runner.invoke(app, ["today", "--date", "2026-11-26", "--kind", "post_repair"])
-    assert r.exit_code == 0 and "修后回访" in r.stdout and "tasks: 修后回访" in r.stdout
+    assert r.exit_code == 0 and "tasks: post-repair callback" in r.stdout
+    zh = runner.invoke(app, ["today", "--date", "2026-11-26", "--kind", "修后回访"],
+                       env={"CRMCLI_LANG": "zh_CN"})
+    assert zh.exit_code == 0 and "共 " in zh.stdout and "修后回访" in zh.stdout
 
 
 def test_sample_data_gives_a_nonempty_today_on_any_day_ahead(sample_db):
@@ -240,7 +243,7 @@ def test_today_json_is_the_day_only(db):
     r = runner.invoke(app, ["today", "--date", "2026-11-27", "--json"])
     assert json.loads(r.stdout) == []
     r = runner.invoke(app, ["today", "--date", "2026-11-27"])
-    assert "Falling due on the days off" in r.stdout and "生日" in r.stdout
+    assert "Falling due on the days off" in r.stdout and "birthday" in r.stdout
 
 
 def test_a_day_looked_at_ahead_closes_what_expired_when_the_day_comes(db):

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 from ..errors import INTERRUPTED_EXIT, UNEXPECTED_EXIT, CrmError, DatabaseError
 from ..i18n import _
-from .helptext import App
+from .helptext import App, help_value
 
 app = App(
     no_args_is_help=True,
@@ -29,18 +29,40 @@ app = App(
 
 
 class State:
+    """What a command works on: the database and the settings, opened when first used.
+
+    Only the commands that fill a database (the imports) may create its file: any
+    other command given a path where there is no file (a mistyped ``--db`` or
+    ``CRMCLI_DB``) stops with exit 2 rather than work on a new, empty one. The
+    settings are ``--settings``, else ``$CRMCLI_SETTINGS``, else ``settings.toml``
+    beside the database in use."""
+
     def __init__(self, db_path: Optional[Path], settings_path: Optional[Path]):
         self.db_path = db_path
         self.settings_path = settings_path
+        self.may_create = False
         self._db = None
         self._settings = None
+
+    @property
+    def path(self) -> Path:
+        from .. import db
+
+        return Path(self.db_path) if self.db_path is not None else db.default_path()
 
     @property
     def db(self):
         if self._db is None:
             from .. import db
+            from ..errors import UsageError
 
-            self._db = db.connect(self.db_path)
+            path = self.path
+            if not self.may_create and str(path) != ":memory:" and not path.exists():
+                raise UsageError(_(
+                    "there is no database at {path}: check --db or CRMCLI_DB, or create one by "
+                    "importing a DMS export: crmcli --db {path} import vehicles FILE.xlsx"
+                ).format(path=path))
+            self._db = db.connect(path)
         return self._db
 
     def close(self) -> None:
@@ -58,8 +80,28 @@ class State:
         if self._settings is None:
             from .. import settings
 
-            self._settings = settings.load(self.settings_path)
+            path = self.settings_path
+            if path is None and not os.environ.get("CRMCLI_SETTINGS"):
+                path = self.path.parent / "settings.toml"  # beside the database in use
+                if not path.exists():
+                    import copy
+
+                    self._settings = copy.deepcopy(settings.DEFAULTS)
+                    return self._settings
+            self._settings = settings.load(path)
+            from .. import i18n
+
+            i18n.set_settings_language(self._settings["ui"]["language"])
         return self._settings
+
+    def settings_file(self) -> Path | None:
+        """The settings file this run reads, if there is one."""
+        if self.settings_path is not None:
+            return Path(self.settings_path)
+        if os.environ.get("CRMCLI_SETTINGS"):
+            return Path(os.environ["CRMCLI_SETTINGS"])
+        beside = self.path.parent / "settings.toml"
+        return beside if beside.exists() else None
 
 
 def out() -> "Console":
@@ -166,6 +208,32 @@ DateOpt = Annotated[
     typer.Option("--date", help="Act as if today were this day (YYYY-MM-DD); default: today."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress and no summary line on success (for cron); errors and "
+    "warnings still go to stderr.")]
+KindOpt = Annotated[Optional[list[str]], typer.Option(
+    "--kind", help="Only this kind of task (repeat for more), key or label: {kinds}.")]
+
+
+@help_value("kinds")
+def _kinds() -> str:
+    from ..choices import listing
+
+    return listing("kind")
+
+
+@help_value("channels")
+def _channels() -> str:
+    from ..choices import listing
+
+    return listing("channel")
+
+
+@help_value("classes")
+def _classes() -> str:
+    from ..choices import listing
+
+    return listing("class")
 
 
 @app.callback()
@@ -179,7 +247,7 @@ def root(
     settings: Annotated[
         Optional[Path],
         typer.Option("--settings", help="The dealer's settings file (TOML); default "
-                     "$CRMCLI_SETTINGS, else settings.toml beside the default database.",
+                     "$CRMCLI_SETTINGS, else settings.toml beside the database in use.",
                      show_default=False),
     ] = None,
     version: Annotated[bool, typer.Option(
@@ -195,26 +263,70 @@ def root(
     import warnings
 
     def one_line(message, category, filename, lineno, file=None, line=None):
+        if getattr(category, "once_a_day", False) and _said_today(str(message)):
+            return
         say_error(_("warning: {message}").format(message=message))
 
     warnings.showwarning = one_line
     ctx.obj = State(db, settings)
+    if not os.environ.get("CRMCLI_LANG"):
+        found = ctx.obj.settings_file()
+        if found is not None and found.exists():
+            ctx.obj.settings  # noqa: B018  (its [ui] language applies to every message)
     ctx.call_on_close(ctx.obj.close)
 
 
 
 def _clerk(by: Optional[str]) -> str:
+    """Who did it: --by, else $CRMCLI_USER, else ``clerk_name`` under [calls] in the
+    settings, else the login name (``clock.user_name``)."""
     from .. import clock
 
+    if not by and not os.environ.get("CRMCLI_USER"):
+        from typer._click.globals import get_current_context
+
+        ctx = get_current_context(silent=True)
+        state = ctx.find_root().obj if ctx is not None else None
+        if isinstance(state, State):
+            by = (state.settings["calls"].get("clerk_name") or "").strip() or None
     return clock.user_name(by)
 
 
 ByOpt = Annotated[Optional[str], typer.Option(
-    "--by", help="Who did it; default $CRMCLI_USER, else the login name.", show_default=False)]
+    "--by", help="Who did it; default $CRMCLI_USER, else clerk_name in the settings, else the "
+    "login name.", show_default=False)]
 AtOpt = Annotated[Optional[str], typer.Option(
     "--at", help="When it happened, e.g. '2026-11-26 10:30' (for paper sheets); default now.",
     show_default=False)]
 
+
+
+def _said_today(message: str) -> bool:
+    """True if ``message`` was already said today (on this machine, for this user);
+    notes it otherwise. A warning about the calendar is news once a day, not on every
+    run of every command: cron would repeat it all year."""
+    import hashlib
+
+    from .. import db
+
+    key = hashlib.sha256(message.encode()).hexdigest()[:16]
+    stamp = db.data_dir() / "warned-today"
+    today = date.today().isoformat()
+    try:
+        lines = stamp.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    if lines and lines[0] == today:
+        if key in lines[1:]:
+            return True
+    else:
+        lines = [today]
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stamp.write_text("\n".join([*lines, key]) + "\n", encoding="utf-8")
+    except OSError:
+        pass  # a read-only home: say it every time rather than never
+    return False
 
 
 def _print_version() -> None:

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import clock
+from ..i18n import _
 from .base import (
     AtOpt,
     ByOpt,
@@ -86,7 +87,7 @@ def log_cmd(
     state: State = ctx.obj
     result = calls.log_call(
         state.db, task_id, outcome, state.settings, by=_clerk(by),
-        at=calls.parse_when(at, what="--at"),
+        at=calls.parse_when(at, what="--at", past_only=True),
         scores={"overall": overall, "advisor": advisor, "quality": quality,
                 "timeliness": timeliness, "price": price, "cleanliness": cleanliness},
         note=note, complaint=complaint, category=category,
@@ -236,11 +237,18 @@ def complaint_show(ctx: typer.Context, complaint_id: ComplaintArg, as_json: Json
 @handle_errors
 def complaints_cmd(
     ctx: typer.Context,
-    at: AtOpt = None,
+    at: Annotated[Optional[str], typer.Option(
+        "--at", help="Judge what is overdue as of this time, e.g. '2026-11-27 09:00'; "
+        "default now.", show_default=False)] = None,
     include_closed: Annotated[bool, typer.Option("--all", help="Include closed complaints.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """List complaints, overdue ones first and marked."""
+    """List complaints, overdue ones first and marked.
+
+    \b
+    Example:
+      crmcli complaints --all
+    """
     from .. import calls, render
 
     now = calls.parse_when(at) or clock.now()
@@ -257,7 +265,7 @@ def action_add(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="What is to be done.")],
     owner: Annotated[str, typer.Option(help="Who does it.")],
-    deadline: Annotated[str, typer.Option(help="By when (YYYY-MM-DD).")],
+    deadline: Annotated[str, typer.Option(help="By when, e.g. 2026-12-20 or 2026/12/20.")],
     preventive: Annotated[bool, typer.Option("--preventive", help="A preventive action "
                                              "(预防措施) rather than a corrective one.")] = False,
     category: Annotated[Optional[str], typer.Option(
@@ -272,12 +280,25 @@ def action_add(
         "'before'.")] = None,
     by: ByOpt = None,
     at: AtOpt = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Accept a deadline already past (recording an old action).")] = False,
 ) -> None:
-    """Add a corrective or preventive action with an owner and a deadline."""
-    from .. import calls
+    """Add a corrective or preventive action with an owner and a deadline.
+
+    \b
+    Example:
+      crmcli action add "洗车后复查车内" --owner 王经理 --deadline 2026/12/20
+    """
+    from .. import calls, clock
 
     state: State = ctx.obj
-    due = parse_day(deadline)
+    due = parse_day(deadline, "--deadline")
+    when = calls.parse_when(at) or clock.now()
+    if due < when.date() and not force:
+        from ..errors import UsageError
+
+        raise UsageError(_("--deadline {due} is already past (on {day}); give a later day, or "
+                           "--force to record it anyway").format(due=due, day=when.date()))
     aid = calls.add_action(state.db, text, owner, due, by=_clerk(by),
                            kind="preventive" if preventive else "corrective", category=category,
                            month=month, complaint_id=complaint_id, metric=metric,

@@ -54,7 +54,7 @@ def customer_list(
     no_consent: Annotated[bool, typer.Option("--no-consent", help="Only customers who refused "
                                              "callbacks.")] = False,
     value_class: Annotated[Optional[str], typer.Option(
-        "--class", help="Only this value class (A, B, C or D) from the last `crmcli classify`.")] = None,
+        "--class", help="Only this value class from the last `crmcli classify`: {classes}.")] = None,
     age: Annotated[Optional[str], typer.Option(
         "--age", help="Only this vehicle age band: warranty, 2-5 (or 3-5), 5+ or unknown.")] = None,
     limit: Annotated[int, typer.Option(min=0, max=INT_MAX, help="At most this many rows.")] = 50,
@@ -62,9 +62,16 @@ def customer_list(
                                         help="Skip this many rows first (for paging).")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """List customers with their plates, visits, last visit and spend."""
-    from .. import customers, render
+    """List customers with their plates, visits, last visit and spend.
 
+    \b
+    Example:
+      crmcli customer list --name 王 --class A --limit 20
+    """
+    from .. import customers, render
+    from ..choices import resolve
+
+    value_class = value_class and resolve("class", value_class, "--class")
     rows = customers.list_customers(ctx.obj.db, name=name, phone=phone, plate=plate, model=model,
                                     no_consent=no_consent, value_class=value_class,
                                     age_band=age, limit=limit, offset=offset)

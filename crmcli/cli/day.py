@@ -7,9 +7,21 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import UsageError
+from ..i18n import _
 from ..limits import INT_MAX
-from .base import DateOpt, JsonOpt, State, app, emit_json, handle_errors, out, parse_day, say
+from .base import (
+    DateOpt,
+    JsonOpt,
+    KindOpt,
+    QuietOpt,
+    State,
+    app,
+    emit_json,
+    handle_errors,
+    out,
+    parse_day,
+    say,
+)
 
 # The table's default length: the most urgent screenful or two; the rest is counted
 # below it and is one --limit or --json away.
@@ -27,10 +39,15 @@ def plan_cmd(
                                         "those whose data changed since the day was planned.")
                      ] = False,
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Plan the day's care contacts and callbacks; safe to run again (nothing is duplicated).
 
     A day before the newest day planned is refused: that would rewrite history.
+
+    \b
+    Example, in cron before the export:
+      crmcli plan --quiet
     """
     from .. import planner
 
@@ -39,6 +56,8 @@ def plan_cmd(
     result = planner.plan(state.db, when, state.settings, force=force, as_of=date.today())
     if as_json:
         emit_json(result.as_dict())
+        return
+    if quiet:
         return
     if result.skipped:
         msg = f"{when}: already planned and nothing changed since (use --force to plan again)"
@@ -55,12 +74,11 @@ def plan_cmd(
 def today_cmd(
     ctx: typer.Context,
     day: DateOpt = None,
-    kind: Annotated[Optional[list[str]], typer.Option(
-        "--kind", help="Only this kind of task (repeat for more), e.g. post_repair.")] = None,
+    kind: KindOpt = None,
     channel: Annotated[Optional[str], typer.Option(
-        "--channel", help="Only what is sent by 'sms' or done by 'call' today.")] = None,
+        "--channel", help="Only what is sent by SMS or done by a call today: {channels}.")] = None,
     value_class: Annotated[Optional[str], typer.Option(
-        "--class", help="Only customers of this value class (A, B, C or D).")] = None,
+        "--class", help="Only customers of this value class: {classes}.")] = None,
     limit: Annotated[Optional[int], typer.Option(
         min=0, max=INT_MAX,
         help="Show at most this many rows; default 25 in the table (a screenful or two,"
@@ -68,13 +86,25 @@ def today_cmd(
         show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Who to call or text today, most urgent first (plans the day first if needed)."""
-    from .. import planner
+    """Who to call or text today, most urgent first (plans the day first if needed).
+
+    A kind, channel or class is given as its key or its label in either language;
+    `+3d` in Due means the task fell due three days ago. Piped or written to a file,
+    the table is printed at full width (nothing is cut); --json is for scripts.
+
+    \b
+    Examples:
+      crmcli today
+      crmcli today --kind 修后回访 --channel call
+      crmcli today --date 2026-12-08 --json
+    """
+    from .. import choices, planner
 
     state: State = ctx.obj
     when = parse_day(day) or date.today()
-    if channel not in (None, "sms", "call"):
-        raise UsageError("--channel takes sms or call")
+    kind = choices.resolve_all("kind", kind, "--kind")
+    channel = channel and choices.resolve("channel", channel, "--channel")
+    value_class = value_class and choices.resolve("class", value_class, "--class")
     newest = planner.newest_planned_day(state.db)
     if newest is None or when >= newest:
         planner.plan(state.db, when, state.settings, as_of=date.today())
@@ -99,12 +129,30 @@ def today_cmd(
 
     console = out()
     items, total = data["tasks"], data["total"]
-    console.print(render.today_table(items, f"{when}: {total} to do"))
+    print_tasks(console, items, _("{day}: {count} to do").format(day=when, count=total))
     if total > len(items):
-        say(f"... {total - len(items)} more: use --limit, --kind or --json", console)
+        say(_("... {count} more: use --limit, --kind or --json").format(count=total - len(items)),
+            console)
     say(render.kind_counts(data["counts"]), console)
     if data["days_off"]:
-        off = f"{data['days_off'][0]} to {data['days_off'][-1]}"
-        console.print(render.today_table(data["days_off_tasks"], f"Falling due on the days off"
-                                                                 f" ({off}): {data['days_off_total']}"))
+        print_tasks(console, data["days_off_tasks"], _(
+            "Falling due on the days off ({first} to {last}): {count}").format(
+            first=data["days_off"][0], last=data["days_off"][-1], count=data["days_off_total"]))
         say(render.kind_counts(data["days_off_counts"]), console)
+    legend = render.overdue_legend(items + data["days_off_tasks"])
+    if legend:
+        say(legend, console)
+
+
+def print_tasks(console, items: list[dict], title: str) -> None:
+    """A table of tasks that never cuts a cell or the id. On a narrow terminal it gives
+    way as ``render.GIVE_WAY`` says; piped or written to a file (cron's 80 columns) it
+    keeps every column and wraps; when no table fits, one tab-separated line a task."""
+    from .. import render
+
+    table = render.fit_today(console, items, title, drop=console.is_terminal)
+    if table is not None:
+        console.print(table)
+        return
+    say(title, console)
+    console.file.write("".join(line + "\n" for line in render.today_lines(items)))

@@ -108,15 +108,29 @@ class Group(_Translated, TyperGroup):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         from typer import _click
 
+        safe_streams()
+
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except _click.exceptions.ClickException as exc:
             show_usage_error(exc)
             sys.exit(exc.exit_code)
-        except _click.exceptions.Abort:
+        except typer.Abort:
             print(_("Aborted!"), file=sys.stderr)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def safe_streams() -> None:
+    """A console that cannot show a character (ASCII, GBK: ``¥``, ``·``, a rare name)
+    gets ``?`` for it instead of a crash: output never ends in a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if (getattr(stream, "errors", "strict") == "strict"
+                    and (stream.encoding or "").lower().replace("-", "") != "utf8"):
+                stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError, OSError):
+            pass
 
 
 # Click's own messages, as patterns: what the clerk may meet by mistyping.

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from ..i18n import _
 from .base import (
     DateOpt,
     JsonOpt,
+    QuietOpt,
     State,
     emit_json,
     err,
@@ -32,12 +34,17 @@ import_app = App(help="Import DMS exports (Excel .xlsx/.xls or CSV) into the cus
 
 
 def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool, force: bool,
-                rejects: Optional[Path], as_json: bool, day: Optional[str]) -> None:
+                rejects: Optional[Path], as_json: bool, day: Optional[str],
+                quiet: bool = False) -> None:
     from .. import importing as importer
     from ..errors import FileRefused
 
     state: State = ctx.obj
     today = parse_day(day) or date.today()
+    state.settings  # noqa: B018  (read beside the database named, before it may change below)
+    state.may_create = True  # an import is how a database comes to be
+    if dry_run and not state.path.exists():
+        state.db_path = ":memory:"  # a dry run writes nothing, not even a new database file
     if rejects is not None:  # refused before anything is imported, not after
         from ..files import check_output
 
@@ -48,7 +55,7 @@ def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool,
     for path in files:
         try:
             result = _import_with_progress(importer, state, path, kind, today, aliases, dry_run,
-                                           force, errc)
+                                           force, errc, quiet)
         except FileRefused as exc:
             if not dry_run:
                 importer.record_refusal(state.db, path, kind, exc.message)
@@ -63,43 +70,46 @@ def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool,
         if rejects is not None and result.problems:
             reject_sheets[Path(path).stem] = importer.rejects_sheet(result)
         if not as_json:
-            _render_import(console, result, summary, dry_run)
+            _render_import(console, result, summary, dry_run, quiet)
     if rejects is not None:
         from ..excel import write_rows_xlsx
 
         write_rows_xlsx(rejects, reject_sheets or {"rejects": [["no rejected or flagged rows"]]})
-        if not as_json:
-            say(f"Rejected and flagged rows written to {rejects}", console)
+        if not as_json and not quiet:
+            say(_("Rejected and flagged rows written to {path}").format(path=rejects), console)
     if as_json:
         emit_json(summaries if len(summaries) > 1 else summaries[0])
     raise typer.Exit(worst)
 
 
-def _import_with_progress(importer, state, path, kind, today, aliases, dry_run, force, errc):
-    if not errc.is_terminal:
+def _import_with_progress(importer, state, path, kind, today, aliases, dry_run, force, errc,
+                          quiet=False):
+    if quiet or not errc.is_terminal:
         return importer.import_file(state.db, path, kind, today=today, aliases=aliases,
                                     dry_run=dry_run, force=force)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
                   TimeElapsedColumn(), console=errc, transient=True) as bar:
-        task = bar.add_task(f"Importing {Path(path).name}", total=None)
+        task = bar.add_task(_("Importing {file}").format(file=Path(path).name), total=None)
         return importer.import_file(state.db, path, kind, today=today, aliases=aliases,
                                     dry_run=dry_run, force=force,
                                     progress=lambda n: bar.update(task, completed=n))
 
 
-def _render_import(console: "Console", result, summary: dict, dry_run: bool) -> None:
+def _render_import(console: "Console", result, summary: dict, dry_run: bool,
+                   quiet: bool = False) -> None:
     from .. import render
 
     if dry_run:
-        say(f"{result.file}: sheet {result.sheet!r}, header on row {result.header_row}", console,
-            soft_wrap=True)
+        say(_("{file}: sheet {sheet!r}, header on row {row}").format(
+            file=result.file, sheet=result.sheet, row=result.header_row), console, soft_wrap=True)
         console.print(render.mapping_table(result.mapping, result.ignored_columns))
         console.print(render.verdicts_table(result.verdicts))
     elif result.problems:
         console.print(render.problems_table(result.problems))
-    say(render.import_summary_line(summary), console, soft_wrap=True)
+    if not quiet:  # the rows to check are shown even then: they need a clerk
+        say(render.import_summary_line(summary), console, soft_wrap=True)
     for warning in result.warnings:
         say_error(f"warning: {result.file}: {warning}")
 
@@ -121,22 +131,31 @@ RejectsOpt = Annotated[Optional[Path], typer.Option("--rejects", help="Write rej
 @handle_errors
 def import_orders(ctx: typer.Context, files: FilesArg, dry_run: DryRunOpt = False,
                   force: ForceOpt = False, rejects: RejectsOpt = None, as_json: JsonOpt = False,
-                  day: DateOpt = None) -> None:
+                  day: DateOpt = None, quiet: QuietOpt = False) -> None:
     """Import repair orders (维修工单) from DMS exports.
 
     Exit 0 when every row was taken, 1 when some rows were rejected, 2 when a
     file or the arguments were refused.
+
+    \b
+    Examples:
+      crmcli import orders 维修工单.xlsx --dry-run
+      crmcli import orders 维修工单.xls 工单2.csv --rejects fix.xlsx
     """
-    _run_import(ctx, "orders", files, dry_run, force, rejects, as_json, day)
+    _run_import(ctx, "orders", files, dry_run, force, rejects, as_json, day, quiet)
 
 
 @import_app.command("vehicles")
 @handle_errors
 def import_vehicles(ctx: typer.Context, files: FilesArg, dry_run: DryRunOpt = False,
                     force: ForceOpt = False, rejects: RejectsOpt = None, as_json: JsonOpt = False,
-                    day: DateOpt = None) -> None:
+                    day: DateOpt = None, quiet: QuietOpt = False) -> None:
     """Import the sales department's delivery list (customers and their vehicles).
 
     Exit codes as for `import orders`.
+
+    \b
+    Example:
+      crmcli import vehicles 交车明细.xlsx
     """
-    _run_import(ctx, "vehicles", files, dry_run, force, rejects, as_json, day)
+    _run_import(ctx, "vehicles", files, dry_run, force, rejects, as_json, day, quiet)

@@ -8,7 +8,19 @@ import typer
 
 from .. import clock
 from ..errors import UsageError
-from .base import DateOpt, JsonOpt, State, app, emit_json, handle_errors, out, parse_day, say
+from ..i18n import _
+from .base import (
+    DateOpt,
+    JsonOpt,
+    KindOpt,
+    State,
+    app,
+    emit_json,
+    handle_errors,
+    out,
+    parse_day,
+    say,
+)
 from .helptext import App
 
 stats_app = App(help="The monthly (or weekly) callback report, and the lists behind it.",
@@ -95,6 +107,19 @@ WeekOpt = Annotated[Optional[str], typer.Option(
 ClerkOpt = Annotated[Optional[str], typer.Option("--clerk", help="Only this clerk's calls.")]
 
 
+def check_clerk(db, clerk: str | None) -> None:
+    """A clerk who never made a call is a typo, not a clerk with no calls: say so (exit 2)."""
+    if not clerk:
+        return
+    known = [r[0] for r in db.conn.execute(
+        "SELECT DISTINCT clerk FROM calls WHERE clerk IS NOT NULL ORDER BY clerk")]
+    if clerk not in known:
+        from ..errors import UsageError
+
+        raise UsageError(_("--clerk: no calls by {clerk!r}; clerks with calls: {known}").format(
+            clerk=clerk, known=", ".join(known) or _("none yet")))
+
+
 def _period(month, week, day):
     return dict(month=month, week=parse_day(week, "--week"), today=parse_day(day) or date.today())
 
@@ -106,8 +131,7 @@ def stats_cmd(
     month: MonthOpt = None,
     week: WeekOpt = None,
     clerk: ClerkOpt = None,
-    kind: Annotated[Optional[list[str]], typer.Option(
-        "--kind", help="Only this kind of task (repeat for more), e.g. post_repair.")] = None,
+    kind: KindOpt = None,
     xlsx: Annotated[Optional[Path], typer.Option(
         "--xlsx", help="Also write the report to this .xlsx workbook (charts included).",
         show_default=False)] = None,
@@ -127,6 +151,10 @@ def stats_cmd(
         check_output(xlsx, option="--xlsx", suffixes=(".xlsx",))
     state: State = ctx.obj
 
+    from ..choices import resolve_all
+
+    kind = resolve_all("kind", kind, "--kind")
+    check_clerk(state.db, clerk)
     now = f"{day} 24:00" if day else clock.minute(clock.now())
     r = stats.report(state.db, state.settings, clerk=clerk, kinds=kind, now=now,
                      **_period(month, week, day))
@@ -153,6 +181,7 @@ def _follow_up(ctx: typer.Context, which: str, as_json: bool) -> None:
     from .. import render, stats
 
     state: State = ctx.obj
+    check_clerk(state.db, ctx.meta.get("stats_clerk"))
     rows = stats.follow_up(state.db, state.settings, which, clerk=ctx.meta.get("stats_clerk"),
                            **ctx.meta["stats_period"])
     if as_json:
