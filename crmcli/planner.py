@@ -635,9 +635,9 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
             " missed_before) VALUES (?,?,?,?,?,?,?)",
             (day.isoformat(), f"{mark}:{seen}", mark, seen, result.scope, now,
              missed_before.isoformat())).lastrowid
-        _store(db, day, end, cands, vehicles, now, result, scoped=scoped)
         _late_callbacks(db, day, settings, now, result, scoped)
-        result.merged = _combine_stored(db, day, settings, wc, now, scoped)
+        pending = _store(db, day, end, cands, vehicles, now, result, scoped=scoped)
+        result.merged = _combine_stored(db, day, settings, wc, now, scoped, pending)
         # Close what expired unworked.
         cur = db.conn.execute(
             "UPDATE tasks SET state='missed', state_reason='not done by ' || expires_on,"
@@ -658,7 +658,9 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
 
 def _store(db, day: date, end: date, cands: list[Candidate],
            vehicles: dict[int, VehicleFacts], now: str, result: PlanResult,
-           scoped: bool = False) -> None:
+           scoped: bool = False) -> list[list]:
+    """Update and withdraw stored tasks; return the new ones, ids given, to be written
+    once combining has said what each becomes (so each is written once)."""
     conn = db.conn
     keys = [c.key for c in cands]
     existing: dict[str, tuple] = {}
@@ -669,12 +671,16 @@ def _store(db, day: date, end: date, cands: list[Candidate],
                 f" FROM tasks WHERE key IN ({','.join('?' * len(chunk))})", chunk):
             existing[row[0]] = row[1:]
     inserts, updates, moved = [], [], []
+    next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM tasks").fetchone()[0]
     for c in cands:
         row = existing.get(c.key)
         if row is None:
-            inserts.append((c.key, c.kind, c.customer_id, c.vehicle_id, c.order_id,
+            # id, key, kind, customer, vehicle, order, due, expires, channel, weight,
+            # reason, state, state_reason, merged_into, contact_on, planned, updated
+            inserts.append([next_id, c.key, c.kind, c.customer_id, c.vehicle_id, c.order_id,
                             c.due.isoformat(), c.expires.isoformat(), c.channel, c.weight,
-                            c.reason, now, now))
+                            c.reason, "open", None, None, None, now, now])
+            next_id += 1
         elif row[1] in ("open", "merged") and row[2] == 0:
             # The customer is in the comparison: a vehicle that changed hands takes its
             # open reminders to the new owner.
@@ -686,10 +692,6 @@ def _store(db, day: date, end: date, cands: list[Candidate],
             # A task under way follows its vehicle to a new owner, so that a plan of
             # either finds it.
             moved.append((c.customer_id, now, row[0]))
-    conn.executemany(
-        "INSERT INTO tasks (key, kind, customer_id, vehicle_id, order_id, due_date,"
-        " expires_on, channel, weight, reason, state, planned_at, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,'open',?,?)", inserts)
     conn.executemany("UPDATE tasks SET due_date=?, expires_on=?, reason=?, channel=?,"
                      " customer_id=?, updated_at=? WHERE id=?", updates)
     conn.executemany("UPDATE tasks SET customer_id=?, updated_at=? WHERE id=?", moved)
@@ -717,6 +719,7 @@ def _store(db, day: date, end: date, cands: list[Candidate],
         "UPDATE tasks SET state='withdrawn', state_reason=?, closed_at=?, updated_at=?,"
         " merged_into=NULL WHERE id=?", withdraw)
     result.withdrawn = len(withdraw)
+    return inserts
 
 
 SERVICE_KINDS = ("first_maintenance", "regular_maintenance", "warranty_check", "advice_followup",
@@ -838,7 +841,7 @@ def no_show_candidates(db, day: date, settings: dict, scoped: bool) -> list[Cand
 
 
 def _combine_stored(db, day: date, settings: dict, wc: cal.WorkCalendar, now: str,
-                    scoped: bool) -> int:
+                    scoped: bool, pending: list[list] = ()) -> int:
     """Combine the open tasks of each customer by the day each will really happen.
 
     Every open task takes part, old and new alike; a task combined into one that
@@ -873,6 +876,13 @@ def _combine_stored(db, day: date, settings: dict, wc: cal.WorkCalendar, now: st
             tid, kind, cid, channel, weight, due_d, _day[expires],
             contact_day(due_d, nt, call_at, channel, day, wc), bool(call_at),
             bool(attempts or sent)))
+    new = {}
+    for row in pending:
+        tid, due_d, exp_d = row[0], _day[row[6]], _day[row[7]]
+        new[tid] = row
+        stored[tid] = ("new", None, None)
+        contacts.append(Contact(tid, row[2], row[3], row[8], row[9], due_d, exp_d,
+                                contact_day(due_d, None, None, row[8], day, wc), False, False))
     conn.executemany("UPDATE tasks SET state='missed', state_reason=?, merged_into=NULL,"
                      " closed_at=?, updated_at=? WHERE id=?", released)
     not_before = _not_before(db, day, window, scoped)
@@ -883,6 +893,17 @@ def _combine_stored(db, day: date, settings: dict, wc: cal.WorkCalendar, now: st
     for tid, (lead, on) in planned.items():
         state, old_lead, old_on = stored[tid]
         on_s = on.isoformat() if on else None
+        if tid in new:
+            row = new[tid]
+            if lead is not None:
+                merged += 1
+                row[11], row[12], row[13] = "merged", f"combined into task {lead}", lead
+            elif on:
+                row[14] = on_s
+                if on > by_id[tid].day:
+                    row[12] = f"moved to {on_s}: the customer was contacted within {window} days"
+                    row[7] = max(row[7], on_s)
+            continue
         if lead is not None:
             merged += 1
             if (state, old_lead) != ("merged", lead):
@@ -896,6 +917,12 @@ def _combine_stored(db, day: date, settings: dict, wc: cal.WorkCalendar, now: st
             updates.append(("open", why, None, on_s,
                             on_s if on and on.isoformat() > c.expires.isoformat() else None,
                             now, tid))
+    # Leads before the tasks combined into them (merged_into is a foreign key).
+    conn.executemany(
+        "INSERT INTO tasks (id, key, kind, customer_id, vehicle_id, order_id, due_date,"
+        " expires_on, channel, weight, reason, state, state_reason, merged_into, contact_on,"
+        " planned_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        sorted(pending, key=lambda r: r[13] is not None))
     conn.executemany(
         "UPDATE tasks SET state=?, state_reason=coalesce(?, CASE WHEN state = 'merged'"
         " THEN NULL ELSE state_reason END), merged_into=?, contact_on=?,"
