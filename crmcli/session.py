@@ -9,7 +9,7 @@ standard input, so it works in any terminal and can be driven by a script.
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, datetime
 
 from rich.console import Console
 
@@ -83,6 +83,13 @@ def ask(console: Console, prompt: str) -> str:
     return clean_input(line)
 
 
+def logged_at(day: date) -> datetime:
+    """The moment a session's calls are recorded: now, or, in a session for a past day
+    (catching up on that day's calls), that day at the present time of day."""
+    now = clock.now()
+    return now if day >= now.date() else datetime.combine(day, now.time())
+
+
 def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
     """Walk today's calls; returns how many were logged and skipped."""
     done = skipped = 0
@@ -107,7 +114,7 @@ def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
             show_card(db, task, settings, clerk, console, remaining=total - skipped)
             resume = draft if draft is not None and draft["task_id"] == task["id"] else None
             draft = None
-            logged = handle(db, task, settings, clerk, console, resume)
+            logged = handle(db, task, settings, clerk, console, resume, at=logged_at(day))
             if logged:
                 done += 1
             else:
@@ -144,7 +151,7 @@ def show_card(db, task: dict, settings: dict, clerk: str, console: Console, rema
 
 
 def handle(db, task: dict, settings: dict, clerk: str, console: Console,
-           resume: dict | None = None) -> bool:
+           resume: dict | None = None, at: datetime | None = None) -> bool:
     """Ask for one call's outcome and answers, then save it. Answers given so far are
     kept in a draft if the session ends half-way (q, Ctrl-C, Ctrl-D), and the next
     session starts with that call, asking only what was not answered yet."""
@@ -229,7 +236,7 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console,
             except CrmError as exc:
                 say(console, exc.message)
     try:
-        result = calls.log_call(db, task["id"], outcome, settings, by=clerk, at=clock.now(),
+        result = calls.log_call(db, task["id"], outcome, settings, by=clerk, at=at or clock.now(),
                                 scores=scores, note=note, complaint=complaint, category=category,
                                 call_at=call_at, appointment=appointment, elsewhere=elsewhere,
                                 lost_reason=reason, resolution_ok=resolution_ok)

@@ -282,3 +282,16 @@ def test_an_action_deadline_already_past_needs_force(db):
     same_day = invoke("action", "add", "复查", "--owner", "王", "--deadline", "2026-11-26",
                       "--at", "2026-11-26 10:00")
     assert same_day.exit_code == 0, same_day.output
+
+
+def test_a_session_for_a_past_day_records_its_calls_on_that_day():
+    from datetime import timedelta
+
+    from crmcli import clock, session
+
+    now = clock.now()
+    assert session.logged_at(now.date()).date() == now.date()
+    yesterday = now.date() - timedelta(days=1)
+    assert session.logged_at(yesterday).date() == yesterday
+    tomorrow = now.date() + timedelta(days=1)
+    assert session.logged_at(tomorrow).date() == now.date()  # never in the future

@@ -171,7 +171,7 @@ def test_hostile_strings_through_every_display_and_workbook(sample, tmp_path):
         assert r.exit_code == 0, r.output
     sql("UPDATE complaints SET category = ?", (HOSTILE[9],))  # =HYPERLINK(...)
     assert invoke("action", "add", HOSTILE[9], "--owner", HOSTILE[0],
-                  "--deadline", "2026-12-10").exit_code == 0
+                  "--deadline", "2026-12-10", "--at", f"{DAY} 11:00").exit_code == 0
 
     displays = [("today", "--date", DAY, "--limit", "500"), ("customer", "list", "--limit", "500"),
                 ("complaints", "--all"), ("complaint", "show", "1"), ("action", "list"),
