@@ -171,7 +171,8 @@ def _vehicle_rows(db: sqlite_utils.Database, where: str = "", params=()):
         "SELECT v.id, v.customer_id, v.plate, coalesce(v.delivery_date, v.purchase_date),"
         " v.usage, v.insurance_compulsory_expiry, v.insurance_commercial_expiry,"
         " v.inspection_due, f.last_visit, f.km_first_date, f.km_last_date, f.km_min,"
-        " f.km_max, f.last_maintenance, v.vin, v.first_maintenance_date, v.first_maintenance_km"
+        " f.km_max, f.last_maintenance, v.vin, v.first_maintenance_date, v.first_maintenance_km,"
+        " v.warranty_end"
         " FROM vehicles v LEFT JOIN vehicle_facts f ON f.vehicle_id = v.id"
         f" WHERE v.customer_id IS NOT NULL {where}", params)
 
@@ -181,7 +182,7 @@ _new_facts = tuple.__new__  # VehicleFacts(...) without its Python-level __new__
 
 def _vehicle_facts(row: tuple, _d) -> VehicleFacts:
     (vid, cid, plate, delivery, usage, ins1, ins2, insp, last_visit, d0, d1, k0, k1, lm, vin,
-     fm_day, fm_km) = row
+     fm_day, fm_km, w_end) = row
     if lm:
         day, oid, km, ono = lm.split("|", 3)
         lm = Visit(_d(day), int(km) if km else None, int(oid), ono)
@@ -193,7 +194,7 @@ def _vehicle_facts(row: tuple, _d) -> VehicleFacts:
     return _new_facts(VehicleFacts, (
         vid, cid, plate, _d(delivery), usage, _d(ins1), _d(ins2), _d(insp), lm, _d(last_visit),
         (_d(d0), k0) if d0 else None, (_d(d1), k1) if d1 else None, built,
-        (_d(fm_day), fm_km) if fm_day or fm_km else None))
+        (_d(fm_day), fm_km) if fm_day or fm_km else None, _d(w_end)))
 
 
 def load_vehicles(db: sqlite_utils.Database, where: str = "", params=()) -> list[VehicleFacts]:
@@ -336,6 +337,8 @@ def _vehicle_gate(day: date, end: date, settings: dict):
     r_exp, r_lead = r_cfg["expires_after_days"], r_cfg.get("lead_days", 0)
     w_lead, w_exp = w_cfg["lead_days"], w_cfg["expires_after_days"]
     w_points = [(28 * m, 31 * m, km) for m, km in w_cfg["points"]]
+    # An imported warranty end is the last point's day by time.
+    w_given = (iso(day + timedelta(days=w_lead - w_exp)), iso(end + timedelta(days=w_lead)))
 
     def km_per_day(row: tuple) -> float:
         if row[9] and row[10]:
@@ -371,6 +374,8 @@ def _vehicle_gate(day: date, end: date, settings: dict):
             per_day = km_per_day(row)
             regular = regular and regular_due(lm, per_day)
             warranty = warranty and warranty_due(delivery, per_day)
+        if not warranty and row[17] is not None:
+            warranty = w_given[0] <= row[17] <= w_given[1]
         flags = (
             delivery is not None and delivery_from <= delivery <= end_s,
             delivery is not None and (delivery >= first_from or (

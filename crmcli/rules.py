@@ -75,6 +75,8 @@ class VehicleFacts(NamedTuple):
     built: date | None = None
     # The first maintenance's date and km when an import carries them (首保日期/里程).
     first_maintenance: tuple[date | None, int | None] | None = None
+    # The warranty's end when an import carries it (保修截止日期).
+    warranty_end: date | None = None
 
 
 class OrderFacts(NamedTuple):
@@ -362,16 +364,34 @@ def regular_maintenance(v: VehicleFacts, care: dict, default_kmpd: float,
 
 def warranty_checks(v: VehicleFacts, care: dict, default_kmpd: float,
                     window: Window = None) -> list[Candidate]:
-    """A check before each warranty point (months / km from delivery), whichever comes first."""
+    """A check before each warranty point (months / km from delivery), whichever comes first.
+
+    When an import carries the warranty's end date (保修截止日期), the last (longest) point
+    ends on that date by time instead of delivery + its months, since the dealer's record
+    of the warranty beats the settings' typical one; a car with that date and no delivery
+    date gets that one check, by time alone.
+    """
     cfg = care["warranty_check"]
-    if not cfg["enabled"] or v.delivery is None:
+    if not cfg["enabled"] or (v.delivery is None and v.warranty_end is None):
         return []
-    per_day = None
     lead = timedelta(days=cfg["lead_days"])
-    out = []
     expires = timedelta(days=cfg["expires_after_days"])
-    for months, km in cfg["points"]:
+    points = cfg["points"]
+    if v.delivery is None:
+        months = max(m for m, _km in points)
+        point = v.warranty_end
+        if window is not None and (point - lead > window[1] or point - lead + expires < window[0]):
+            return []
+        return [_cand("warranty_check", f"warranty_check:v{v.id}:{months}m", cfg, point - lead,
+                      f"warranty ends {point}: come for a check before it ends",
+                      customer_id=v.customer_id, vehicle_id=v.id, window=window)]
+    last_months = max(m for m, _km in points)
+    per_day = None
+    out = []
+    for months, km in points:
         by_time = add_months(v.delivery, months)
+        if v.warranty_end is not None and months == last_months:
+            by_time = v.warranty_end
         if window is not None and by_time - lead + expires < window[0]:
             continue  # the point is reached by time at the latest, and that check is over
         if per_day is None:

@@ -259,3 +259,17 @@ def test_a_day_looked_at_ahead_closes_what_expired_when_the_day_comes(db):
     assert not again.skipped and again.missed == 1
     assert tasks(db, "kind='post_repair'")[0][1] == "missed"
     assert planner.plan(db, tomorrow, settings(), as_of=tomorrow).skipped
+
+
+def test_an_imported_warranty_end_plans_the_check_without_a_delivery_date(db):
+    # No delivery date, the warranty ends 2026-12-20: the check is due 30 days before
+    # (2026-11-20) and open until the end, so planning 11-26 makes it; a car whose
+    # warranty ends 2027-01-10 (check due 12-11) gets none yet.
+    c = store.customer(db)
+    store.vehicle(db, c, warranty_end="2026-12-20")
+    other = store.customer(db, name="李娜")
+    store.vehicle(db, other, warranty_end="2027-01-10")
+    planner.plan(db, DAY, settings())
+    rows = db.conn.execute("SELECT customer_id, due_date, expires_on FROM tasks"
+                           " WHERE kind = 'warranty_check'").fetchall()
+    assert rows == [(c, "2026-11-20", "2026-12-20")]

@@ -446,3 +446,28 @@ def test_recovery_whole_candidates_and_when_they_start():
                                                        call(2, D(2026, 11, 28), 545)]
     assert rules.recovery(customer(), CARE, D(2026, 8, 30)) == []
     assert rules.recovery(c, care(recovery=True), D(2026, 8, 30)) == []
+
+
+def test_an_imported_warranty_end_moves_the_last_point():
+    # The dealer's record says the warranty ends 2029-06-30, not delivery + 36 months
+    # (2029-11-20): the last check is due 30 days before that day; the earlier points
+    # still count from delivery.
+    v = vehicle(delivery=D(2026, 11, 20), warranty_end=D(2029, 6, 30))
+    got = rules.warranty_checks(v, CARE, KMPD)
+    assert [(c.key.rsplit(":", 1)[1], c.due, c.expires) for c in got] == [
+        ("6m", D(2027, 4, 20), D(2027, 5, 20)),
+        ("12m", D(2027, 10, 21), D(2027, 11, 20)),
+        ("24m", D(2028, 10, 21), D(2028, 11, 20)),
+        ("36m", D(2029, 5, 31), D(2029, 6, 30)),
+    ]
+    # No delivery date but a warranty end: that one check, by time alone.
+    alone = rules.warranty_checks(vehicle(warranty_end=D(2027, 3, 1)), CARE, KMPD)
+    assert [(c.key, c.due, c.expires, c.reason) for c in alone] == [
+        ("warranty_check:v1:36m", D(2027, 1, 30), D(2027, 3, 1),
+         "warranty ends 2027-03-01: come for a check before it ends")]
+    # Its window, one day either side: due 01-30, open until 03-01.
+    for window, n in (((D(2027, 1, 1), D(2027, 1, 29)), 0), ((D(2027, 1, 1), D(2027, 1, 30)), 1),
+                      ((D(2027, 3, 1), D(2027, 3, 9)), 1), ((D(2027, 3, 2), D(2027, 3, 9)), 0)):
+        got = rules.warranty_checks(vehicle(warranty_end=D(2027, 3, 1)), CARE, KMPD,
+                                    window=window)
+        assert len(got) == n, window
