@@ -353,11 +353,11 @@ def write_report_xlsx(path: Path, r: dict, definitions: list[str]) -> None:
           + [[f"{zh('reason')}：{x['reason']}", x["count"]] for x in lost["reasons"]])
     e = r["reminder_effect"]
     sheet(zh("return_rate"), ["提醒类型", zh("reminders"), zh("came_back"),
-                              f"{e['window_days']}天回厂率"],
-          [[zh(key), e[key]["den"], e[key]["num"], e[key]["value"]]
+                              f"{e['window_days']}天回厂率", rl.outcome("done_elsewhere", "zh")],
+          [[zh(key), e[key]["den"], e[key]["num"], e[key]["value"], e["done_elsewhere"][key]]
            for key in ("maintenance", "warranty_check", "recovery")]
           + [[zh("holding_rate"), r["holding_rate"]["den"], r["holding_rate"]["num"],
-              r["holding_rate"]["value"]]], pct_cols=(4,))
+              r["holding_rate"]["value"], None]], pct_cols=(4,))
     sheet(zh("definitions"), ["口径"], [[d] for d in definitions])
     write_atomic(path, wb.save)
 

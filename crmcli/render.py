@@ -548,7 +548,8 @@ def report_tables(r: dict, lang: str = "en") -> list:
                                  or "-"))
     e = r["reminder_effect"]
     _row(ct, f"{lb('return_rate')} ({e['window_days']})",
-               "; ".join(f"{lb(kind)} {_pct(e[kind])} ({e[kind]['num']}/{e[kind]['den']})"
+               "; ".join(f"{lb(kind)} {_pct(e[kind])} ({e[kind]['num']}/{e[kind]['den']}), "
+                         f"{rl.outcome('done_elsewhere', lang)} {e['done_elsewhere'][kind]}"
                          for kind in ("maintenance", "warranty_check", "recovery")))
     hr = r["holding_rate"]
     _row(ct, lb("holding_rate"), f"{_pct(hr)} ({hr['num']}/{hr['den']})")

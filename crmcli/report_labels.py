@@ -192,11 +192,13 @@ DEFINITIONS: list[tuple[str, str]] = [
      ("Lost customers: a recovery call records why the customer left (the settings' list); "
       "won back: customers of the period's recovery calls with a visit from the day before "
       "the due date to {window} days after.")),
-    (("回厂率：本期到期的提醒后{window}天内回厂的比例；客户掌握率：统计日前12个"
+    (("回厂率：本期到期的提醒后{window}天内回厂的比例；已在别处办理：本期到期的提醒中，"
+      "客户在电话里说已在别处保养、保险或年检的数量；客户掌握率：统计日前12个"
       "月内回厂的车辆 / 在档车辆。"),
      ("Return rate: reminders due in the period followed by a visit within {window} days; "
-      "holding rate: vehicles back within the 12 months to the last day counted / vehicles "
-      "on file.")),
+      "done elsewhere: reminders due in the period whose call heard the service was done "
+      "elsewhere; holding rate: vehicles back within the 12 months to the last day counted / "
+      "vehicles on file.")),
 ]
 
 

@@ -531,6 +531,16 @@ def _reminder_effect(db, settings, s, e) -> dict:
             " AND t.state NOT IN ('withdrawn', 'merged')",
             (f"+{window} day", *kinds, s, e)).fetchone()
         out[label] = ratio(back, due)
+    # Reminders that ended because the service was done elsewhere (a call's outcome
+    # done_elsewhere): the business the dealer lost to others, by reminder type.
+    out["done_elsewhere"] = {}
+    for label, kinds in REMINDER_KINDS.items():
+        marks = ",".join("?" * len(kinds))
+        out["done_elsewhere"][label] = db.conn.execute(
+            f"SELECT count(*) FROM tasks t WHERE t.kind IN ({marks})"
+            " AND t.due_date BETWEEN ? AND ? AND t.state NOT IN ('withdrawn', 'merged')"
+            " AND EXISTS (SELECT 1 FROM calls c WHERE c.task_id = t.id"
+            " AND c.outcome = 'done_elsewhere')", (*kinds, s, e)).fetchone()[0]
     out["window_days"] = window
     return out
 

@@ -381,3 +381,28 @@ def test_a_booked_call_with_answers_is_successful(month):
     call(month, t, "A", "2026-11-25 10:00", "done_elsewhere")
     total = stats.report(month, S, month="2026-11")["callbacks"]["total"]
     assert (total["due"], total["performed"], total["successful"]) == (10, 9, 6)
+
+
+def test_reminders_done_elsewhere_are_counted_by_type_in_their_period(month):
+    # Two maintenance reminders due in November end "done elsewhere", one of them after a
+    # no-answer; a warranty check does too; a withdrawn one and one due on 12-01 do not
+    # count; a reached call is not "elsewhere".
+    c = month.conn.execute("SELECT min(id) FROM customers").fetchone()[0]
+    before = stats.report(month, S, month="2026-11")["reminder_effect"]["done_elsewhere"]
+    for due, kind, state, outcomes in (
+            ("2026-11-02", "first_maintenance", "done", ["done_elsewhere"]),
+            ("2026-11-30", "regular_maintenance", "done", ["no_answer", "done_elsewhere"]),
+            ("2026-11-15", "warranty_check", "done", ["done_elsewhere"]),
+            ("2026-11-16", "regular_maintenance", "withdrawn", ["done_elsewhere"]),
+            ("2026-12-01", "regular_maintenance", "done", ["done_elsewhere"]),
+            ("2026-11-17", "regular_maintenance", "done", ["reached"])):
+        t = task(month, kind, due, state=state, channel="sms_call", customer=c)
+        for i, outcome in enumerate(outcomes):
+            call(month, t, "A", f"{due} 1{i}:00", outcome)
+    after = stats.report(month, S, month="2026-11")["reminder_effect"]["done_elsewhere"]
+    assert {k: after[k] - before[k] for k in after} == {
+        "maintenance": 2, "warranty_check": 1, "recovery": 0}
+    r = CliRunner().invoke(app, ["stats", "--month", "2026-11", "--date", "2026-12-07"],
+                           env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert f"done elsewhere {after['maintenance']}" in r.stdout
