@@ -12,7 +12,8 @@ from __future__ import annotations
 from .errors import UsageError
 from .i18n import N_, _, language
 
-# key -> (Chinese label, English label). The Chinese ones are what `today` shows.
+# key -> (Chinese label, English label): the one table of task kinds' names, which
+# `today`, the call card, the export's call list and the monthly report all show.
 KINDS: dict[str, tuple[str, str]] = {
     "welcome_sms": ("交车3日关爱", "welcome SMS"),
     "delivery_call": ("交车3日电话", "delivery call"),
@@ -29,7 +30,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "advice_followup": ("建议跟进", "advice follow-up"),
     "recovery": ("流失召回", "lost-customer recovery"),
     "rescheduled": ("预约回电", "rescheduled call"),
-    "complaint": ("投诉跟进", "complaint follow-up"),
+    "complaint_followup": ("投诉回访", "complaint follow-up"),
     "no_show": ("预约未到", "booked, did not come"),
     "thank_you_sms": ("感谢短信", "thank-you SMS"),
     "broadcast": ("群发短信", "broadcast SMS"),

@@ -12,7 +12,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from .choices import label
+from .choices import KINDS, label
 from .i18n import N_, _
 from .privacy import mask_value
 from .text import clean, safe
@@ -234,14 +234,8 @@ def customers_table(rows: list[dict]) -> Table:
     return t
 
 
-KIND_LABELS = {
-    "welcome_sms": "交车3日关爱", "delivery_call": "交车3日电话", "delivery_questionnaire": "交车7日问卷",
-    "post_repair": "修后回访", "first_maintenance": "首保", "regular_maintenance": "定保",
-    "warranty_check": "超保检查", "insurance_compulsory": "交强险", "insurance_commercial": "商业险",
-    "inspection": "年检", "birthday": "生日", "holiday": "节日", "advice_followup": "建议跟进",
-    "recovery": "流失召回", "rescheduled": "预约回电", "complaint": "投诉跟进", "no_show": "预约未到",
-    "thank_you_sms": "感谢短信",
-}
+# The Chinese name of each task kind, from the one table in choices.
+KIND_LABELS = {kind: zh for kind, (zh, _en) in KINDS.items()}
 
 
 def kind_label(kind: str) -> str:

@@ -8,6 +8,8 @@ project's message catalogs cover the report, this table is what moves there.
 
 from __future__ import annotations
 
+from .choices import KINDS as _CHOICE_KINDS
+
 # key: (Chinese, English)
 LABELS: dict[str, tuple[str, str]] = {
     # titles and sheets
@@ -92,25 +94,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "recovery": ("流失召回", "recovery"),
 }
 
-KINDS: dict[str, tuple[str, str]] = {
-    "welcome_sms": ("交车3日关爱", "new-car care SMS"),
-    "delivery_call": ("交车3日电话", "delivery care call"),
-    "delivery_questionnaire": ("交车7日问卷", "delivery questionnaire"),
-    "post_repair": ("修后回访", "post-repair callback"),
-    "first_maintenance": ("首保", "first maintenance"),
-    "regular_maintenance": ("定保", "regular maintenance"),
-    "warranty_check": ("超保检查", "warranty check"),
-    "insurance_compulsory": ("交强险", "compulsory insurance"),
-    "insurance_commercial": ("商业险", "commercial insurance"),
-    "inspection": ("年检", "annual inspection"),
-    "birthday": ("生日", "birthday"),
-    "holiday": ("节日", "holiday"),
-    "advice_followup": ("建议跟进", "declined advice"),
-    "recovery": ("流失召回", "lost-customer recovery"),
-    "rescheduled": ("预约回电", "rescheduled call"),
-    "complaint_followup": ("投诉回访", "complaint follow-up"),
-    "thank_you_sms": ("感谢短信", "thank-you SMS"),
-}
+# The task kinds' names are choices' table: one name per kind everywhere.
+KINDS = _CHOICE_KINDS
 
 OUTCOMES: dict[str, tuple[str, str]] = {
     "reached": ("接通", "reached"),

@@ -295,3 +295,15 @@ def test_a_session_for_a_past_day_records_its_calls_on_that_day():
     assert session.logged_at(yesterday).date() == yesterday
     tomorrow = now.date() + timedelta(days=1)
     assert session.logged_at(tomorrow).date() == now.date()  # never in the future
+
+
+def test_every_task_kind_has_one_name_in_today_the_card_and_the_report():
+    # A complaint follow-up (the kind issue 15's reply plans) is typed as the label
+    # `today` prints, and the report calls it by the same name.
+    from crmcli import choices, render, report_labels
+
+    assert choices.resolve("kind", "投诉回访") == "complaint_followup"
+    assert render.kind_label("complaint_followup") == "投诉回访"
+    for kind, (zh, en) in choices.KINDS.items():
+        assert render.kind_label(kind) == zh
+        assert (report_labels.kind(kind, "zh"), report_labels.kind(kind, "en")) == (zh, en)
