@@ -9,7 +9,7 @@ Working days from the State Council notice for 2026 (see test_calendar.py):
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import store
@@ -142,3 +142,213 @@ def test_an_unknown_outcome_names_the_known_ones():
         calls.normalise_outcome("maybe")
     assert str(e.value) == ("outcome 'maybe': use one of reached, no_answer, busy, wrong_number,"
                             " refused, not_owner, booked, done_elsewhere")
+
+
+# --------------------------------------------------------------------------- what a call writes
+# A post-repair callback for 张伟 (M), settled Monday 2026-11-23: due Thursday 2026-11-26
+# (rules.py's docstring), one vehicle and one order.
+
+
+def full_task(db, mobile: str = "13800000001", name: str = "张伟", gender: str = "M"):
+    c = store.customer(db, name, mobile=mobile, gender=gender)
+    v = store.vehicle(db, c)
+    o = store.order(db, v, c, "2026-11-23", "repair")
+    planner.plan(db, date(2026, 11, 26), S)
+    tid = db.conn.execute("SELECT id FROM tasks WHERE kind='post_repair' AND customer_id=?",
+                          (c,)).fetchone()[0]
+    return tid, c, v, o
+
+
+def test_a_reached_call_writes_every_column_and_says_what_happened(db):
+    tid, c, v, o = full_task(db)
+    r = calls.log_call(db, tid, " 接通 ", S, by="小李", at=at("2026-11-26 10:05"),
+                       scores={"overall": 5, "advisor": 4, "quality": 3, "timeliness": 2,
+                               "price": 1, "cleanliness": None},
+                       note="很满意", phone="139 1234 5678", reminded=True,
+                       complaint="等太久", category="维修时间", severity="严重")
+    assert r == {"call_id": 1, "task_id": tid, "outcome": "reached", "task_state": "done",
+                 "task_reason": "reached on 2026-11-26 10:05", "phone_corrected": "13912345678",
+                 "complaint_id": 1, "thank_you_sms": True}
+    logged = db.conn.execute(
+        "SELECT task_id, customer_id, clerk, called_at, outcome, score_overall, score_advisor,"
+        " score_quality, score_timeliness, score_price, score_cleanliness, note, call_back_at,"
+        " corrected_phone, reminded_maintenance, complaint_id, appointment_at, used_try,"
+        " lost_reason, resolution_ok, length(logged_at) FROM calls").fetchall()
+    assert logged == [(tid, c, "小李", "2026-11-26 10:05", "reached", 5, 4, 3, 2, 1, None,
+                       "很满意", None, "13912345678", 1, 1, None, 1, None, None, 16)]
+    # The new number is the file's, from a call, and the merge key follows it.
+    assert db.conn.execute("SELECT mobile, phone_kind, mobile_source, merge_key FROM customers"
+                           ).fetchone() == ("13912345678", "mobile", "call", "m:13912345678:张伟")
+    assert db.conn.execute("SELECT import_id, entity, entity_id, field, old_value, new_value,"
+                           " by_user FROM changes").fetchall() == [
+        (None, "customer", c, "mobile", "13800000001", "13912345678", "小李")]
+    assert db.conn.execute("SELECT entity, entity_id, field, source, import_value, by_user"
+                           " FROM field_sources").fetchall() == [
+        ("customer", c, "mobile", "call", "13800000001", "小李")]
+    # The complaint: opened Thursday 10:05. Half a working day is 3.75 h: 10:05-12:00 is
+    # 1 h 55, the other 1 h 50 after lunch (13:30) ends at 15:20. The reply, one working
+    # day (7.5 h) from there: 15:20-18:00 is 2 h 40, then Friday 09:00-12:00 3 h and
+    # 1 h 50 from 13:30: Friday 15:20.
+    assert db.conn.execute(
+        "SELECT customer_id, task_id, call_id, category, text, owner, state, opened_at,"
+        " opened_by, escalate_by, reply_by, severity FROM complaints").fetchall() == [
+        (c, tid, 1, "维修时间", "等太久", None, "open", "2026-11-26 10:05", "小李",
+         "2026-11-26 15:20", "2026-11-27 15:20", "serious")]
+    assert db.conn.execute("SELECT complaint_id, at, by_user, action, note FROM complaint_events"
+                           ).fetchall() == [(1, "2026-11-26 10:05", "小李", "opened", "等太久")]
+    # The thank-you SMS goes out with the next morning's run: due and expiring Friday.
+    assert db.conn.execute(
+        "SELECT key, kind, customer_id, vehicle_id, order_id, due_date, expires_on, channel,"
+        " weight, reason, state FROM tasks WHERE kind='thank_you_sms'").fetchall() == [
+        (f"thank_you_sms:t{tid}", "thank_you_sms", c, v, o, "2026-11-27", "2026-11-27", "sms",
+         15, "thank-you SMS: 感谢张先生的宝贵意见，本店竭诚为您服务。", "open")]
+
+
+def test_no_thank_you_for_a_booked_call_nor_when_the_setting_is_off(db):
+    tid, *_ = full_task(db)
+    r = calls.log_call(db, tid, "booked", S, by="a", at=at("2026-11-26 10:05"),
+                       appointment=at("2026-11-28 09:30"))
+    assert "thank_you_sms" not in r
+    off = copy.deepcopy(S)
+    off["calls"]["thank_you_sms"] = False
+    tid2, *_ = full_task(db, mobile="13800000002", name="李娜", gender="F")
+    assert "thank_you_sms" not in calls.log_call(db, tid2, "reached", off, by="a",
+                                                 at=at("2026-11-26 10:06"))
+    assert db.conn.execute("SELECT count(*) FROM tasks WHERE kind='thank_you_sms'"
+                           ).fetchone()[0] == 0
+
+
+def test_the_thank_you_greets_no_one_by_title_when_the_file_has_no_name(db):
+    # greeting('', 'M') alone would be '先生'; the SMS leaves the greeting out instead.
+    tid, *_ = full_task(db, name="")
+    calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 10:05"))
+    assert db.conn.execute("SELECT reason FROM tasks WHERE kind='thank_you_sms'").fetchone() == (
+        "thank-you SMS: 感谢的宝贵意见，本店竭诚为您服务。",)
+
+
+def test_a_booked_call_stores_the_appointment(db):
+    tid, *_ = full_task(db)
+    r = calls.log_call(db, tid, "booked", S, by="a", at=at("2026-11-26 10:05"),
+                       appointment=at("2026-11-28 09:30"))
+    assert r == {"call_id": 1, "task_id": tid, "outcome": "booked", "task_state": "done",
+                 "task_reason": "booked for 2026-11-28 09:30",
+                 "appointment_at": "2026-11-28 09:30"}
+    assert db.conn.execute("SELECT appointment_at FROM calls").fetchone() == ("2026-11-28 09:30",)
+    assert db.conn.execute("SELECT appointment_at FROM tasks WHERE id=?", (tid,)).fetchone() == (
+        "2026-11-28 09:30",)
+
+
+def test_the_same_number_or_a_call_not_reached_leaves_the_file_alone(db):
+    tid, *_ = full_task(db)
+    # The number the file has already: nothing to correct.
+    r = calls.log_call(db, tid, "no_answer", S, by="a", at=at("2026-11-26 10:05"),
+                       phone="139 1234 5678")
+    assert "phone_corrected" not in r
+    assert db.conn.execute("SELECT corrected_phone FROM calls").fetchone() == ("13912345678",)
+    assert db.conn.execute("SELECT mobile, mobile_source FROM customers").fetchone() == (
+        "13800000001", None)
+    r = calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-27 10:05"),
+                       phone="13800000001")
+    assert "phone_corrected" not in r
+    assert db.conn.execute("SELECT count(*) FROM changes WHERE field='mobile'").fetchone() == (0,)
+    with pytest.raises(UsageError, match="^phone '12': "):
+        calls.log_call(db, tid, "reached", S, by="a", phone="12")
+
+
+def test_a_refusal_is_an_opt_out_on_file_and_consent_is_withdrawn(db):
+    tid, c, *_ = full_task(db)
+    r = calls.log_call(db, tid, "refused", S, by="小李", at=at("2026-11-26 10:05"))
+    assert (r["task_state"], r["task_reason"]) == ("refused", "the customer declines callbacks")
+    assert db.conn.execute("SELECT customer_id, what, since, reason, by_user FROM optouts"
+                           ).fetchall() == [(c, "call", "2026-11-26",
+                                             f"refused on the call for task #{tid}", "小李")]
+    assert db.conn.execute("SELECT callback_consent FROM customers").fetchone() == (0,)
+    # The consent's change is the call's (by 'call'); the opt-out is the clerk's.
+    assert db.conn.execute("SELECT entity, entity_id, field, old_value, new_value, by_user"
+                           " FROM changes ORDER BY id").fetchall() == [
+        ("customer", c, "callback_consent", "1", "0", "call"),
+        ("customer", c, "optout", None, f"call: refused on the call for task #{tid}", "小李")]
+    # A closed task names its state and why.
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 11:00"))
+    assert str(e.value) == (f"task #{tid} is refused (the customer declines callbacks);"
+                            " nothing to log")
+
+
+def test_consent_already_withdrawn_is_not_logged_again(db):
+    tid, *_ = full_task(db)
+    db.conn.execute("UPDATE customers SET callback_consent=0")
+    calls.log_call(db, tid, "refused", S, by="a", at=at("2026-11-26 10:05"))
+    assert db.conn.execute("SELECT field FROM changes ORDER BY id").fetchall() == [("optout",)]
+
+
+def test_a_closed_task_without_a_reason_and_an_sms_task_are_refused_by_name(db):
+    tid, *_ = full_task(db)
+    db.conn.execute("UPDATE tasks SET state='done', state_reason=NULL WHERE id=?", (tid,))
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 10:05"))
+    assert str(e.value) == f"task #{tid} is done; nothing to log"
+    db.conn.execute("UPDATE tasks SET state='open', channel='sms' WHERE id=?", (tid,))
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 10:05"))
+    assert str(e.value) == f"task #{tid} is an SMS (post_repair); there is no call to log"
+
+
+def test_a_repeated_call_answers_as_the_first(db):
+    tid, *_ = full_task(db)
+    calls.log_call(db, tid, "no_answer", S, by="a", at=at("2026-11-26 10:05"))
+    assert calls.log_call(db, tid, "no_answer", S, by="a", at=at("2026-11-26 10:05")) == {
+        "call_id": 1, "task_id": tid, "outcome": "no_answer", "task_state": "open",
+        "task_reason": "no answer (1 of 3 tries)", "already_logged": True,
+        "called_at": "2026-11-26 10:05"}
+
+
+def test_the_year_check_is_pinned_a_minute_either_side(db):
+    tid, *_ = full_task(db)   # due 2026-11-26 (00:00)
+    year = timedelta(days=366)
+    due = at("2026-11-26 00:00")
+    for when in (due + year + timedelta(minutes=1), due - year - timedelta(minutes=1)):
+        with pytest.raises(UsageError) as e:
+            calls.log_call(db, tid, "no_answer", S, by="a", at=when)
+        assert str(e.value) == (f"--at {when:%Y-%m-%d %H:%M} is more than a year from the"
+                                " task's due day 2026-11-26: check the year")
+    # Without --at the year is not checked (a call logged now is a call made now).
+    call = at("2026-11-26 10:30")
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "busy", S, by="a", at=call, call_at=call - timedelta(minutes=1))
+    assert str(e.value) == ("--call-at 2026-11-26 10:29 must fall within a year after the call"
+                            " (2026-11-26 10:30): check the date")
+    with pytest.raises(UsageError, match="^--appointment 2027-11-27 10:31 must fall"):
+        calls.log_call(db, tid, "booked", S, by="a", at=call,
+                       appointment=call + year + timedelta(minutes=1))
+    calls.log_call(db, tid, "busy", S, by="a", at=due - year, call_at=due - year)
+    calls.log_call(db, tid, "busy", S, by="a", at=due + year, call_at=due + year + year)
+    assert db.conn.execute("SELECT call_back_at FROM calls ORDER BY id").fetchall() == [
+        ("2025-11-25 00:00",), ("2028-11-27 00:00",)]
+
+
+def test_a_lost_reason_is_one_of_the_list_trimmed(db):
+    assert calls.check_lost_reason(None, S) is None
+    assert calls.check_lost_reason("  ", S) is None
+    assert calls.check_lost_reason(" 价格 ", S) == "价格"
+    with pytest.raises(UsageError) as e:
+        calls.check_lost_reason("太贵", S)
+    assert str(e.value) == ("reason '太贵' is not in the list: 价格, 距离远, 维修质量, 服务态度,"
+                            " 搬迁, 已卖车, 其他 (the list is [lost] reasons in the settings)")
+
+
+def test_reasons_and_answers_need_the_customer_on_the_line(db):
+    tid, *_ = full_task(db)
+    for kw in ({"complaint": "x"}, {"resolution_ok": False}, {"scores": {"overall": 3}}):
+        with pytest.raises(UsageError) as e:
+            calls.log_call(db, tid, "busy", S, by="a", at=at("2026-11-26 10:05"), **kw)
+        assert str(e.value) == ("scores, complaints, answers and reasons need the customer"
+                                " reached (reached, booked or done_elsewhere)")
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "booked", S, by="a")
+    assert str(e.value) == ("booked needs the appointment time, e.g. --appointment"
+                            " '2026-12-01 09:00'")
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "reached", S, by="a", appointment=at("2026-11-28 09:00"))
+    assert str(e.value) == "--appointment goes with --outcome booked"
+    assert db.conn.execute("SELECT count(*) FROM calls").fetchone() == (0,)
