@@ -3,12 +3,15 @@
     python mutation/run.py                  # every module below, most important first
     python mutation/run.py rules classify   # only these
     python mutation/run.py --list           # the modules and the tests that cover each
+    python mutation/run.py planner --sample 150 --seed 1   # an estimate from 150 random mutants
 
 For each module it copies crmcli/, tests/ and pyproject.toml into
 mutation/.work/<module>/ (ignored by git), runs mutmut there on that one module
 with only the test files that cover it (so a mutant runs tens of tests, not the
 suite), then prints the score (killed / all mutants) and every surviving mutant
-as a diff. mutmut forks a worker per mutant from a process that has already
+as a diff. With ``--sample N`` it runs N mutants drawn at random (``--seed``) and
+prints the estimated score with its sample size and a 95% (Wilson) interval: for
+modules whose full run does not fit the time at hand. mutmut forks a worker per mutant from a process that has already
 imported the code and collected the tests, and runs only the tests that reached
 the mutated function: on two shared cores this is what makes a run take
 minutes, not hours. Not run in CI.
@@ -22,7 +25,9 @@ import argparse
 import ast
 import difflib
 import json
+import math
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -84,7 +89,13 @@ def prepare(module: str, sources: list[str], tests: list[str], keep: bool) -> Pa
               f"only_mutate = {json.dumps(sources)}",
               f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
               'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
+              # mutmut stops a mutant's tests after (estimated time + constant) x multiplier
+              # seconds of wall clock and counts it as caught. Its estimate leaves out fixture
+              # set-up, and on a shared, busy machine ten tests can take a minute: with
+              # mutmut's 1 s constant, mutants that a test kills or that survive were
+              # reported as timed out. A generous bound keeps timeouts for real hangs.
               "timeout_multiplier = 10.0",
+              "timeout_constant = 60.0",
               ""]
     (work / "pyproject.toml").write_text("\n".join(lines), "utf-8")
     return work
@@ -96,6 +107,26 @@ def mutmut(work: Path, *args: str, capture: bool = False) -> subprocess.Complete
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run(command + list(args), check=False, cwd=work, env=env, text=True,
                           capture_output=capture)
+
+
+def generate(work: Path, jobs: int) -> list[str]:
+    """Every mutant's name, without running any. mutmut has no generate-only command: a run
+    filtered to a name no mutant has writes the mutants and collects which tests reach
+    which function (both kept for the next run), then stops at the empty filter."""
+    mutmut(work, "run", "--max-children", str(jobs), "__no_mutant_has_this_name__", capture=True)
+    return sorted(results(work))
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% (Wilson score) interval of a proportion of k in n: unlike p +- 1.96 sd it
+    stays inside 0-1 and is fair near 100%, where mutation scores live."""
+    if not n:
+        return 0.0, 1.0
+    p = k / n
+    d = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / d
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def results(work: Path) -> dict[str, int | None]:
@@ -156,7 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--report", action="store_true",
                         help="run nothing: report the last run's results again")
+    parser.add_argument("--sample", type=int, metavar="N",
+                        help="run N mutants drawn at random and estimate the score from them")
+    parser.add_argument("--seed", type=int, default=17,
+                        help="the seed of --sample's draw (default 17: the same draw each time)")
     args = parser.parse_args(argv)
+    if args.sample is not None and args.sample < 1:
+        parser.error("--sample needs a number of mutants, 1 or more")
 
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -176,17 +213,37 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"== {module}: mutating {' '.join(sources)} against {' '.join(tests)}", flush=True)
         work = WORK / module
+        drawn: dict | None = None
         if args.report:
             run = subprocess.CompletedProcess([], 0 if (work / "mutants").exists() else 1, "", "")
+            if (work / "sample.json").exists():
+                drawn = json.loads((work / "sample.json").read_text("utf-8"))
         else:
             work = prepare(module, sources, tests, args.keep)
-            run = mutmut(work, "run", "--max-children", str(args.jobs), capture=True)
+            (work / "sample.json").unlink(missing_ok=True)
+            if args.sample:
+                everyone = generate(work, args.jobs)
+                if not everyone:
+                    print(f"== {module}: mutmut made no mutants")
+                    summary[module] = {"error": "no mutants"}
+                    continue
+                names = sorted(random.Random(args.seed).sample(
+                    everyone, min(args.sample, len(everyone))))
+                drawn = {"seed": args.seed, "population": len(everyone), "names": names}
+                (work / "sample.json").write_text(json.dumps(drawn, indent=1), "utf-8")
+                print(f"   a sample of {len(names)} of its {len(everyone)} mutants"
+                      f" (seed {args.seed})", flush=True)
+                run = mutmut(work, "run", "--max-children", str(args.jobs), *names, capture=True)
+            else:
+                run = mutmut(work, "run", "--max-children", str(args.jobs), capture=True)
         if run.returncode:
             print(run.stdout[-3000:], run.stderr[-3000:], sep="\n")
             print(f"== {module}: mutmut failed ({run.returncode})")
             summary[module] = {"error": run.returncode}
             continue
         codes = results(work)
+        if drawn is not None:
+            codes = {k: codes.get(k) for k in drawn["names"]}
         killed = sorted(k for k, c in codes.items() if c in KILLED)
         timeouts = sorted(k for k, c in codes.items() if c in TIMEOUT)
         survived = sorted(k for k, c in codes.items() if c == 0)
@@ -197,14 +254,22 @@ def main(argv: list[str] | None = None) -> int:
         summary[module] = {"total": total, "killed": len(killed), "timeout": len(timeouts),
                            "survived": survived, "no_tests": untested, "other": other,
                            "score": round(score, 4)}
+        if drawn is not None:
+            low, high = wilson(len(killed) + len(timeouts), total)
+            summary[module].update(sample=total, population=drawn["population"],
+                                   seed=drawn["seed"], interval=[round(low, 4), round(high, 4)])
+            print(f"{module}: a SAMPLE of {total} of {drawn['population']} mutants (seed"
+                  f" {drawn['seed']}): estimated {score:.1%} killed, 95% interval"
+                  f" {low:.1%}-{high:.1%}")
         print(f"{module}: {score:.1%} killed ({len(killed)} killed + {len(timeouts)} timed out"
               f" of {total}; {len(survived)} survived, {len(untested)} reached by no test"
               f"{f', {len(other)} other' if other else ''})")
         cache: dict = {}
         equivalent = []
-        for name in survived + untested + other:
+        for name in survived + untested + other + timeouts:
             status = "survived" if name in survived else (
-                "no tests" if name in untested else f"exit {codes[name]}")
+                "no tests" if name in untested else
+                "timed out (counted as caught)" if name in timeouts else f"exit {codes[name]}")
             diff = changed_lines(work, name, cache)
             if name in survived and sql_case_only(diff):
                 equivalent.append(name)
@@ -218,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
             (len(killed) + len(timeouts)) / real, 4) if real else 1.0
         print(f"{module}: {summary[module]['score_without_equivalent']:.1%} of the {real} mutants"
               f" that are not SQL-case equivalents ({len(equivalent)} are)")
+        if drawn is not None:
+            low, high = wilson(len(killed) + len(timeouts), real)
+            summary[module]["interval_without_equivalent"] = [round(low, 4), round(high, 4)]
+            print(f"{module}: without them, 95% interval {low:.1%}-{high:.1%}")
         sys.stdout.flush()
 
     print("\n== scores")
@@ -225,8 +294,11 @@ def main(argv: list[str] | None = None) -> int:
         if "error" in figures:
             print(f"{module:10} mutmut failed")
         else:
+            sample = (f" SAMPLE of {figures['population']} (seed {figures['seed']}), 95%"
+                      f" {figures['interval'][0]:.1%}-{figures['interval'][1]:.1%};"
+                      if "sample" in figures else "")
             print(f"{module:10} {figures['score']:7.1%}  {figures['killed'] + figures['timeout']:5}"
-                  f" / {figures['total']:<5} survived {len(figures['survived'])},"
+                  f" / {figures['total']:<5}{sample} survived {len(figures['survived'])},"
                   f" no tests {len(figures['no_tests'])};"
                   f" {figures['score_without_equivalent']:.1%} without the"
                   f" {len(figures['equivalent_sql_case'])} SQL-case equivalents")

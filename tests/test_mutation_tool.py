@@ -1,0 +1,45 @@
+"""The mutation tool's own arithmetic (mutation/run.py is a script, not a package)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+_spec = importlib.util.spec_from_file_location(
+    "mutation_run", Path(__file__).resolve().parent.parent / "mutation" / "run.py")
+run = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(run)
+
+
+@pytest.mark.parametrize(("k", "n", "low", "high"), [
+    # 45 of 50: p = 0.9, z^2 = 3.8416, d = 1 + 3.8416/50 = 1.076832;
+    # centre = (0.9 + 0.038416)/d = 0.87146; half = 1.96 sqrt(0.0018 + 0.00038416)/d = 0.08507.
+    (45, 50, 0.7864, 0.9565),
+    # 10 of 10: centre = (1 + 0.19208)/1.38416 = 0.86127; half = 1.96 * 0.098/1.38416 = 0.13877.
+    (10, 10, 0.7225, 1.0),
+    (0, 10, 0.0, 0.2775),   # the mirror image of 10 of 10
+])
+def test_the_wilson_interval(k, n, low, high):
+    got = run.wilson(k, n)
+    assert got == (pytest.approx(low, abs=1e-4), pytest.approx(high, abs=1e-4))
+
+
+def test_no_sample_says_nothing():
+    assert run.wilson(0, 0) == (0.0, 1.0)
+
+
+def test_only_the_case_of_sql_text_is_equivalent():
+    same = '      - "SELECT id FROM calls WHERE x = ?"\n      + "select id from calls where x = ?"'
+    assert run.sql_case_only(same)
+    quoted = "      - \"WHERE state = 'open'\"\n      + \"WHERE STATE = 'OPEN'\""
+    assert not run.sql_case_only(quoted)       # a quoted value is data: 'OPEN' != 'open'
+    python = '      - x = a or b\n      + x = A OR B'
+    assert not run.sql_case_only(python)       # no SQL keyword in capitals: Python, not SQL
+
+
+def test_every_module_names_files_that_exist():
+    for module, (sources, tests) in run.MODULES.items():
+        assert run.existing(sources) == sources, module
+        assert run.existing(tests) == tests, module
