@@ -241,3 +241,7 @@ if __name__ == "__main__":  # pragma: no cover
     missing = update()
     for lang, n in missing.items():
         print(f"{lang}: {n} strings without a translation")
+    from crmcli.cli import lazy
+
+    if lazy.update():
+        print("crmcli/cli/listing.py: the commands listed by crmcli --help brought in step")

@@ -1,9 +1,11 @@
 """The command line: parse arguments, call one core function, render. Nothing else.
 
 One module per group of commands; ``base`` holds what they share and the one place
-where errors become exit codes (``handle_errors``). Heavy modules (the importer,
-workbook readers) are imported inside the commands that need them, so
-``crmcli --help`` and ``crmcli today`` stay fast.
+where errors become exit codes (``handle_errors``). A command's module is imported
+only when that command runs or shows its help (``lazy.py``; ``listing.py`` lists the
+commands for ``crmcli --help``), and heavy modules (the importer, workbook readers)
+are imported inside the commands that need them, so ``crmcli --help`` and ``crmcli
+today`` stay fast.
 
     imports.py    import orders, import vehicles
     day.py        plan, today
@@ -14,18 +16,6 @@ workbook readers) are imported inside the commands that need them, so
     store.py      backup, restore, doctor
 """
 
-# Imported in the order `crmcli --help` lists the single commands.
-from . import customers, reports, day, calls, imports, sms, store  # noqa: F401, I001  (registers the commands)
 from .base import app, main
-
-# The groups, in the order `crmcli --help` lists them (after the single commands).
-app.add_typer(imports.import_app, name="import")
-app.add_typer(customers.customer_app, name="customer")
-app.add_typer(customers.vehicle_app, name="vehicle")
-app.add_typer(calls.complaint_app, name="complaint")
-app.add_typer(calls.action_app, name="action")
-app.add_typer(reports.stats_app, name="stats")
-app.add_typer(sms.optout_app, name="optout")
-app.add_typer(sms.template_app, name="template")
 
 __all__ = ["app", "main"]

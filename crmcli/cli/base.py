@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 from ..errors import INTERRUPTED_EXIT, UNEXPECTED_EXIT, CrmError, DatabaseError
 from ..i18n import _
 from .helptext import App, help_value
+from .lazy import LazyGroup
 
 app = App(
+    cls=LazyGroup,  # each command's module is imported when that command is used
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -27,6 +27,8 @@ complaint_app = App(help="Open and follow complaints (抱怨/投诉) to the end.
                             no_args_is_help=True)
 action_app = App(help="Corrective and preventive actions (整改/预防措施).",
                          no_args_is_help=True)
+app.add_typer(complaint_app, name="complaint")
+app.add_typer(action_app, name="action")
 
 
 def _score_opt(name: str):

@@ -10,6 +10,7 @@ from .base import JsonOpt, State, _login, app, emit_json, handle_errors, out, sa
 from .helptext import App
 
 customer_app = App(help="Look up, list and edit the customer file.", no_args_is_help=True)
+app.add_typer(customer_app, name="customer")
 
 
 @customer_app.command("show")
@@ -262,6 +263,7 @@ def customer_merge(
 
 
 vehicle_app = App(help="Vehicles: merge a car recorded twice.", no_args_is_help=True)
+app.add_typer(vehicle_app, name="vehicle")
 
 
 @vehicle_app.command("merge")

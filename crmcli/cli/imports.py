@@ -16,6 +16,7 @@ from .base import (
     JsonOpt,
     QuietOpt,
     State,
+    app,
     emit_json,
     err,
     handle_errors,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 import_app = App(help="Import DMS exports (Excel .xlsx/.xls or CSV) into the customer file.",
                          no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 
 def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool, force: bool,

@@ -25,6 +25,7 @@ from .helptext import App
 
 stats_app = App(help="The monthly (or weekly) callback report, and the lists behind it.",
                         invoke_without_command=True)
+app.add_typer(stats_app, name="stats")
 
 
 @app.command("classify")

@@ -29,6 +29,8 @@ template_app = typer.Typer(help="The SMS texts and call scripts the settings hol
 optout_app = typer.Typer(help="Opt-outs: what a customer declined (all, sms, call, marketing, "
                               "service or one kind), with the reason, the day and who set it.",
                          no_args_is_help=True)
+app.add_typer(optout_app, name="optout")
+app.add_typer(template_app, name="template")
 
 
 def _say(text: str) -> None:
