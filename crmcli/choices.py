@@ -45,7 +45,64 @@ CLASSES: dict[str, tuple[str, str]] = {
     "C": ("边缘客户", "marginal"),
     "D": ("流失客户", "lost"),
 }
-GROUPS = {"kind": KINDS, "channel": CHANNELS, "class": CLASSES}
+# A call's outcome, the six satisfaction questions, a complaint's severity: the one
+# table of their names (the report, the call session, the customer file, the lists).
+OUTCOMES: dict[str, tuple[str, str]] = {
+    "reached": ("接通", "reached"),
+    "no_answer": ("未接", "no answer"),
+    "busy": ("忙/约时间", "busy, call later"),
+    "wrong_number": ("空号/错号", "wrong number"),
+    "refused": ("拒绝回访", "refused"),
+    "not_owner": ("非车主本人", "not the owner"),
+    "booked": ("已预约", "booked"),
+    "done_elsewhere": ("已在别处办理", "done elsewhere"),
+}
+QUESTIONS: dict[str, tuple[str, str]] = {
+    "overall": ("总体满意度", "overall"),
+    "advisor": ("服务顾问", "service advisor"),
+    "quality": ("维修质量", "repair quality"),
+    "timeliness": ("及时性", "timeliness"),
+    "price": ("价格", "price"),
+    "cleanliness": ("清洁", "cleanliness"),
+}
+SEVERITIES: dict[str, tuple[str, str]] = {
+    "normal": ("一般", "normal"), "serious": ("严重", "serious"), "major": ("重大", "major"),
+}
+# The states a task, a complaint and an action are in (stored as these keys).
+TASK_STATES: dict[str, tuple[str, str]] = {
+    "open": ("待办", "open"),
+    "done": ("已完成", "done"),
+    "missed": ("已错过", "missed"),
+    "withdrawn": ("已撤销", "withdrawn"),
+    "merged": ("已合并", "merged"),
+    "unreachable": ("联系不上", "unreachable"),
+    "refused": ("拒绝回访", "refused"),
+}
+COMPLAINT_STATES: dict[str, tuple[str, str]] = {
+    "open": ("待上报", "open"),
+    "escalated": ("已上报", "escalated"),
+    "replied": ("已答复", "replied"),
+    "closed": ("已关闭", "closed"),
+}
+ACTION_STATES: dict[str, tuple[str, str]] = {"open": ("进行中", "open"), "done": ("已完成", "done")}
+ACTION_KINDS: dict[str, tuple[str, str]] = {
+    "corrective": ("整改措施", "corrective"), "preventive": ("预防措施", "preventive"),
+}
+USAGES: dict[str, tuple[str, str]] = {
+    "private": ("私家车", "private"), "official": ("公务车", "official"),
+    "commercial": ("营运车", "commercial"), "unknown": ("用途不详", "unknown"),
+}
+SERVICE_TYPES: dict[str, tuple[str, str]] = {
+    "first_maintenance": ("首保", "first maintenance"), "maintenance": ("保养", "maintenance"),
+    "repair": ("一般维修", "repair"), "warranty": ("保修", "warranty"),
+    "bodypaint": ("钣喷", "body and paint"), "accident": ("事故", "accident"),
+    "free_check": ("免费检测", "free check"), "other": ("其他", "other"),
+}
+GROUPS = {"kind": KINDS, "channel": CHANNELS, "class": CLASSES, "outcome": OUTCOMES,
+          "question": QUESTIONS, "severity": SEVERITIES, "state": TASK_STATES,
+          "complaint_state": COMPLAINT_STATES, "action_state": ACTION_STATES,
+          "action_kind": ACTION_KINDS, "usage": USAGES, "service_type": SERVICE_TYPES,
+          "task_channel": {**CHANNELS, "sms_call": ("先短信后电话", "SMS, then call")}}
 WHAT = {"kind": N_("a kind of task"), "channel": N_("a channel"), "class": N_("a value class")}
 
 

@@ -92,9 +92,13 @@ class Verdict:
 
 
 def band_label(band: str, cfg: dict) -> str:
-    return {"in_warranty": f"in warranty (<{cfg['warranty_years']}y)",
-            "mid": f"{cfg['warranty_years']}-{cfg['old_years']} years",
-            "old": f"over {cfg['old_years']} years", "unknown": "age unknown"}[band]
+    """The band's name in this run's language, with the settings' years."""
+    from .i18n import _
+
+    return {"in_warranty": _("in warranty (<{years}y)"),
+            "mid": _("{years}-{old} years"),
+            "old": _("over {old} years"), "unknown": _("age unknown")}[band].format(
+                years=cfg["warranty_years"], old=cfg["old_years"])
 
 
 def age_band(delivered: date | None, day: date, cfg: dict) -> str:

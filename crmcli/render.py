@@ -62,24 +62,28 @@ def import_summary_line(s: dict) -> str:
 
 
 def mapping_table(mapping: list[tuple[str, str]], ignored: list[str]) -> Table:
-    t = Table(title="Columns", title_justify="left")
-    t.add_column("Column in file")
-    t.add_column("Field")
+    t = Table(title=_("Columns"), title_justify="left")
+    t.add_column(_("Column in file"))
+    t.add_column(_("Field"))
     for column, field in mapping:
         _row(t, column, field)
     for column in ignored:
-        _row(t, Text(column, style="dim"), Text("(not used)", style="dim"))
+        _row(t, Text(column, style="dim"), Text(_("(not used)"), style="dim"))
     return t
 
 
+SEVERITY_WORDS = {"rejected": N_("rejected"), "flagged": N_("flagged")}
+
+
 def problems_table(problems: list, limit: int = 50) -> Table:
-    t = Table(title="Rows to check", title_justify="left")
-    for col in ("Row", "Order", "Plate", "", "Column", "Value", "Reason"):
-        t.add_column(col, overflow="fold")
+    t = Table(title=_("Rows to check"), title_justify="left")
+    for col in (N_("Row"), N_("Order"), N_("Plate"), "", N_("Column"), N_("Value"), N_("Reason")):
+        t.add_column(_(col) if col else "", overflow="fold")
     for p in problems[:limit]:
         style = "red" if p.severity == "rejected" else "yellow"
-        _row(t, str(p.row_no), p.order_no or "", p.plate or "", Text(p.severity, style=style),
-             p.column or p.field or "", mask_value(p.field, p.value) or "", p.reason)
+        severity = _(SEVERITY_WORDS[p.severity]) if p.severity in SEVERITY_WORDS else p.severity
+        _row(t, str(p.row_no), p.order_no or "", p.plate or "", Text(severity, style=style),
+             p.column or p.field or "", mask_value(p.field, p.value) or "", reason_text(p.reason))
     if len(problems) > limit:
         t.caption = _("{count} more; write them all with --rejects FILE.xlsx").format(
             count=len(problems) - limit)
@@ -87,15 +91,29 @@ def problems_table(problems: list, limit: int = 50) -> Table:
 
 
 def verdicts_table(verdicts: list[tuple[int, str]], limit: int = 200) -> Table:
-    t = Table(title="Row verdicts", title_justify="left")
-    t.add_column("Row", justify="right")
-    t.add_column("Verdict")
+    t = Table(title=_("Row verdicts"), title_justify="left")
+    t.add_column(_("Row"), justify="right")
+    t.add_column(_("Verdict"))
     for row_no, verdict in verdicts[:limit]:
         style = "red" if verdict.startswith("rejected") else (
             "yellow" if "flagged" in verdict or verdict.startswith("superseded") else "")
-        _row(t, str(row_no), Text(verdict, style=style))
+        _row(t, str(row_no), Text(reason_text(verdict), style=style))
     if len(verdicts) > limit:
-        t.caption = f"{len(verdicts) - limit} more rows"
+        t.caption = _("{count} more rows").format(count=len(verdicts) - limit)
+    return t
+
+
+def reason_text(text: str | None) -> str:
+    """A stored reason (a rule's, a classification's, an import's) in this run's language."""
+    from .reasons import translate
+
+    return translate(text or "")
+
+
+def _table(title: str, cols, **kwargs) -> Table:
+    t = Table(title=title, title_justify="left")
+    for col in cols:
+        t.add_column(_(col), **kwargs)
     return t
 
 
@@ -107,47 +125,58 @@ def customer_panel(f: dict, show_id: bool) -> list:
     head.add_column(style="bold")
     head.add_column()
     idn = c["id_number"]
+    callbacks = _("accepted") if c["callback_consent"] else _("REFUSED")
+    if c["preferred_call_time"]:
+        callbacks += _(", at {time}").format(time=c["preferred_call_time"])
+    if c["preferred_phone"]:
+        callbacks += _(", on {phone}").format(phone=c["preferred_phone"])
+    cls = f.get("classification")
     rows = [
-        ("Customer", f"#{c['id']} {c['name'] or '?'}  ({f['greeting']})"),
-        ("Mobile", c["mobile"] or ""),
-        ("Other phones", c["other_phones"] or ""),
-        ("Gender", {"M": "男 M", "F": "女 F"}.get(c["gender"] or "", "")),
-        ("ID number", (idn if show_id else mask_id_number(idn)) if idn else ""),
-        ("Birthday", c["birthday"] or ""),
-        ("Lunar birthday", c["lunar_birthday"] or ""),
-        ("Occupation", c["occupation"] or ""),
-        ("Address", c["address"] or ""),
-        ("Callbacks", ("yes" if c["callback_consent"] else "REFUSED")
-         + (f", at {c['preferred_call_time']}" if c["preferred_call_time"] else "")
-         + (f", on {c['preferred_phone']}" if c["preferred_phone"] else "")),
-        ("Notes", c["notes"] or ""),
-        ("Opt-outs", "; ".join(f"{o['what']} since {o['since']} ({o['reason'] or '-'},"
-                               f" by {o['by_user'] or '?'})" for o in f.get("optouts", []))),
-        ("SMS failing", "; ".join(f"{p['phone']} since {p['since']} ({p['reason']})"
-                                  for p in f.get("phone_flags", []))),
-        ("Visits", f"{f['visits']}, total {yuan(f['orders_total_fen'])}, last {f['last_visit'] or '-'}"),
-        ("Class", f"{f['classification']['value_class']} because: {f['classification']['reason']}"
-                  f" (on {f['classification']['day']})" if f.get("classification") else ""),
+        (N_("Customer"), f"#{c['id']} {c['name'] or '?'}  ({f['greeting']})"),
+        (N_("Mobile"), c["mobile"] or ""),
+        (N_("Other phones"), c["other_phones"] or ""),
+        (N_("Gender"), {"M": _("male"), "F": _("female")}.get(c["gender"] or "", "")),
+        (N_("ID number"), (idn if show_id else mask_id_number(idn)) if idn else ""),
+        (N_("Birthday"), c["birthday"] or ""),
+        (N_("Lunar birthday"), c["lunar_birthday"] or ""),
+        (N_("Occupation"), c["occupation"] or ""),
+        (N_("Address"), c["address"] or ""),
+        (N_("Callbacks"), callbacks),
+        (N_("Notes"), c["notes"] or ""),
+        (N_("Opt-outs"), "; ".join(
+            _("{what} since {since} ({reason}, by {by})").format(
+                what=optout_what(o["what"]), since=o["since"], reason=o["reason"] or "-",
+                by=o["by_user"] or "?") for o in f.get("optouts", []))),
+        (N_("SMS failing"), "; ".join(
+            _("{phone} since {since} ({reason})").format(phone=p["phone"], since=p["since"],
+                                                        reason=p["reason"])
+            for p in f.get("phone_flags", []))),
+        (N_("Visits"), _("{count}, total {total}, last {last}").format(
+            count=f["visits"], total=yuan(f["orders_total_fen"]), last=f["last_visit"] or "-")),
+        (N_("Class"), _("{cls} because: {reason} (on {day})").format(
+            cls=f"{cls['value_class']} {label('class', cls['value_class'])}",
+            reason=reason_text(cls["reason"]), day=cls["day"]) if cls else ""),
     ]
     for k, v in rows:
         if v:
-            _row(head, k, v)
+            _row(head, _(k), v)
     out = [head]
-    vt = Table(title="Vehicles", title_justify="left")
-    vt.add_column("Plate", no_wrap=True)
-    vt.add_column("VIN", no_wrap=True)
-    for col in ("Model", "Delivered", "Usage", "Owner"):
-        vt.add_column(col)
-    dates = Table(title="Vehicle dates", title_justify="left")
-    for col in ("Plate", "交强险 expires", "商业险 expires", "Inspection due", "Warranty ends"):
-        dates.add_column(col, no_wrap=col == "Plate")
+    vt = Table(title=_("Vehicles"), title_justify="left")
+    vt.add_column(_("Plate"), no_wrap=True)
+    vt.add_column(_("VIN"), no_wrap=True)
+    for col in (N_("Model"), N_("Delivered"), N_("Usage"), N_("Owner")):
+        vt.add_column(_(col))
+    dates = Table(title=_("Vehicle dates"), title_justify="left")
+    for col in (N_("Plate"), N_("交强险 expires"), N_("商业险 expires"), N_("Inspection due"),
+                N_("Warranty ends")):
+        dates.add_column(_(col), no_wrap=col == "Plate")
     for v in f["vehicles"]:
-        usage = v["usage"] or ""
+        usage = label("usage", v["usage"]) if v["usage"] else ""
         if usage and v["usage_source"] == "guess":
-            usage += " (guess)"
+            usage += _(" (guess)")
         _row(vt, v["plate"] or "", v["vin"] or "", v["model"] or "",
                    v["delivery_date"] or v["purchase_date"] or "", usage,
-                   "current" if v["current_owner"] else "past")
+                   _("current") if v["current_owner"] else _("past"))
         if v["current_owner"]:
             _row(dates, v["plate"] or v["vin"] or "", v["insurance_compulsory_expiry"] or "",
                           v["insurance_commercial_expiry"] or "", v["inspection_due"] or "",
@@ -155,63 +184,81 @@ def customer_panel(f: dict, show_id: bool) -> list:
     out.append(vt)
     if dates.row_count:
         out.append(dates)
-    ot = Table(title="Repair orders", title_justify="left")
-    for col in ("Date", "Order", "Plate", "Type", "km", "Total", "Advisor"):
-        ot.add_column(col, justify="right" if col in ("km", "Total") else "left")
+    ot = Table(title=_("Repair orders"), title_justify="left")
+    for col in (N_("Date"), N_("Order"), N_("Plate"), N_("Type"), N_("km"), N_("Total"),
+                N_("Advisor")):
+        ot.add_column(_(col), justify="right" if col in ("km", "Total") else "left")
     for o in f["orders"]:
         _row(ot, o["order_date"], o["order_no"], o["plate"] or "",
                    o["service_type_raw"] or o["service_type"] or "",
                    "" if o["mileage"] is None else f"{o['mileage']:,}", yuan(o["total_fen"]),
                    o["advisor"] or "")
-    ot.caption = f"{f['visits']} orders, total {yuan(f['orders_total_fen'])}"
+    ot.caption = _("{count} orders, total {total}").format(count=f["visits"],
+                                                          total=yuan(f["orders_total_fen"]))
     out.append(ot)
     if f["flags"]:
-        ft = Table(title="Flagged by imports (check these)", title_justify="left")
-        for col in ("File", "Row", "Column", "Value", "Reason"):
-            ft.add_column(col, overflow="fold")
+        ft = _table(_("Flagged by imports (check these)"),
+                    (N_("File"), N_("Row"), N_("Column"), N_("Value"), N_("Reason")),
+                    overflow="fold")
         for p in f["flags"]:
             _row(ft, p["file_name"], str(p["row_no"]), p["column_name"] or p["field"] or "",
                  (p["value"] if show_id else mask_value(p["field"], p["value"])) or "",
-                 p["reason"])
+                 reason_text(p["reason"]))
         out.append(ft)
     for title, rows, cols, cells in (
-        ("Calls", f.get("calls", ()), ("When", "Task", "Outcome", "Score", "Clerk", "Note"),
-         lambda c: (c["called_at"] or "", KIND_LABELS.get(c["kind"], c["kind"] or ""),
-                    c["outcome"] or "", "" if c["score_overall"] is None else str(c["score_overall"]),
+        (N_("Calls"), f.get("calls", ()),
+         (N_("When"), N_("Task"), N_("Outcome"), N_("Score"), N_("Clerk"), N_("Note")),
+         lambda c: (c["called_at"] or "", label("kind", c["kind"] or ""),
+                    label("outcome", c["outcome"] or ""),
+                    "" if c["score_overall"] is None else str(c["score_overall"]),
                     c["clerk"] or "", c["note"] or "")),
-        ("Open tasks", f.get("open_tasks", ()), ("Due", "Task", "Channel", "State", "Tries"),
-         lambda t: (t["due_date"] or "", KIND_LABELS.get(t["kind"], t["kind"] or ""),
-                    t["channel"] or "", t["state"] or "", str(t["attempts"] or 0))),
-        ("Complaints", f.get("complaints", ()), ("Opened", "#", "Category", "State", "Text"),
-         lambda c: (c["opened_at"] or "", str(c["id"]), c["category"] or "", c["state"] or "",
-                    c["text"] or "")),
-        ("Changes to the record", f.get("history", ()),
-         ("When", "Field", "Was", "Now", "By", "Why"),
+        (N_("Open tasks"), f.get("open_tasks", ()),
+         (N_("Due"), N_("Task"), N_("Channel"), N_("State"), N_("Tries")),
+         lambda t: (t["due_date"] or "", label("kind", t["kind"] or ""),
+                    label("task_channel", t["channel"] or ""), label("state", t["state"] or ""),
+                    str(t["attempts"] or 0))),
+        (N_("Complaints"), f.get("complaints", ()),
+         ("#", N_("Opened"), N_("Category"), N_("State"), N_("Text")),
+         lambda c: (str(c["id"]), c["opened_at"] or "", c["category"] or "",
+                    label("complaint_state", c["state"] or ""), c["text"] or "")),
+        (N_("Changes to the record"), f.get("history", ()),
+         (N_("When"), N_("Field"), N_("Was"), N_("Now"), N_("By"), N_("Why")),
          lambda h: (h["changed_at"] or "", (h["field"] if h["entity"] == "customer"
-                                           else f"vehicle #{h['entity_id']} {h['field']}"),
+                                           else _("vehicle #{id} {field}").format(
+                                               id=h["entity_id"], field=h["field"])),
                     h["old_value"] or "", h["new_value"] or "",
-                    h["file_name"] or h["by_user"] or "", h["reason"] or "")),
+                    h["file_name"] or h["by_user"] or "", reason_text(h["reason"]))),
     ):
         if not rows:
             continue
-        t = Table(title=title, title_justify="left")
-        for col in cols:
-            t.add_column(col, overflow="fold")
+        t = _table(_(title), cols, overflow="fold")
         for r in rows:
             _row(t, *cells(r))
         out.append(t)
     return out
 
 
+OPTOUT_WHAT = {"all": N_("everything"), "sms": N_("SMS"), "call": N_("calls"),
+               "marketing": N_("marketing"), "service": N_("service")}
+
+
+def optout_what(what: str) -> str:
+    """An opt-out's scope (all, sms, ... or a task kind) in this run's language."""
+    return _(OPTOUT_WHAT[what]) if what in OPTOUT_WHAT else label("kind", what)
+
+
 def duplicates_table(pairs: list[dict]) -> Table:
-    t = Table(title="Suspected duplicates", title_justify="left")
-    for col in ("Kind", "Keep?", "Other", "Evidence"):
-        t.add_column(col, overflow="fold")
+    t = _table(_("Suspected duplicates"), (N_("Kind"), N_("Keep?"), N_("Other"), N_("Evidence")),
+               overflow="fold")
     for p in pairs:
-        _row(t, p["kind"], f"#{p['a']}", f"#{p['b']}", "; ".join(p["evidence"]))
+        _row(t, _(DUPLICATE_KINDS.get(p["kind"], p["kind"])), f"#{p['a']}", f"#{p['b']}",
+             "; ".join(reason_text(e) for e in p["evidence"]))
     if not pairs:
-        t.caption = "none found"
+        t.caption = _("none found")
     return t
+
+
+DUPLICATE_KINDS = {"customer": N_("customer"), "vehicle": N_("vehicle")}
 
 
 def customers_table(rows: list[dict]) -> Table:
@@ -261,7 +308,7 @@ def _today_cells(i: dict) -> tuple:
     if i["call_time"]:
         who += f"\n{i['call_time']}"
     vehicle = "\n".join(x for x in (i["plate"], i["model"]) if x)
-    why = i["reason"] + "".join(_("; also: {reason}").format(reason=c["reason"])
+    why = reason_text(i["reason"]) + "".join(_("; also: {reason}").format(reason=reason_text(c["reason"]))
                                 for c in i.get("carries") or ())
     return str(i["id"]), f"{label('kind', i['kind'])}\n{via}", who, vehicle, why, due
 
@@ -334,42 +381,45 @@ def kind_counts(counts: dict[str, int]) -> str:
 def class_matrix(m: dict, labels: dict[str, str]) -> list:
     from .classify import BANDS, CLASSES
 
-    t = Table(title=f"Customers by value class and vehicle age ({m['day']})", title_justify="left")
-    t.add_column("Class")
+    t = Table(title=_("Customers by value class and vehicle age ({day})").format(day=m["day"]),
+              title_justify="left")
+    t.add_column(_("Class"))
     for b in BANDS:
         t.add_column(labels[b], justify="right")
-    t.add_column("Total", justify="right")
+    t.add_column(_("Total"), justify="right")
     for k in CLASSES:
         row = m["by_age"][k]
-        _row(t, k, *[str(row[b]) for b in BANDS], str(sum(row.values())))
-    _row(t, "All", *[str(sum(m["by_age"][k][b] for k in CLASSES)) for b in BANDS],
+        _row(t, f"{k} {label('class', k)}", *[str(row[b]) for b in BANDS], str(sum(row.values())))
+    _row(t, _("All"), *[str(sum(m["by_age"][k][b] for k in CLASSES)) for b in BANDS],
               str(sum(sum(r.values()) for r in m["by_age"].values())), style="bold")
-    u = Table(title="By usage (customers with a vehicle of that usage)", title_justify="left")
-    u.add_column("Usage")
+    u = Table(title=_("By usage (customers with a vehicle of that usage)"), title_justify="left")
+    u.add_column(_("Usage"))
     for k in CLASSES:
         u.add_column(k, justify="right")
     for use, row in sorted(m["by_usage"].items()):
-        _row(u, use, *[str(row[k]) for k in CLASSES])
+        _row(u, label("usage", use), *[str(row[k]) for k in CLASSES])
     return [t, u]
 
 
 def changes_table(moves: list[dict]) -> Table:
-    t = Table(title="Moves between classes", title_justify="left")
-    for col in ("#", "Customer", "Mobile", "Move", "On", "Why"):
-        t.add_column(col, overflow="fold")
+    t = _table(_("Moves between classes"),
+               ("#", N_("Customer"), N_("Mobile"), N_("Move"), N_("On"), N_("Why")),
+               overflow="fold")
     for m in moves:
         style = "bold red" if (m["old"], m["new"]) == ("A", "B") else (
             "green" if m["new"] < m["old"] else "")
         _row(t, str(m["customer_id"]), m["name"] or "", m["mobile"] or "",
-                  Text(f"{m['old']} -> {m['new']}", style=style), m["day"], m["reason"])
+                  Text(f"{m['old']} -> {m['new']}", style=style), m["day"], reason_text(m["reason"]))
     return t
 
 
 def retention_table(r: dict) -> Table:
-    t = Table(title=f"Holding rate and active customers by vehicle age ({r['day']})",
-              title_justify="left")
-    for col in ("Age", "Vehicles", "Back in 12m", "Holding", "", "Active", "Active %"):
-        t.add_column(col, justify="left" if col in ("",) else "right", no_wrap=True)
+    t = Table(title=_("Holding rate and active customers by vehicle age ({day})").format(
+        day=r["day"]), title_justify="left")
+    for col in (N_("Age"), N_("Vehicles"), N_("Back in 12m"), N_("Holding"), "", N_("Active"),
+                N_("Active %")):
+        t.add_column(_(col) if col else "", justify="left" if col in ("",) else "right",
+                     no_wrap=True)
 
     def pct(x):
         return "-" if x is None else f"{x:.0%}"
@@ -377,12 +427,16 @@ def retention_table(r: dict) -> Table:
     def bar(x):
         return "" if x is None else "█" * round(x * 10)
 
+    def age(a):
+        return _("All") if a == "All" else _("unknown") if a == "unknown" else a
+
     for row in r["rows"] + [dict(r["total"], age="All")]:
-        _row(t, row["age"], str(row["vehicles"]), str(row["came_back"]), pct(row["holding_rate"]),
-                  Text(bar(row["holding_rate"]), style="cyan"), f"{row['active']}/{row['customers']}",
-                  pct(row["active_ratio"]))
-    t.caption = (f"Holding rate: vehicles with any visit in the 12 months to {r['day']} / vehicles on "
-                 f"file. Active: customers with a paid visit in the last {r['active_days']} days.")
+        _row(t, age(row["age"]), str(row["vehicles"]), str(row["came_back"]),
+             pct(row["holding_rate"]), Text(bar(row["holding_rate"]), style="cyan"),
+             f"{row['active']}/{row['customers']}", pct(row["active_ratio"]))
+    t.caption = _("Holding rate: vehicles with any visit in the 12 months to {day} / vehicles on "
+                  "file. Active: customers with a paid visit in the last {days} days.").format(
+                      day=r["day"], days=r["active_days"])
     return t
 
 
@@ -394,11 +448,13 @@ def complaints_table(items: list[dict], now) -> Table:
         t.add_column(_(col), overflow="fold", no_wrap=col in ("#", "State"))
     for k in items:
         late = k["overdue"]
-        state = Text(k["state"] + ("\nLATE: " + "+".join(late) if late else ""),
+        state = Text(label("complaint_state", k["state"]) + (
+            "\n" + _("LATE: {steps}").format(steps="+".join(_(LATE_STEPS.get(x, x)) for x in late))
+            if late else ""),
                      style="bold red" if late else "")
         category = k["category"]
         if k.get("severity") and k["severity"] != "normal":  # 严重 / 重大 stand out
-            category += f"\n{k['severity']}"
+            category += f"\n{label('severity', k['severity'])}"
         _row(t, str(k["id"]), state, f"{k['customer_name'] or ''}\n{k['mobile'] or ''}",
              category, k["text"], k["escalate_by"][5:], k["reply_by"][5:])
     t.caption = _("{count} complaints, {overdue} overdue").format(
@@ -406,16 +462,24 @@ def complaints_table(items: list[dict], now) -> Table:
     return t
 
 
+LATE_STEPS = {"escalation": N_("escalation"), "reply": N_("reply")}
+
+
 def actions_table(items: list[dict]) -> Table:
-    t = Table(title="Corrective and preventive actions", title_justify="left")
-    for col in ("#", "Kind", "Action", "Owner", "Deadline", "State", "From"):
+    from . import report_labels as rl
+
+    lang = rl.language()
+    t = Table(title=_("Corrective and preventive actions"), title_justify="left")
+    for col in ("#", _("Kind"), rl.label("action", lang), rl.label("owner", lang),
+                rl.label("deadline", lang), rl.label("state", lang), _("From")):
         t.add_column(col, overflow="fold")
     for a in items:
         late = a["overdue_days"]
         dl = Text(a["deadline"] + (f" +{late}d" if late else ""), style="bold red" if late else "")
         src = " ".join(x for x in (a["category"], a["report_month"],
                                    f"#{a['complaint_id']}" if a["complaint_id"] else None) if x)
-        _row(t, str(a["id"]), a["kind"], a["text"], a["owner"], dl, a["state"], src)
+        _row(t, str(a["id"]), label("action_kind", a["kind"]), a["text"], a["owner"], dl,
+             label("action_state", a["state"]), src)
     return t
 
 
@@ -567,22 +631,32 @@ def report_tables(r: dict, lang: str = "en") -> list:
     return out
 
 
+FOLLOW_UP_TITLES = {"unsatisfied": N_("Unsatisfied customers"),
+                    "unreached": N_("Unreached customers")}
+
+
 def follow_up_table(rows: list[dict], which: str) -> Table:
-    t = Table(title=f"{which.capitalize()} customers", title_justify="left")
-    cols = ("Task", "Kind", "Customer", "Clerk", "When", "Detail", "Since")
-    for col in cols:
-        t.add_column(col, overflow="fold")
+    t = _table(_(FOLLOW_UP_TITLES.get(which, which)),
+               (N_("Task"), N_("Kind"), N_("Customer"), N_("Clerk"), N_("When"), N_("Detail"),
+                N_("Since")), overflow="fold")
     for r in rows:
         if which == "unsatisfied":
-            detail = " ".join(f"{q}={v}" for q, v in r["scores"].items())
+            detail = " ".join(f"{label('question', q)}={v}" for q, v in r["scores"].items())
             if r["note"]:
                 detail += f"; {r['note']}"
             when = r["called_at"]
         else:
-            detail = f"{r['attempts']} tries, {r['task_state']}" + (
-                f" ({r['state_reason']})" if r["state_reason"] else "")
+            detail = _("{count} tries, {state}").format(
+                count=r["attempts"], state=label("state", r["task_state"])) + (
+                f" ({reason_text(r['state_reason'])})" if r["state_reason"] else "")
             when = r["due_date"]
-        _row(t, str(r["task_id"]), kind_label(r["kind"]), f"{r['customer'] or ''}\n{r['mobile'] or ''}",
-                  r["clerk"] or "-", when, detail, r["since"])
-    t.caption = f"{len(rows)} rows"
+        _row(t, str(r["task_id"]), label("kind", r["kind"]),
+             f"{r['customer'] or ''}\n{r['mobile'] or ''}", r["clerk"] or "-", when, detail,
+             since_text(r["since"]))
+    t.caption = _("{count} rows").format(count=len(rows))
     return t
+
+
+def since_text(text: str | None) -> str:
+    """What happened since (``stats._since``): its parts, each in this run's language."""
+    return "; ".join(reason_text(part) for part in (text or "").split("; "))

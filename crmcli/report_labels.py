@@ -9,6 +9,9 @@ project's message catalogs cover the report, this table is what moves there.
 from __future__ import annotations
 
 from .choices import KINDS as _CHOICE_KINDS
+from .choices import OUTCOMES as _CHOICE_OUTCOMES
+from .choices import QUESTIONS as _CHOICE_QUESTIONS
+from .choices import SEVERITIES as _CHOICE_SEVERITIES
 
 # key: (Chinese, English)
 LABELS: dict[str, tuple[str, str]] = {
@@ -97,29 +100,10 @@ LABELS: dict[str, tuple[str, str]] = {
 # The task kinds' names are choices' table: one name per kind everywhere.
 KINDS = _CHOICE_KINDS
 
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "reached": ("接通", "reached"),
-    "no_answer": ("未接", "no answer"),
-    "busy": ("忙/约时间", "busy, call later"),
-    "wrong_number": ("空号/错号", "wrong number"),
-    "refused": ("拒绝回访", "refused"),
-    "not_owner": ("非车主本人", "not the owner"),
-    "booked": ("已预约", "booked"),
-    "done_elsewhere": ("已在别处办理", "done elsewhere"),
-}
-
-QUESTIONS: dict[str, tuple[str, str]] = {
-    "overall": ("总体满意度", "overall"),
-    "advisor": ("服务顾问", "service advisor"),
-    "quality": ("维修质量", "repair quality"),
-    "timeliness": ("及时性", "timeliness"),
-    "price": ("价格", "price"),
-    "cleanliness": ("清洁", "cleanliness"),
-}
-
-SEVERITIES: dict[str, tuple[str, str]] = {
-    "normal": ("一般", "normal"), "serious": ("严重", "serious"), "major": ("重大", "major"),
-}
+# Outcomes, questions and severities: choices' tables too (one name for each everywhere).
+OUTCOMES = _CHOICE_OUTCOMES
+QUESTIONS = _CHOICE_QUESTIONS
+SEVERITIES = _CHOICE_SEVERITIES
 
 # The figures an action can be meant to move: each question's average too.
 LABELS.update({f"score_{q}": (f"{zh}均分", f"{en} score") for q, (zh, en) in QUESTIONS.items()})

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 from ..errors import INTERRUPTED_EXIT, UNEXPECTED_EXIT, CrmError, DatabaseError
-from ..i18n import _
+from ..i18n import N_, _
 from .helptext import App, help_value
 from .lazy import LazyGroup
 
@@ -134,9 +134,9 @@ def say_error(message: str) -> None:
     print(f"crmcli: {message}", file=sys.stderr, flush=True)
 
 
-REPORT_HINT = "this is a defect in crmcli: please report it with the command you ran"
-DAMAGED_HINT = ("run `crmcli doctor` to see what is wrong, then `crmcli restore BACKUP` "
-                "to put back the last backup")
+REPORT_HINT = N_("this is a defect in crmcli: please report it with the command you ran")
+DAMAGED_HINT = N_("run `crmcli doctor` to see what is wrong, then `crmcli restore BACKUP` "
+                  "to put back the last backup")
 
 
 def handle_errors(fn):
@@ -162,32 +162,36 @@ def handle_errors(fn):
             say_error(exc.format_message())
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
-            say_error("interrupted; everything saved before stays saved")
+            say_error(_("interrupted; everything saved before stays saved"))
             raise typer.Exit(INTERRUPTED_EXIT) from None
         except sqlite3.OperationalError as exc:
             text = str(exc)
             if "locked" in text or "busy" in text:
-                say_error(f"the database is busy ({text}): another crmcli is writing; "
-                          "try again in a minute")
+                say_error(_("the database is busy ({error}): another crmcli is writing; "
+                            "try again in a minute").format(error=text))
             elif "disk" in text and "full" in text:
-                say_error(f"the disk is full ({text}): nothing was saved by this command; "
-                          "free some space and run it again")
+                say_error(_("the disk is full ({error}): nothing was saved by this command; "
+                            "free some space and run it again").format(error=text))
             else:
-                say_error(f"database error: {text}; {DAMAGED_HINT}")
+                say_error(_("database error: {error}; {hint}").format(error=text,
+                                                                      hint=_(DAMAGED_HINT)))
             raise typer.Exit(DatabaseError.exit_code) from None
         except sqlite3.DatabaseError as exc:  # malformed pages, "file is not a database"
-            say_error(f"the database is damaged ({exc}); {DAMAGED_HINT}")
+            say_error(_("the database is damaged ({error}); {hint}").format(
+                error=exc, hint=_(DAMAGED_HINT)))
             raise typer.Exit(DatabaseError.exit_code) from None
         except OverflowError as exc:
-            say_error(f"a number is too large ({exc}): ids and limits go up to 2**63 - 1")
+            say_error(_("a number is too large ({error}): ids and limits go up to 2**63 - 1"
+                        ).format(error=exc))
             raise typer.Exit(2) from None
         except OSError as exc:
             where = f" {exc.filename}" if exc.filename else ""
-            say_error(f"cannot use{where}: {exc.strerror or exc}; check the path and its "
-                      "permissions")
+            say_error(_("cannot use{where}: {error}; check the path and its permissions").format(
+                where=where, error=exc.strerror or exc))
             raise typer.Exit(2) from None
         except Exception as exc:  # noqa: BLE001  the last resort: one line, never a traceback
-            say_error(f"unexpected error: {type(exc).__name__}: {str(exc)[:200]}; {REPORT_HINT}")
+            say_error(_("unexpected error: {error}; {hint}").format(
+                error=f"{type(exc).__name__}: {str(exc)[:200]}", hint=_(REPORT_HINT)))
             raise typer.Exit(UNEXPECTED_EXIT) from None
 
     return wrapper

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import clock
-from ..i18n import _
+from ..i18n import N_, _
 from .base import (
     AtOpt,
     ByOpt,
@@ -103,24 +103,31 @@ def log_cmd(
 
 
 def _log_line(r: dict) -> str:
+    from ..choices import label
+    from ..render import reason_text
+
+    outcome, state = label("outcome", r["outcome"]), label("state", r["task_state"])
     if r.get("already_logged"):
-        return (f"task #{r['task_id']}: this call ({r['outcome']} at {r['called_at']}) was "
-                f"already logged as call #{r['call_id']}; recorded once, nothing changed "
-                f"(the task is {r['task_state']})")
-    msg = f"task #{r['task_id']}: {r['outcome']} -> {r['task_state']}"
+        return _("task #{task}: this call ({outcome} at {at}) was already logged as call #{call};"
+                 " recorded once, nothing changed (the task is {state})").format(
+            task=r["task_id"], outcome=outcome, at=r["called_at"], call=r["call_id"], state=state)
+    msg = _("task #{task}: {outcome} -> {state}").format(task=r["task_id"], outcome=outcome,
+                                                         state=state)
     if r.get("task_reason"):
-        msg += f" ({r['task_reason']})"
+        msg += f" ({reason_text(r['task_reason'])})"
     if r.get("next_try"):
-        msg += f", next try {r['next_try']}"
+        msg += _(", next try {day}").format(day=r["next_try"])
     if r.get("used_try") is False:
-        msg += " (a second no-answer today: kept, no try used)"
+        msg += _(" (a second no-answer today: kept, no try used)")
     if r.get("released"):
-        msg += f"; {r['released']} combined task(s) back on their own"
+        msg += _("; {count} combined task(s) back on their own").format(count=r["released"])
     if r.get("complaint_id"):
-        msg += (f"; complaint #{r['complaint_id']} {r['complaint_state']}"
-                if r.get("complaint_state") else f"; complaint #{r['complaint_id']} opened")
+        msg += (_("; complaint #{id} {state}").format(
+                    id=r["complaint_id"], state=label("complaint_state", r["complaint_state"]))
+                if r.get("complaint_state") else
+                _("; complaint #{id} opened").format(id=r["complaint_id"]))
     if r.get("phone_corrected"):
-        msg += f"; mobile corrected to {r['phone_corrected']}"
+        msg += _("; mobile corrected to {phone}").format(phone=r["phone_corrected"])
     return msg
 
 
@@ -166,8 +173,8 @@ def complaint_add(
     if as_json:
         emit_json(k)
         return
-    say(f"complaint #{k['id']} opened: escalate by {k['escalate_by']},"
-        f" reply by {k['reply_by']}")
+    say(_("complaint #{id} opened: escalate by {escalate}, reply by {reply}").format(
+        id=k["id"], escalate=k["escalate_by"], reply=k["reply_by"]))
 
 
 def _complaint_step(ctx, complaint_id: int, step: str, note, owner, by, at) -> None:
@@ -176,12 +183,15 @@ def _complaint_step(ctx, complaint_id: int, step: str, note, owner, by, at) -> N
     state: State = ctx.obj
     k = calls.advance(state.db, complaint_id, step, by=_clerk(by), at=calls.parse_when(at),
                       note=note, owner=owner, settings=state.settings)
-    msg = f"complaint #{k['id']}: {k['state']}"
+    from ..choices import label
+
+    msg = _("complaint #{id}: {state}").format(id=k["id"],
+                                               state=label("complaint_state", k["state"]))
     if step == "escalate":
-        msg += f", reply by {k['reply_by']}"
+        msg += _(", reply by {when}").format(when=k["reply_by"])
     if step == "reply" and k["followup_task_id"]:
-        msg += (f"; follow-up call task #{k['followup_task_id']} asks whether the customer is"
-                " satisfied with the resolution")
+        msg += _("; follow-up call task #{task} asks whether the customer is satisfied with the"
+                 " resolution").format(task=k["followup_task_id"])
     say(msg)
 
 
@@ -227,12 +237,21 @@ def complaint_show(ctx: typer.Context, complaint_id: ComplaintArg, as_json: Json
         emit_json(k)
         return
     console = out()
-    say(f"#{k['id']} [{k['state']}] {k['category']}: {k['text']}", console)
-    say(f"customer #{k['customer_id']} {k['customer_name'] or ''} {k['mobile'] or ''};"
-        f" owner {k['owner'] or '-'}; escalate by {k['escalate_by']};"
-        f" reply by {k['reply_by']}", console)
+    from ..choices import label
+
+    say(f"#{k['id']} [{label('complaint_state', k['state'])}] {k['category']}: {k['text']}",
+        console)
+    say(_("customer #{id} {name} {mobile}; owner {owner}; escalate by {escalate}; reply by "
+          "{reply}").format(id=k["customer_id"], name=k["customer_name"] or "",
+                            mobile=k["mobile"] or "", owner=k["owner"] or "-",
+                            escalate=k["escalate_by"], reply=k["reply_by"]), console)
     for e in k["events"]:
-        say(f"  {e['at']}  {e['by']:<10} {e['action']:<9} {e['note'] or ''}", console)
+        action = _(COMPLAINT_EVENTS.get(e["action"], e["action"]))
+        say(f"  {e['at']}  {e['by']:<10} {action:<9} {e['note'] or ''}", console)
+
+
+COMPLAINT_EVENTS = {"opened": N_("opened"), "escalate": N_("escalated"), "reply": N_("replied"),
+                    "close": N_("closed"), "reopen": N_("reopened")}
 
 
 @app.command("complaints")
@@ -305,7 +324,7 @@ def action_add(
                            kind="preventive" if preventive else "corrective", category=category,
                            month=month, complaint_id=complaint_id, metric=metric,
                            settings=state.settings, at=calls.parse_when(at))
-    say(f"action #{aid} added for {owner}, due {due}")
+    say(_("action #{id} added for {owner}, due {due}").format(id=aid, owner=owner, due=due))
 
 
 @action_app.command("approve")
@@ -317,7 +336,7 @@ def action_approve(ctx: typer.Context,
     from .. import calls
 
     calls.approve_action(ctx.obj.db, action_id, by=_clerk(by), at=calls.parse_when(at))
-    say(f"action #{action_id} approved")
+    say(_("action #{id} approved").format(id=action_id))
 
 
 @action_app.command("list")
@@ -351,8 +370,11 @@ def action_done(ctx: typer.Context,
     if as_json:
         emit_json(r)
         return
-    msg = f"action #{action_id} done"
+    msg = _("action #{id} done").format(id=action_id)
     if r["metric"]:
-        msg += f"; {r['metric']} in {r['after_period']} so far: " + (
-            "-" if r["after"] is None else f"{r['after']:g}")
+        from .. import report_labels
+
+        msg += _("; {metric} in {period} so far: {value}").format(
+            metric=report_labels.label(r["metric"], report_labels.language()),
+            period=r["after_period"], value="-" if r["after"] is None else f"{r['after']:g}")
     say(msg)

@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
+from ..i18n import N_, _
 from ..limits import INT_MAX
 from .base import JsonOpt, State, _login, app, emit_json, handle_errors, out, say
 from .helptext import App
@@ -111,13 +112,14 @@ def customer_edit(
         "callback_consent": consent, "occupation": occupation, "notes": note,
     }.items() if v is not None}
     if not changes:
-        raise UsageError("nothing to change; see crmcli customer edit --help")
+        raise UsageError(_("nothing to change; see crmcli customer edit --help"))
     state: State = ctx.obj
     c = customers.get_one(state.db, query)
     user = _login()
     changed = customers.edit(state.db, c["id"], changes, by=user)
     msg = f"#{c['id']} {c['name'] or ''}: " + (
-        ("changed " + ", ".join(changed)) if changed else "nothing changed")
+        _("changed {fields}").format(fields=", ".join(changed)) if changed
+        else _("nothing changed"))
     say(msg)
 
 
@@ -144,20 +146,22 @@ def customer_forget(
     c = customers.get_one(state.db, query)
     if not yes:
         if not sys.stdin.isatty():
-            raise UsageError("forgetting cannot be undone: add --yes to confirm")
-        say(f"Erase every personal detail of #{c['id']} {c['name'] or ''} "
-            f"{privacy.mask_phone(c['mobile'])}? Type yes: ", end="")
-        if sys.stdin.readline().strip().lower() != "yes":
-            say("nothing erased")
+            raise UsageError(_("forgetting cannot be undone: add --yes to confirm"))
+        say(_("Erase every personal detail of #{id} {name} {phone}? Type yes: ").format(
+            id=c["id"], name=c["name"] or "", phone=privacy.mask_phone(c["mobile"])), end="")
+        if sys.stdin.readline().strip().lower() not in ("yes", "是"):
+            say(_("nothing erased"))
             raise typer.Exit(0)
     r = privacy.forget(state.db, c["id"], by=_login(), now=clock.stamp())
     if as_json:
         emit_json(r)
         return
-    say(f"customer #{r['customer_id']} forgotten: personal data erased from the record, "
-        f"{r['calls']} calls, {r['complaints']} complaints, {r['change_log_values']} change-log "
-        f"entries, {r['flagged_cells']} flagged cells, {r['sms_sent']} SMS; "
-        f"{r['tasks_withdrawn']} open tasks withdrawn; orders and figures kept")
+    say(_("customer #{id} forgotten: personal data erased from the record, {calls} calls, "
+          "{complaints} complaints, {changes} change-log entries, {flagged} flagged cells, "
+          "{sms} SMS; {withdrawn} open tasks withdrawn; orders and figures kept").format(
+        id=r["customer_id"], calls=r["calls"], complaints=r["complaints"],
+        changes=r["change_log_values"], flagged=r["flagged_cells"], sms=r["sms_sent"],
+        withdrawn=r["tasks_withdrawn"]))
 
 
 @app.command("vehicle-usage")
@@ -171,7 +175,11 @@ def vehicle_usage(
     from .. import customers
 
     r = customers.set_usage(ctx.obj.db, vehicle, usage, by=_login())
-    say(f"{r['plate'] or vehicle}: usage {r['old'] or 'unknown'} -> {r['new']}")
+    from ..choices import label
+
+    say(_("{vehicle}: usage {old} -> {new}").format(
+        vehicle=r["plate"] or vehicle, old=label("usage", r["old"]) if r["old"] else _("unknown"),
+        new=label("usage", r["new"])))
 
 
 @customer_app.command("duplicates")
@@ -198,21 +206,26 @@ def _merge_command(ctx: typer.Context, kind: str, keep: Optional[str], other: Op
     state: State = ctx.obj
     if undo is not None:
         r = duplicates.undo(state.db, undo, by=_login(), now=clock.stamp())
-        msg = f"merge #{r['merge_id']} undone: {kind} #{r['restored']} is its own record again"
+        msg = _("merge #{merge} undone: {kind} #{id} is its own record again").format(
+            merge=r["merge_id"], kind=_(KIND_WORDS[kind]), id=r["restored"])
     else:
         if not keep or not other:
-            raise UsageError(f"name the {kind} to keep and the one to merge into it, "
-                             "or --undo MERGE_ID")
+            raise UsageError(_("name the {kind} to keep and the one to merge into it, "
+                               "or --undo MERGE_ID").format(kind=_(KIND_WORDS[kind])))
         ids = [_vehicle_id(state.db, q) if kind == "vehicle" else _customer_id(state.db, q)
                for q in (keep, other)]
         r = duplicates.merge(state.db, kind, ids[0], ids[1], by=_login(), now=clock.stamp())
-        moved = ", ".join(f"{n} {t}" for t, n in r["moved"].items()) or "nothing else"
-        msg = (f"merge #{r['merge_id']}: {kind} #{r['merged']} merged into #{r['kept']}"
-               f" ({moved} moved); undo with --undo {r['merge_id']}")
+        moved = ", ".join(f"{n} {t}" for t, n in r["moved"].items()) or _("nothing else")
+        msg = _("merge #{merge}: {kind} #{merged} merged into #{kept} ({moved} moved); undo "
+                "with --undo {merge}").format(merge=r["merge_id"], kind=_(KIND_WORDS[kind]),
+                                              merged=r["merged"], kept=r["kept"], moved=moved)
     if as_json:
         emit_json(r)
         return
     say(msg)
+
+
+KIND_WORDS = {"customer": N_("customer"), "vehicle": N_("vehicle")}
 
 
 def _customer_id(db, query: str) -> int:
@@ -235,9 +248,9 @@ def _vehicle_id(db, query: str) -> int:
                            (cleaned, cleaned)).fetchall()
     if len(rows) != 1:
         if not rows:
-            raise NotFound(f"no vehicle with plate or VIN {query!r}")
-        raise UsageError(f"{len(rows)} vehicles match {query!r}: say which by #id "
-                         f"({', '.join('#' + str(r[0]) for r in rows)})")
+            raise NotFound(_("no vehicle with plate or VIN {query!r}").format(query=query))
+        raise UsageError(_("{count} vehicles match {query!r}: say which by #id ({ids})").format(
+            count=len(rows), query=query, ids=", ".join("#" + str(r[0]) for r in rows)))
     return rows[0][0]
 
 

@@ -60,12 +60,16 @@ def plan_cmd(
     if quiet:
         return
     if result.skipped:
-        msg = f"{when}: already planned and nothing changed since (use --force to plan again)"
+        msg = _("{day}: already planned and nothing changed since (use --force to plan again)"
+                ).format(day=when)
     else:
-        msg = (f"{when}: {result.created} new, {result.updated} updated, {result.merged} merged,"
-               f" {result.withdrawn} withdrawn, {result.missed} missed; {result.open} open tasks")
+        msg = _("{day}: {new} new, {updated} updated, {merged} merged, {withdrawn} withdrawn, "
+                "{missed} missed; {open} open tasks").format(
+            day=when, new=result.created, updated=result.updated, merged=result.merged,
+            withdrawn=result.withdrawn, missed=result.missed, open=result.open)
         if result.scope == "changed":
-            msg += f" (planned again for {result.customers} customers whose data changed)"
+            msg += _(" (planned again for {count} customers whose data changed)").format(
+                count=result.customers)
     say(msg, soft_wrap=True)
 
 

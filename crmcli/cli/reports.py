@@ -50,15 +50,22 @@ def classify_cmd(
         c = customers.get_one(state.db, explain)
         e = classify.explain(state.db, c["id"])
         if e is None:
-            raise UsageError("no classification yet; run `crmcli classify` first")
+            raise UsageError(_("no classification yet; run `crmcli classify` first"))
         if as_json:
             emit_json(dict(e, customer_id=c["id"]))
         else:
-            say(f"#{c['id']} {c['name'] or ''}: {e['value_class']} because: {e['reason']}"
-                f" (vehicle age: {e['age_band']}, classified for {e['day']})")
+            from ..choices import label
+            from ..render import reason_text
+
+            say(_("#{id} {name}: {cls} because: {reason} (vehicle age: {band}, classified for "
+                  "{day})").format(
+                id=c["id"], name=c["name"] or "", cls=f"{e['value_class']} "
+                f"{label('class', e['value_class'])}", reason=reason_text(e["reason"]),
+                band=classify.band_label(e["age_band"], state.settings["classes"])
+                if e["age_band"] in classify.BANDS else e["age_band"], day=e["day"]))
             for v in e["vehicles"]:
-                years = "?" if v["years"] is None else f"{v['years']} years"
-                say(f"  {v['plate'] or v['vin'] or '-'}: {years}, {v['source']}")
+                years = "?" if v["years"] is None else _("{n} years").format(n=v["years"])
+                say(f"  {v['plate'] or v['vin'] or '-'}: {years}, {reason_text(v['source'])}")
         return
     if changes:
         moves = classify.changes(state.db, since_day)
@@ -76,8 +83,8 @@ def classify_cmd(
     labels = {b: classify.band_label(b, state.settings["classes"]) for b in classify.BANDS}
     for part in render.class_matrix(m, labels):
         out().print(part)
-    say(f"{result['customers']} customers classified for {when};"
-        f" {result['changed']} moved since the last run (see --changes)")
+    say(_("{count} customers classified for {day}; {moved} moved since the last run (see "
+          "--changes)").format(count=result["customers"], day=when, moved=result["changed"]))
 
 
 @app.command("retention")
@@ -175,7 +182,7 @@ def stats_cmd(
     for line in report_labels.definitions(state.settings, lang):
         say(f"  - {line}", console)
     if xlsx is not None:
-        say(f"Workbook written to {xlsx}", console)
+        say(_("Workbook written to {path}").format(path=xlsx), console)
 
 
 def _follow_up(ctx: typer.Context, which: str, as_json: bool) -> None:

@@ -1,0 +1,135 @@
+"""Stored reasons in the clerk's language: why a task is due, why a customer is in a class.
+
+Rules, the planner and classification write their reasons into the database in one
+language (English), so a database, its JSON and its history read the same whoever
+ran the planning. They are shown in this run's language here: each template below is
+the shape of one kind of reason (``{placeholders}`` for the values); a stored reason
+that fits a template is re-said with that template's translation from the catalog::
+
+    "交强险 expires 2026-11-26"  ->  "交强险 2026-11-26 到期"
+
+A reason that fits no template (written by an older release, or typed by a person)
+is shown as stored. ``tests/test_reasons.py`` plans the shipped sample and checks that
+every reason the rules wrote there fits one, so a rule whose wording changes without
+its template fails the suite.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .i18n import N_, _, language
+
+TEMPLATES: tuple[str, ...] = (
+    # rules.py: the care contacts
+    N_("new-car care SMS: delivered {day}"),
+    N_("delivery day-3 call: delivered {day}"),
+    N_("delivery day-7 questionnaire: delivered {day}"),
+    N_("post-repair callback: {order} settled {day} ({type})"),
+    N_("post-repair callback: {order} settled {day}"),
+    N_("declined advice on {order} ({day}): {advice}"),
+    N_("first maintenance due {due} or at {km} km: delivered {delivered}, ~{per_day} km/day"
+       " ({basis}), {km2} km predicted on {by_km}; {rule}"),
+    N_("interval {months} months / {km} km"),
+    N_("regular maintenance due {due}: last {last} (no mileage recorded); interval {months}"
+       " months"),
+    N_("regular maintenance due {due} or at {km} km: last {last} at {last_km} km, ~{per_day}"
+       " km/day (default), predicted {predicted} km on {on}; interval {months} months /"
+       " {interval_km} km"),
+    N_("regular maintenance due {due} or at {km} km: last {last} at {last_km} km, ~{per_day}"
+       " km/day, predicted {predicted} km on {on}; interval {months} months / {interval_km} km"),
+    N_("warranty ends {day}: come for a check before it ends"),
+    N_("warranty point {months} months / {km} km reached about {day} (~{per_day} km/day):"
+       " come for a check before it ends"),
+    N_("交强险 expires {day}"),
+    N_("商业险 expires {day}"),
+    N_("annual inspection due {day}"),
+    N_("birthday (born {day}) and lunar birthday ({lunar})"),
+    N_("birthday (born {day})"),
+    N_("lunar birthday ({lunar})"),
+    N_("{holiday} greeting"),
+    N_("lost customer: last visit {day}, {days} days before this call"),
+    # planner.py and calls.py: tasks that follow a call
+    N_("booked for {when} but {plate} did not come: ask what happened and book again"),
+    N_("thank-you SMS: {text}"),
+    # classify.py: why a customer is in a class, and how a vehicle's age is known
+    N_("no visit and no delivery on file"),
+    N_("new customer: delivered {day}, {days} days ago, no visit yet"),
+    N_("never came back: delivered {day}, {days} days ago"),
+    N_("no visit since delivery {day}, {days} days ago"),
+    N_("last visit {day}, {days} days ago"),
+    N_("new owner: delivered {day}, {days} days ago; only free/warranty work so far ({visits}"
+       " visits)"),
+    N_("only warranty/free work in the last {months} months ({visits} visits)"),
+    N_("last paid visit {day}, {days} days ago"),
+    N_("no paid visit on file"),
+    N_("{visits} paid visits, ¥{spend} in {months} months, loyalty {loyalty} ({why})"),
+    N_("{done} maintenance here for {due} due ({basis})"),
+    N_("{km} km driven"),
+    N_("{months} months"),
+    N_("{facts}; not A: {missing}"),
+    N_("fewer than {count} paid visits"),
+    N_("under ¥{amount}"),
+    N_("loyalty under {value}"),
+    N_("delivered {day}"),
+    N_("bought {day}"),
+    N_("unknown: no delivery or purchase date, no valid VIN"),
+    N_("model year {year} (VIN)"),
+    # stats.py: what happened since a follow-up call
+    N_("{count} visit(s), last {day}"),
+    N_("{count} complaint(s): {states}"),
+    N_("nothing yet"),
+)
+# Values inside a reason that are words rather than data.
+PHRASES = (N_("its own"), N_("default"), N_("the dates on file"), N_("the car"))
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_compiled: list[tuple[re.Pattern, str]] | None = None
+
+
+def _patterns() -> list[tuple[re.Pattern, str]]:
+    global _compiled
+    if _compiled is None:
+        out = []
+        for t in TEMPLATES:
+            parts = _PLACEHOLDER.split(t)  # literal, name, literal, name, ...
+            rx = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+                         for i, p in enumerate(parts))
+            out.append((re.compile(rx, re.S), t))
+        # The most specific shape first: "... settled {day} ({type})" before "... {day}".
+        out.sort(key=lambda pt: -len(_PLACEHOLDER.sub("", pt[1])))
+        _compiled = out
+    return _compiled
+
+
+def translate(text: str) -> str:
+    """``text`` in this run's language when it fits a template, else as it is."""
+    if not text or language() == "en":
+        return text
+    for rx, template in _patterns():
+        m = rx.fullmatch(text)
+        if m:
+            said = _(template)
+            if said == template:
+                return text
+            return said.format(**{k: _value(k, v) for k, v in m.groupdict().items()})
+    return text
+
+
+# Placeholders whose value is a key of one of choices' tables.
+CHOICES = {"type": "service_type"}
+
+
+def _value(name: str, v: str) -> str:
+    """A value inside a reason: a word, a key, another reason, a list of reasons, or data."""
+    if v in PHRASES:
+        return _(v)
+    if name in CHOICES:
+        from .choices import label
+
+        return label(CHOICES[name], v)
+    if ", " in v:  # "fewer than 3 paid visits, under ¥5,000": each part a reason
+        parts = [translate(p) for p in v.split(", ")]
+        if all(p != q for p, q in zip(parts, v.split(", "))):
+            return "，".join(parts)
+    return translate(v)
