@@ -220,3 +220,42 @@ def undo(db: sqlite_utils.Database, merge_id: int, *, by: str, now: str) -> dict
                      (kind, keep, "merged", str(keep), str(drop), now, by,
                       f"merge #{merge_id} undone: {kind} #{drop} is its own record again"))
     return {"merge_id": merge_id, "kind": kind, "kept": keep, "restored": drop}
+
+
+# Rows that only follow from a customer being on file: dropped with a customer who is
+# nothing else (see drop_unused). A task counts only while nothing was done about it.
+_DERIVED = {"plan_dirt", "classifications", "class_changes", "row_problems"}
+
+
+def drop_unused(conn, ids) -> int:
+    """Delete the customers among ``ids`` that no row names but derived ones (plan
+    marks, classes, import flags, a planned task nobody worked): a person an older
+    import made a customer of for bringing someone else's car, once their orders are
+    the owner's. Returns how many were deleted."""
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    refs = [(t, c) for t, c in _referring(conn, "customer") if t not in _DERIVED]
+    dropped = []
+    for cid in ids:
+        used = False
+        for table, col in refs:
+            extra = (" AND NOT (state = 'open' AND attempts = 0 AND NOT EXISTS"
+                     " (SELECT 1 FROM sms_ledger l WHERE l.task_id = tasks.id))"
+                     if table == "tasks" else "")
+            if conn.execute(f'SELECT 1 FROM "{table}" WHERE "{col}" = ?{extra} LIMIT 1',
+                            (cid,)).fetchone():
+                used = True
+                break
+        if not used:
+            dropped.append(cid)
+    for cid in dropped:
+        conn.execute("DELETE FROM tasks WHERE customer_id = ?", (cid,))
+        conn.execute("UPDATE row_problems SET customer_id = NULL WHERE customer_id = ?", (cid,))
+        for table in ("plan_dirt", "classifications", "class_changes"):
+            conn.execute(f"DELETE FROM {table} WHERE customer_id = ?", (cid,))
+        conn.execute("DELETE FROM changes WHERE entity = 'customer' AND entity_id = ?", (cid,))
+        conn.execute("DELETE FROM field_sources WHERE entity = 'customer' AND entity_id = ?",
+                     (cid,))
+        conn.execute("DELETE FROM customers WHERE id = ?", (cid,))
+    return len(dropped)

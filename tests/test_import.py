@@ -274,28 +274,62 @@ def test_customers_merge_by_mobile_and_name_vehicles_by_vin_then_plate(db, tmp_p
     assert db.conn.execute("SELECT count(DISTINCT vehicle_id) FROM repair_orders").fetchone()[0] == 1
 
 
-def test_vehicle_changing_hands_keeps_its_history(db, tmp_path):
+def test_an_order_naming_someone_else_never_moves_the_car_a_delivery_list_does(db, tmp_path):
     v = vin_with_check("LFV2A21K", "E3066018")
     rows = [
         ["R1", "粤B12345", v, "张伟", "13812345678", "", "2025-01-05", 5000, "保养", 0, 0, 0, ""],
         ["R2", "粤B12345", v, "李雷", "13912345678", "", "2026-06-05", 40000, "保养", 0, 0, 0, ""],
     ]
     run(db, orders_file(tmp_path, rows))
-    owners = db.conn.execute(
-        "SELECT c.name, o.since, o.until FROM vehicle_owners o JOIN customers c ON c.id = o.customer_id"
-        " ORDER BY o.since").fetchall()
-    assert owners == [("张伟", "2025-01-05", "2026-06-05"), ("李雷", "2026-06-05", None)]
-    current = db.conn.execute("SELECT c.name FROM vehicles v JOIN customers c ON c.id = v.customer_id"
-                              ).fetchone()[0]
-    assert current == "李雷"
-    # The old owner's order stays theirs.
-    assert db.conn.execute("SELECT c.name FROM repair_orders o JOIN customers c ON c.id=o.customer_id"
-                           " WHERE order_no='R1'").fetchone()[0] == "张伟"
-    # An older file imported later does not take the vehicle back.
+
+    def owners():
+        return db.conn.execute(
+            "SELECT c.name, o.since, o.until FROM vehicle_owners o"
+            " JOIN customers c ON c.id = o.customer_id ORDER BY o.since").fetchall()
+
+    def orders():
+        return db.conn.execute(
+            "SELECT o.order_no, c.name, o.contact_name, o.contact_phone FROM repair_orders o"
+            " JOIN customers c ON c.id = o.customer_id ORDER BY o.order_no").fetchall()
+
+    # No delivery record: the first order's person owns the car, for now (no since).
+    assert owners() == [("张伟", "", None)]
+    assert orders() == [("R1", "张伟", None, None), ("R2", "张伟", "李雷", "13912345678")]
+    assert db.conn.execute("SELECT name FROM customers").fetchall() == [("张伟",)]
+    # The car is sold on: a delivery list names 李雷 from 2026-06-01. The order after
+    # that is his, with no contact (he brought it); the one before stays 张伟's.
+    header = ["客户姓名", "手机号码", "车架号", "车牌号", "交车日期"]
+    run(db, messy.write_xlsx(tmp_path / "d.xlsx", [header, ["李雷", "13912345678", v, "粤B12345",
+                                                            "2026-06-01"]]), kind="vehicles")
+    assert owners() == [("张伟", "", "2026-06-01"), ("李雷", "2026-06-01", None)]
+    assert orders() == [("R1", "张伟", None, None), ("R2", "李雷", None, None)]
+    # An older order naming 张伟 imported later does not take the car back.
     old = [["R0", "粤B12345", v, "张伟", "13812345678", "", "2024-12-01", 3000, "保养", 0, 0, 0, ""]]
     run(db, orders_file(tmp_path, old, name="old.xlsx"))
     assert db.conn.execute("SELECT c.name FROM vehicles v JOIN customers c ON c.id = v.customer_id"
                            ).fetchone()[0] == "李雷"
+
+
+def test_a_delivery_list_after_the_orders_gives_the_owner_the_orders(db, tmp_path):
+    # The orders come first; the spouse brought the car first. The delivery list then
+    # names the owner from before the first visit: every order is the owner's, the
+    # spouse is their contact, and the spouse is no owner of anything.
+    v = vin_with_check("LFV2A21K", "E3066018")
+    rows = [
+        ["R1", "粤B12345", v, "李娜", "13912345678", "", "2025-01-05", 5000, "保养", 0, 0, 0, ""],
+        ["R2", "粤B12345", v, "张伟", "13812345678", "", "2025-06-05", 9000, "保养", 0, 0, 0, ""],
+    ]
+    run(db, orders_file(tmp_path, rows))
+    header = ["客户姓名", "手机号码", "车架号", "车牌号", "交车日期"]
+    run(db, messy.write_xlsx(tmp_path / "d.xlsx", [header, ["张伟", "13812345678", v, "粤B12345",
+                                                            "2024-10-01"]]), kind="vehicles")
+    assert db.conn.execute(
+        "SELECT o.order_no, c.name, o.contact_name, o.contact_phone FROM repair_orders o"
+        " JOIN customers c ON c.id = o.customer_id ORDER BY o.order_no").fetchall() == [
+        ("R1", "张伟", "李娜", "13912345678"), ("R2", "张伟", None, None)]
+    assert db.conn.execute(
+        "SELECT c.name, o.since, o.until FROM vehicle_owners o"
+        " JOIN customers c ON c.id = o.customer_id").fetchall() == [("张伟", "2024-10-01", None)]
 
 
 # --------------------------------------------------------------------------- delivery list
@@ -397,11 +431,11 @@ def test_same_phone_is_the_same_customer_with_or_without_a_title(db, tmp_path):
         ["R1", "粤B12345", "", "张伟", "13812345678", "", "2026-01-05", 5000, "保养", 0, 0, 0, ""],
         ["R2", "粤B12345", "", "张伟先生", "13812345678", "", "2026-03-05", 9000, "保养", 0, 0, 0, ""],
         ["R3", "粤B12345", "", "张先生", "13812345678", "", "2026-05-05", 13000, "保养", 0, 0, 0, ""],
-        ["R4", "粤B12345", "", "李娜", "13812345678", "", "2026-06-05", 15000, "保养", 0, 0, 0, ""],
+        ["R4", "粤B54321", "", "李娜", "13812345678", "", "2026-06-05", 15000, "保养", 0, 0, 0, ""],
     ]
     run(db, orders_file(tmp_path, rows))
     names = [n for (n,) in db.conn.execute("SELECT name FROM customers ORDER BY id")]
-    assert names == ["张伟", "李娜"]  # another name on the phone is another person
+    assert names == ["张伟", "李娜"]  # another name on the phone (her own car) is another person
     slim = messy.write_xlsx(tmp_path / "noname.xlsx", [["工单号", "结算日期", "联系电话"],
                                                       ["R5", "2026-07-01", "13812345678"]])
     run(db, slim)

@@ -33,7 +33,7 @@ def vin(n: int) -> str:
 
 
 def random_rows(rnd: random.Random, n_rows: int, first_no: int = 0) -> list[list]:
-    """Visits of 10 cars by 8 people: cars change hands, details vary now and then."""
+    """Visits of 10 cars by 8 people: cars are brought by others, details vary now and then."""
     people = [(SURNAMES[i] + "伟" * (i % 3 + 1), f"139{i:08d}") for i in range(8)]
     owners = {car: [rnd.randrange(8)] for car in range(10)}
     for car in range(10):  # some cars are sold once or twice
@@ -99,12 +99,12 @@ def test_the_short_cut_gives_what_merging_every_row_gives(tmp_path, monkeypatch,
     with_cut, without = results[True], results[False]
     assert with_cut[0] == without[0]
     assert with_cut[1] == without[1]
-    # the comparison is about something: flags and owner changes happen (audited changes
-    # need not: a file's net change is logged, and a model changed by some rows and put
-    # back by later ones nets to none)
+    # the comparison is about something: flags happen, and orders brought by someone
+    # else than the owner (audited changes need not: a file's net change is logged,
+    # and a model changed by some rows and put back by later ones nets to none)
     last = database  # the run without the short cut; both hold the same tables
     for sql in ("SELECT count(*) FROM row_problems WHERE severity = 'flagged'",
-                "SELECT count(*) FROM vehicle_owners WHERE until IS NOT NULL"):
+                "SELECT count(*) FROM repair_orders WHERE contact_name IS NOT NULL"):
         assert last.conn.execute(sql).fetchone()[0] > 0, sql
 
 

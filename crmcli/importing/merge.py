@@ -74,7 +74,7 @@ class Merger:
 
     ORDER_COLS = ("vehicle_id", "customer_id", "date_in", "date_settled", "order_date", "mileage",
                   "service_type", "service_type_raw", "items", "labour_fen", "parts_fen",
-                  "total_fen", "advisor", "advice")
+                  "total_fen", "advisor", "advice", "contact_name", "contact_phone")
     CUSTOMER_COLS = ("name", "gender", "gender_source", "mobile", "phone_kind", "other_phones",
                      "id_number", "birthday", "birthday_source", "lunar_birthday", "occupation",
                      "address", "employer")
@@ -116,6 +116,8 @@ class Merger:
         self.dirty_vehicles: dict[int, dict] = {}
         self.dirty_orders: dict[int, dict] = {}
         self.owner_changes: list[tuple] = []
+        # (vehicle id, the owner an order gave it, the owner a delivery list names)
+        self.provisional: list[tuple] = []
         # Net change: the value each field of a stored record had before this file, and
         # the fields each row touched; flush logs, and merge_rows counts, only what differs
         # at the end, so a value that goes A -> B -> A within a file changes nothing.
@@ -135,6 +137,7 @@ class Merger:
         self.order_id: int | None = None  # the id of the order merge_order merged last
         self.vehicle: dict | None = None  # and its vehicle and customer
         self.customer: dict | None = None
+        self.contact: tuple | None = None  # (name, phone) of its contact, when not the owner
         self.next_id = {
             t: (self.conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0] + 1)
             for t in ("customers", "vehicles", "repair_orders")
@@ -319,23 +322,56 @@ class Merger:
         return None
 
     def resolve_customer(self, rec: dict, vehicle: dict | None) -> dict | None:
-        """The customer a row names: found by mobile and name, else created.
+        """The customer a row names: found (see find_customer), else created."""
+        c = self.find_customer(rec, vehicle)
+        if c is not None:
+            if rec.get("customer_name") and not c.get("name"):
+                self._set("customer", c, "name", rec["customer_name"], self.dirty_customers)
+            return c
+        key = self.customer_key(rec, vehicle)
+        if key is None:
+            return None
+        mobile = rec.get("mobile")
+        c = {"id": self._take_id("customers"), "merge_key": key, "name": rec.get("customer_name"),
+             "callback_consent": 1, "created_at": self.now, "updated_at": self.now}
+        for col in self.CUSTOMER_COLS:
+            c.setdefault(col, None)
+        c["_new"] = True
+        self.new_customers.append(c)
+        self._index_customer(c)
+        if mobile:
+            self.by_mobile.setdefault(mobile, []).append(c)
+        return c
 
-        The same person is not made twice: a row without a phone belongs to the
-        vehicle's owner when the name agrees or is missing; a phone already on
-        file is that customer when the names agree once titles (先生/女士) are
-        set aside or a name is missing ('张伟', '张伟先生', '张先生'). The same
-        name on another phone stays another customer: a file cannot tell a
-        changed number from a namesake or a second phone, and a rule that
-        guessed made re-reading a file move orders between records.
+    def find_customer(self, rec: dict, vehicle: dict | None) -> dict | None:
+        """The customer on file a row names, or None.
+
+        In this order:
+        1. the vehicle's owner, when the row gives the owner's name (the car was
+           found by its VIN or plate): one car and its owner's name are one
+           customer whatever number the file gives (a landline on the delivery
+           list, a mobile on an order, an invalid one); a number not on file is
+           kept as one of the owner's;
+        2. the vehicle's owner, when the row gives no number and no other name;
+        3. the customer with the row's number, when the names agree once titles
+           (先生/女士) are set aside or a name is missing ('张伟', '张伟先生',
+           '张先生'); the same name on another number stays another customer:
+           a file cannot tell a changed number from a namesake or a second phone;
+        4. the owner whose number a clerk or a call corrected, when the names agree:
+           an export still carrying the old number is the same person.
         """
         name = rec.get("customer_name")
         mobile = rec.get("mobile")
         owner = None
         if vehicle is not None and vehicle.get("customer_id"):
             owner = self.cust_by_id.get(vehicle["customer_id"])
-        if not mobile and owner is not None and (not name or owner.get("name") == name):
-            return owner  # no phone: the owner, when the name agrees or is missing
+        if owner is not None:
+            if name and owner.get("name") == name:
+                if mobile and mobile != owner.get("mobile"):
+                    self.extra_number = mobile
+                return owner
+            if not mobile and (not name or same_person(owner.get("name") or "", name)):
+                return owner
         key = self.customer_key(rec, vehicle)
         if key is None:
             return None
@@ -343,30 +379,9 @@ class Merger:
         if c is None and mobile:
             c = next((x for x in self.by_mobile.get(mobile, ())
                       if not name or not x.get("name") or same_person(x["name"], name)), None)
-        if (c is None and owner is not None and name and owner.get("name") == name
-                and rec.get("vin") and vehicle.get("vin") == rec["vin"]):
-            # One car, its owner's name, a number not on file: the owner, whatever number
-            # this file gives (a landline on the delivery list, a mobile on an order). The
-            # number is kept as one of the owner's.
-            self.extra_number = mobile
-            return owner
         if (c is None and owner is not None and name and same_person(owner.get("name") or "", name)
                 and owner.get("mobile_source") in ("edit", "call")):
-            # The clerk corrected this owner's number (and the merge key with it): an
-            # export still carrying the old number is the same person on the same car.
             return owner
-        if c is None:
-            c = {"id": self._take_id("customers"), "merge_key": key, "name": name,
-                 "callback_consent": 1, "created_at": self.now, "updated_at": self.now}
-            for col in self.CUSTOMER_COLS:
-                c.setdefault(col, None)
-            c["_new"] = True
-            self.new_customers.append(c)
-            self._index_customer(c)
-            if mobile:
-                self.by_mobile.setdefault(mobile, []).append(c)
-        elif name and not c.get("name"):
-            self._set("customer", c, "name", name, self.dirty_customers)
         return c
 
     def _take_id(self, table: str) -> int:
@@ -529,6 +544,9 @@ class Merger:
 
         The previous ownership is closed, not deleted: a vehicle that changes
         hands keeps its history, and its past orders stay with the old owner.
+        An order gives a car with no owner on file an owner for now (``since``
+        None): the first row of a delivery list that names someone else replaces
+        them, and their orders of the car go to the owner, with them as contact.
         """
         if c is None or v.get("customer_id") == c["id"]:
             return False
@@ -536,6 +554,8 @@ class Merger:
         if v.get("customer_id") is not None and since and current_since and since < current_since:
             return False  # an older row does not take the vehicle back
         if v.get("customer_id") is not None:
+            if not current_since and since:
+                self.provisional.append((v["id"], v["customer_id"], c["id"], since))
             self.owner_changes.append(("close", v["id"], v["customer_id"], since))
         self.owner_changes.append(("open", v["id"], c["id"], since))
         v["_owner_since"] = since
@@ -580,37 +600,59 @@ class Merger:
         sig = self.entity_sig(record)
         seen = self.repeats.get(sig)
         if seen is not None:
-            v, c, v_ver, c_ver, key = seen
+            v, c, v_ver, c_ver, key, contact = seen
             if (v["_ver"] == v_ver and c["_ver"] == c_ver and v["customer_id"] == c["id"]
-                    and self.vehicles_by_vin.get(sig[0]) is v and self.customers.get(key) is c):
-                self.vehicle, self.customer = v, c
+                    and self.vehicles_by_vin.get(sig[0]) is v
+                    and (contact is not None or self.customers.get(key) is c)):
+                self.vehicle, self.customer, self.contact = v, c, contact
                 return self._merge_order_values(record[self.order_no_at], (v["id"], c["id"])
-                                                + self.order_values(record + (None,)), False)
+                                                + self.order_values(record + (None,))
+                                                + (contact or (None, None)), False)
         verdict = self.merge_order(dict(zip(self.fields, record)))
         v, c = self.vehicle, self.customer
         if (self.short_cut and not self.row_flags and v is not None and c is not None
                 and sig[0] and sig[1]):
+            # A row naming someone else than the owner is the owner's order with that
+            # contact for as long as neither the car nor the owner changes.
             key = f"m:{sig[1]}:{sig[self.name_at] or ''}"  # customer_key of the row
-            if self.customers.get(key) is c and self.vehicles_by_vin.get(sig[0]) is v:
-                self.repeats[sig] = (v, c, v["_ver"], c["_ver"], key)
+            if ((self.contact is not None or self.customers.get(key) is c)
+                    and self.vehicles_by_vin.get(sig[0]) is v):
+                self.repeats[sig] = (v, c, v["_ver"], c["_ver"], key, self.contact)
         return verdict
 
     def merge_order(self, rec: dict) -> str:
+        """One order row. The person named on it (客户名称/送修人 and 联系电话) is the
+        person who brought the car: the owner when find_customer says so, else the
+        order's contact, and the car and the order stay with its owner. A car with
+        no owner on file gets the person named on its first order (by date) as its
+        owner, for now: a delivery-list row naming someone else replaces them."""
         vehicle, _ = self.get_vehicle(rec)
-        customer = self.resolve_customer(rec, vehicle)
-        self.vehicle, self.customer = vehicle, customer
+        owner = None
+        if vehicle is not None and vehicle.get("customer_id"):
+            owner = self.cust_by_id.get(vehicle["customer_id"])
+        contact = None
+        if owner is None:
+            customer = self.resolve_customer(rec, vehicle)
+        else:
+            customer = owner
+            if self.find_customer(rec, vehicle) is not owner:
+                self.extra_number = None
+                contact = (rec.get("customer_name"), rec.get("mobile"))
+        self.vehicle, self.customer, self.contact = vehicle, customer, contact
         changed = False
-        if customer is not None:
+        if customer is not None and contact is None:
             changed |= self.update_customer(customer, rec)
         if vehicle is not None:
             changed |= self.update_vehicle(vehicle, rec, ("model",))
-            changed |= self.set_owner(vehicle, customer, _iso(rec["order_date"]))
+            if owner is None:
+                changed |= self.set_owner(vehicle, customer, None)
         get = rec.get
         # In ORDER_COLS order. Every value is as stored: ISO text, int or None.
         values = (vehicle["id"] if vehicle else None, customer["id"] if customer else None,
                   get("date_in"), get("date_settled"), rec["order_date"], get("mileage"),
                   get("service_type"), get("service_type_raw"), get("items"), get("labour"),
-                  get("parts"), get("total"), get("advisor"), get("advice"))
+                  get("parts"), get("total"), get("advisor"), get("advice"),
+                  *(contact or (None, None)))
         return self._merge_order_values(rec["order_no"], values, changed)
 
     def _merge_order_values(self, order_no: str, values: tuple, changed: bool) -> str:
@@ -743,6 +785,30 @@ class Merger:
                          " VALUES (?,?,?)", opens)
         conn.executemany("UPDATE vehicle_owners SET until=? WHERE vehicle_id=? AND customer_id=?"
                          " AND until IS NULL AND since <= ?", closes)
+        for vid, was, owner, since in self.provisional:
+            # From the delivery on, whoever an order named is the order's contact (none
+            # when it is the owner); the orders before it stay the earlier owner's.
+            conn.execute(
+                "UPDATE repair_orders SET customer_id=:owner, contact_name=CASE"
+                "  WHEN contact_name IS NULL THEN (SELECT name FROM customers WHERE id=:was)"
+                "  WHEN contact_name = (SELECT name FROM customers WHERE id=:owner) THEN NULL"
+                "  ELSE contact_name END,"
+                " contact_phone=CASE"
+                "  WHEN contact_name IS NULL THEN (SELECT mobile FROM customers WHERE id=:was)"
+                "  WHEN contact_name = (SELECT name FROM customers WHERE id=:owner) THEN NULL"
+                "  ELSE contact_phone END"
+                " WHERE vehicle_id=:vid AND customer_id=:was AND order_date >= :since",
+                {"owner": owner, "was": was, "vid": vid, "since": since})
+            conn.execute("UPDATE tasks SET customer_id=? WHERE customer_id=? AND order_id IN"
+                         " (SELECT id FROM repair_orders WHERE vehicle_id=? AND customer_id=?)",
+                         (owner, was, vid, owner))
+            conn.execute("DELETE FROM vehicle_owners WHERE vehicle_id=? AND customer_id=?"
+                         " AND since='' AND NOT EXISTS (SELECT 1 FROM repair_orders"
+                         " WHERE vehicle_id=? AND customer_id=?)", (vid, was, vid, was))
+        if self.provisional:
+            from ..duplicates import drop_unused
+
+            drop_unused(conn, (was for _vid, was, _owner, _since in self.provisional))
         # Each field's net change is logged once (not each step a file took it through).
         changes = [(self.import_id, entity, eid, col, None if old is None else str(old),
                     str(row[col]), self.now, self.user, self.reasons.get((entity, eid, col)))
