@@ -387,6 +387,10 @@ def _apply_outcome(db, task: dict, outcome: str, at: datetime, call_at: datetime
 
 def _thank_you(db, task: dict, at: datetime, settings: dict, now: str) -> None:
     greeting = nz.greeting(task["name"], task["gender"]) if task["name"] else ""
+    contact = db.conn.execute("SELECT contact_name FROM repair_orders WHERE id = ?",
+                              (task["order_id"],)).fetchone() if task["order_id"] else None
+    if contact and contact[0]:  # the person called: who brought the car (gender unknown)
+        greeting = nz.greeting(contact[0], None)
     text = settings["calls"]["thank_you_text"].format(greeting=greeting,
                                                       dealer=settings["dealer"]["name"])
     # Sent by the next morning's SMS run: calls are made after that day's run.

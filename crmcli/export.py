@@ -56,7 +56,9 @@ from .db import write_transaction
 from .errors import OutputError, SettingsError
 
 SMS_HEADER = ["手机号码", "短信内容", "发送时间"]
-CALL_HEADER = ["任务号", "事项", "客户", "电话", "车牌", "车型", "方便时间", "沟通内容", "话术"]
+# 送修人: who brought the car, when not its owner; a post-repair call goes to them.
+CALL_HEADER = ["任务号", "事项", "客户", "送修人", "电话", "车牌", "车型", "方便时间", "沟通内容",
+               "话术"]
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _DIGITS = re.compile(r"\d+")
 
@@ -156,11 +158,12 @@ SELECT t.id, t.kind, t.key, t.channel, coalesce(t.contact_on, t.due_date), t.exp
        t.customer_id, t.reason,
        c.name, c.gender, c.mobile, c.other_phones, c.preferred_phone, c.callback_consent,
        v.plate, v.model, coalesce(v.delivery_date, v.purchase_date), f.last_maintenance,
-       t.due_date
+       t.due_date, o.contact_phone
 FROM tasks t
 LEFT JOIN customers c ON c.id = t.customer_id
 LEFT JOIN vehicles v ON v.id = t.vehicle_id
 LEFT JOIN vehicle_facts f ON f.vehicle_id = t.vehicle_id
+LEFT JOIN repair_orders o ON o.id = t.order_id AND t.kind IN ('post_repair', 'thank_you_sms')
 WHERE {where}
 ORDER BY t.id
 """
@@ -186,7 +189,7 @@ def _broadcast_templates(db) -> dict[int, str]:
 def task_context(row: tuple, settings: dict, day: date) -> dict[str, str]:
     """The placeholders for a task row of ``_SELECT``."""
     (_tid, kind, key, _channel, _contact_day, _exp, _cid, _reason, name, gender, _mob, _other,
-     _pref, _consent, plate, model, delivery_s, last_m, due_s) = row
+     _pref, _consent, plate, model, delivery_s, last_m, due_s, _contact_phone) = row
     from .rules import add_months
 
     care = settings["care"]
@@ -386,7 +389,9 @@ def export_day(db: sqlite_utils.Database, day: date, settings: dict, out_dir: Pa
             if channel == "call":
                 result.opted_out += 1
                 continue
-            mobile, why = sms_number(row[10], row[11], row[12], flagged)
+            # The thank-you after a post-repair call goes to the person called.
+            others = f"{row[10]},{row[11] or ''}" if row[19] and row[10] else row[11]
+            mobile, why = sms_number(row[19] or row[10], others, row[12], flagged)
             if mobile is None:
                 if channel == "sms":
                     result.not_sendable += 1
@@ -475,11 +480,14 @@ def _write_calls(db, day: date, settings: dict, out_dir: Path,
             if n and n not in numbers:
                 numbers.append(n)
         ctx = task_context(row, settings, day)
-        rows.append([item["id"], kind_label(item["kind"]), ctx["greeting"], " / ".join(numbers),
-                     ctx["plate"], ctx["model"], item["call_time"] or "", item["reason"],
-                     messages.script(item["kind"], ctx, settings)])
+        script_ctx = ctx
+        if item["contact"]:  # the script greets the person called: who brought the car
+            script_ctx = task_context(row[:8] + (item["contact"], None) + row[10:], settings, day)
+        rows.append([item["id"], kind_label(item["kind"]), ctx["greeting"], item["contact"] or "",
+                     " / ".join(numbers), ctx["plate"], ctx["model"], item["call_time"] or "",
+                     item["reason"], messages.script(item["kind"], script_ctx, settings)])
     name = f"calls-{day.isoformat()}.xlsx"
     write_file(out_dir / name, xlsx_bytes("回访", CALL_HEADER, rows,
                                           datetime.combine(day, time(0, 0)),
-                                          [8, 12, 14, 28, 11, 12, 12, 50, 80]))
+                                          [8, 12, 14, 12, 28, 11, 12, 12, 50, 80]))
     return name, len(rows)

@@ -1137,12 +1137,22 @@ def _ranked(db, where: str, params: dict, day: date, weights: dict, kinds, chann
     details = {r[0]: r for r in db.conn.execute(
         "SELECT t.id, t.kind, t.channel, t.due_date, t.expires_on, t.weight, t.reason,"
         " t.attempts, t.next_try, t.call_at, c.id, c.name, c.gender,"
-        " coalesce(c.preferred_phone, c.mobile), c.preferred_call_time, v.plate, v.model"
+        " coalesce(c.preferred_phone, c.mobile), c.preferred_call_time, v.plate, v.model,"
+        " o.contact_name, o.contact_phone"
         " FROM json_each(?) j JOIN tasks t ON t.id = j.value"
         " LEFT JOIN customers c ON c.id = t.customer_id"
-        " LEFT JOIN vehicles v ON v.id = t.vehicle_id", (json.dumps([r[0] for r in top]),))}
+        " LEFT JOIN vehicles v ON v.id = t.vehicle_id"
+        f" LEFT JOIN repair_orders o ON o.id = t.order_id AND {CONTACT_SQL}",
+        (json.dumps([r[0] for r in top]),))}
     carries = carried(db, [r[0] for r in top])
     return [dict(_item(details[r[0]], r), carries=carries.get(r[0], [])) for r in top], counts
+
+
+# The tasks that go to whoever brought the car (the order's contact, 送修人) when it
+# was not its owner: the post-repair call, and the thank-you SMS after it. The task
+# stays the owner's (classes, counts and opt-outs are the owner's); ``phone`` is the
+# number to call: the contact's when the order has one, else the owner's.
+CONTACT_SQL = "t.kind IN ('post_repair', 'thank_you_sms')"
 
 
 def _item(r: tuple, rank: tuple) -> dict:
@@ -1155,5 +1165,6 @@ def _item(r: tuple, rank: tuple) -> dict:
         "value_class": value_class,
         "reason": r[6], "attempts": r[7], "next_try": r[8], "call_at": r[9],
         "customer_id": r[10], "customer": greeting(r[11], r[12]) if r[11] else "",
-        "name": r[11], "phone": r[13], "call_time": r[14], "plate": r[15], "model": r[16],
+        "name": r[11], "phone": r[18] or r[13], "call_time": r[14], "plate": r[15],
+        "model": r[16], "contact": r[17], "contact_phone": r[18],
     }

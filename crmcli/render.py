@@ -304,7 +304,10 @@ def _today_cells(i: dict) -> tuple:
         due += "\n" + _("at {time}").format(time=i["call_at"][11:16])  # the customer's time
     if i["overdue_days"]:
         due = Text(f"{due} +{i['overdue_days']}d", style="bold red")
-    who = f"{i['customer']}\n{i['phone'] or '-'}"
+    who = i["customer"]
+    if i.get("contact"):  # the post-repair call goes to whoever brought the car
+        who += "\n" + _("brought by {name}").format(name=i["contact"])
+    who += f"\n{i['phone'] or '-'}"
     if i["call_time"]:
         who += f"\n{i['call_time']}"
     vehicle = "\n".join(x for x in (i["plate"], i["model"]) if x)

@@ -259,7 +259,7 @@ def test_a_landline_never_gets_an_sms(db, day_db, out):
     calls = xlsx_rows(out2 / "calls-2026-11-27.xlsx")
     assert [row[0] for row in calls[1:]] == sorted(
         [ins[0], task(db, "insurance_compulsory", day_db["li"])[0]])
-    assert "075512345678" in {row[3] for row in calls[1:]}
+    assert "075512345678" in {row[4] for row in calls[1:]}
     assert r2.sms_new == 0
 
 
