@@ -859,3 +859,108 @@ def m019_field_sources_and_merges(db: sqlite_utils.Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@MIGRATIONS()
+def m020_order_contacts(db: sqlite_utils.Database) -> None:
+    """The person who brought a car (送修人) becomes its orders' contact, not a customer.
+
+    Imports before this made whoever an order named a customer, and an order naming
+    someone else moved the car to them. From now on an order never moves a car; this
+    puts stored files in the same state:
+    * each car's owner: the one a delivery list named (the ownership starting on its
+      delivery or purchase date), the later moves by orders dropped; a car no delivery
+      list named keeps the first person its orders named, as an owner for now (since
+      ''), whom a delivery list can replace;
+    * each order from the owner's start on that names someone else: the owner's, with
+      that person's name and number as its contact (when the name is the owner's, a
+      duplicate record of the owner: no contact, the number joins the owner's); its
+      tasks go to the owner;
+    * a customer left with nothing but derived rows (plan marks, classes, import
+      flags, a planned task nobody worked) is deleted.
+    Every move is logged in ``changes`` with its reason.
+    """
+    conn = db.conn
+    now = conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%S', 'now')").fetchone()[0]
+    why = "m020: an order names who brought the car; it never moves the car"
+    log: list[tuple] = []
+    touched: set[int] = set()
+    rows = conn.execute(
+        "SELECT r.rowid, r.vehicle_id, r.customer_id, r.since,"
+        " coalesce(v.delivery_date, v.purchase_date), v.customer_id"
+        " FROM vehicle_owners r JOIN vehicles v ON v.id = r.vehicle_id"
+        " WHERE r.vehicle_id IN (SELECT vehicle_id FROM vehicle_owners GROUP BY vehicle_id"
+        "  HAVING count(*) > 1)"
+        " ORDER BY r.vehicle_id, r.since, r.rowid").fetchall()
+    by_vehicle: dict[int, list[tuple]] = {}
+    for row in rows:
+        by_vehicle.setdefault(row[1], []).append(row)
+    for vid, owned in by_vehicle.items():
+        delivered, current = owned[0][4], owned[0][5]
+        sold = [r for r in owned if delivered and r[3] == delivered]
+        if sold:
+            keep = sold[-1]
+            drop = [r for r in owned if r[3] > delivered or (r[3] == delivered and r is not keep)]
+            since = keep[3]
+        else:
+            keep, drop, since = owned[0], owned[1:], ""
+        conn.executemany("DELETE FROM vehicle_owners WHERE rowid = ?", [(r[0],) for r in drop])
+        conn.execute("UPDATE vehicle_owners SET since = ?, until = NULL WHERE rowid = ?",
+                     (since, keep[0]))
+        touched.update(r[2] for r in drop)
+        if current != keep[2]:
+            conn.execute("UPDATE vehicles SET customer_id = ? WHERE id = ?", (keep[2], vid))
+            log.append(("vehicle", vid, "customer_id", current, keep[2]))
+            if current is not None:
+                touched.add(current)
+    moves = conn.execute(
+        "SELECT o.id, o.customer_id, v.customer_id, w.name IS n.name, w.name, w.mobile, n.mobile"
+        " FROM repair_orders o JOIN vehicles v ON v.id = o.vehicle_id"
+        " JOIN vehicle_owners r ON r.vehicle_id = v.id AND r.customer_id = v.customer_id"
+        "  AND r.until IS NULL"
+        " JOIN customers w ON w.id = o.customer_id JOIN customers n ON n.id = v.customer_id"
+        " WHERE o.customer_id IS NOT v.customer_id AND o.order_date >= r.since"
+        " AND o.contact_name IS NULL AND o.contact_phone IS NULL").fetchall()
+    for oid, was, owner, same_name, name, mobile, owner_mobile in moves:
+        contact = (None, None) if same_name else (name, mobile)
+        if same_name and mobile and mobile != owner_mobile:
+            others = conn.execute("SELECT other_phones FROM customers WHERE id = ?",
+                                  (owner,)).fetchone()[0]
+            numbers = [n for n in (others or "").split(",") if n]
+            if mobile not in numbers:
+                conn.execute("UPDATE customers SET other_phones = ? WHERE id = ?",
+                             (",".join([*numbers, mobile]), owner))
+                log.append(("customer", owner, "other_phones", others, ",".join([*numbers, mobile])))
+        conn.execute("UPDATE repair_orders SET customer_id = ?, contact_name = ?,"
+                     " contact_phone = ? WHERE id = ?", (owner, *contact, oid))
+        conn.execute("UPDATE tasks SET customer_id = ? WHERE order_id = ?", (owner, oid))
+        log.append(("order", oid, "customer_id", was, owner))
+        touched.add(was)
+    conn.executemany(
+        "INSERT INTO changes (entity, entity_id, field, old_value, new_value, changed_at,"
+        " by_user, reason) VALUES (?,?,?,?,?,?,'migration',?)",
+        [(e, i, f, None if a is None else str(a), str(b), now, why) for e, i, f, a, b in log])
+    # The customers left with nothing of their own: every table naming a customer is
+    # read from the schema as it stands at this migration.
+    derived = {"plan_dirt", "classifications", "class_changes", "row_problems"}
+    refs = []
+    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                 " AND name NOT LIKE 'sqlite_%'").fetchall():
+        cols = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+        if "customer_id" in cols and table not in derived:
+            refs.append(table)
+    for cid in sorted(touched):
+        used = any(conn.execute(
+            f'SELECT 1 FROM "{t}" WHERE customer_id = ?'
+            + (" AND NOT (state = 'open' AND attempts = 0 AND NOT EXISTS"
+               " (SELECT 1 FROM sms_ledger l WHERE l.task_id = tasks.id))" if t == "tasks" else "")
+            + " LIMIT 1", (cid,)).fetchone() for t in refs)
+        if used:
+            continue
+        conn.execute("DELETE FROM tasks WHERE customer_id = ?", (cid,))
+        conn.execute("UPDATE row_problems SET customer_id = NULL WHERE customer_id = ?", (cid,))
+        for t in ("plan_dirt", "classifications", "class_changes"):
+            conn.execute(f"DELETE FROM {t} WHERE customer_id = ?", (cid,))
+        conn.execute("DELETE FROM field_sources WHERE entity = 'customer' AND entity_id = ?",
+                     (cid,))
+        conn.execute("DELETE FROM customers WHERE id = ?", (cid,))

@@ -54,6 +54,8 @@ SHIPPED = {
         "0330693efd087e0addac35418dd1c3cc7e7f45fb837bd6c95824da6d54e6d0dd",
     "m019_field_sources_and_merges":
         "60545adc190d58c6c064374a317e368ed02e475f8ce1fba129499e183330df6d",
+    "m020_order_contacts":
+        "ed6e97e32dd1aa46a1c1efe0e8b7a537f6d861d68cf430631788c6e6dd6d49d4",
 }
 
 HOW_TO_ADD = (

@@ -140,3 +140,56 @@ def test_the_owners_name_on_the_car_finds_the_owner_before_the_number(db, tmp_pa
     others = db.conn.execute("SELECT other_phones FROM customers WHERE name = '张伟'").fetchone()[0]
     kept = {"0755-86543210": "075586543210", "13812345678": "13812345678"}.get(number)
     assert others == kept  # a valid number is kept as one of his; an invalid one is not
+
+
+def test_m020_gives_a_stored_file_its_owners_back_and_the_orders_their_contacts(tmp_path):
+    # A file as imports before m020 left it: 李娜 brought 张伟's car on 11-20, became a
+    # customer, and the car moved to her; 赵六 brought 王强's car (on no delivery list)
+    # and it moved to him. 赵六 asked for no SMS: that is his own, so he stays.
+    import store
+
+    from crmcli import db as dbmod
+    from crmcli import migrations
+
+    old = dbmod.connect(tmp_path / "old.db", migrate=False)
+    with dbmod.write_transaction(old):
+        migrations.MIGRATIONS.apply(old, stop_before="m020_order_contacts")
+        zhang = store.customer(old, "张伟", "13607958890")
+        li = store.customer(old, "李娜", "13912345678")
+        wang = store.customer(old, "王强", "13800000003")
+        zhao = store.customer(old, "赵六", "13800000004")
+        v1 = store.vehicle(old, li, delivery_date="2026-10-01")
+        v2 = store.vehicle(old, zhao)
+        old.conn.executemany(
+            "INSERT INTO vehicle_owners (vehicle_id, customer_id, since, until) VALUES (?,?,?,?)",
+            [(v1, zhang, "2026-10-01", "2026-11-20"), (v1, li, "2026-11-20", None),
+             (v2, wang, "2026-01-05", "2026-06-05"), (v2, zhao, "2026-06-05", None)])
+        r1 = store.order(old, v1, zhang, "2026-11-01")
+        r2 = store.order(old, v1, li, "2026-11-20")
+        r3 = store.order(old, v2, wang, "2026-01-05")
+        r4 = store.order(old, v2, zhao, "2026-06-05")
+        old.conn.execute(
+            "INSERT INTO tasks (key, kind, customer_id, vehicle_id, order_id, due_date, expires_on,"
+            " channel, reason, planned_at, updated_at) VALUES (?, 'post_repair', ?, ?, ?,"
+            " '2026-11-23', '2026-12-05', 'call', 'r', 'x', 'x')", (f"post_repair:o{r2}", li, v1, r2))
+        old.conn.execute("INSERT INTO optouts (customer_id, what, since) VALUES (?, 'sms', 'x')",
+                         (zhao,))
+    old.conn.close()
+    db = dbmod.connect(tmp_path / "old.db")
+    q = db.conn.execute
+    assert q("SELECT id, customer_id FROM vehicles ORDER BY id").fetchall() == [(v1, zhang),
+                                                                                (v2, wang)]
+    assert q("SELECT vehicle_id, customer_id, since, until FROM vehicle_owners"
+             " ORDER BY vehicle_id").fetchall() == [(v1, zhang, "2026-10-01", None),
+                                                    (v2, wang, "", None)]
+    assert q("SELECT id, customer_id, contact_name, contact_phone FROM repair_orders ORDER BY id"
+             ).fetchall() == [(r1, zhang, None, None), (r2, zhang, "李娜", "13912345678"),
+                              (r3, wang, None, None), (r4, wang, "赵六", "13800000004")]
+    assert q("SELECT customer_id FROM tasks").fetchall() == [(zhang,)]
+    # 李娜 had nothing of her own: gone. 赵六's opt-out is his: he stays, owning nothing.
+    assert q("SELECT name FROM customers ORDER BY id").fetchall() == [("张伟",), ("王强",),
+                                                                      ("赵六",)]
+    assert q("SELECT entity, entity_id, old_value, new_value FROM changes WHERE reason LIKE"
+             " 'm020%' ORDER BY entity, entity_id").fetchall() == [
+        ("order", r2, str(li), str(zhang)), ("order", r4, str(zhao), str(wang)),
+        ("vehicle", v1, str(li), str(zhang)), ("vehicle", v2, str(zhao), str(wang))]
