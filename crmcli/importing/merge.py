@@ -600,11 +600,12 @@ class Merger:
         sig = self.entity_sig(record)
         seen = self.repeats.get(sig)
         if seen is not None:
-            v, c, v_ver, c_ver, key, contact = seen
+            v, c, v_ver, c_ver, key, stable = seen
             if (v["_ver"] == v_ver and c["_ver"] == c_ver and v["customer_id"] == c["id"]
                     and self.vehicles_by_vin.get(sig[0]) is v
-                    and (contact is not None or self.customers.get(key) is c)):
-                self.vehicle, self.customer, self.contact = v, c, contact
+                    and (stable or self.customers.get(key) is c)):
+                contact = self.contact = (sig[self.name_at], sig[1]) if stable == 2 else None
+                self.vehicle, self.customer = v, c
                 return self._merge_order_values(record[self.order_no_at], (v["id"], c["id"])
                                                 + self.order_values(record + (None,))
                                                 + (contact or (None, None)), False)
@@ -612,12 +613,16 @@ class Merger:
         v, c = self.vehicle, self.customer
         if (self.short_cut and not self.row_flags and v is not None and c is not None
                 and sig[0] and sig[1]):
-            # A row naming someone else than the owner is the owner's order with that
-            # contact for as long as neither the car nor the owner changes.
+            # Found again the same way while the car and the owner are unchanged: a row
+            # with the owner's name is the owner's (find_customer's first rule), one
+            # naming someone else is the owner's order with them as contact (stable 1
+            # and 2); else the row's number must still find the owner.
             key = f"m:{sig[1]}:{sig[self.name_at] or ''}"  # customer_key of the row
-            if ((self.contact is not None or self.customers.get(key) is c)
+            stable = 2 if self.contact is not None else int(
+                sig[self.name_at] is not None and c.get("name") == sig[self.name_at])
+            if ((stable or self.customers.get(key) is c)
                     and self.vehicles_by_vin.get(sig[0]) is v):
-                self.repeats[sig] = (v, c, v["_ver"], c["_ver"], key, self.contact)
+                self.repeats[sig] = (v, c, v["_ver"], c["_ver"], key, stable)
         return verdict
 
     def merge_order(self, rec: dict) -> str:
