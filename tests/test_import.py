@@ -552,6 +552,27 @@ def test_a_bulk_load_into_empty_tables_ends_with_the_same_tables_and_indexes(tmp
     assert ends[0] == ends[1]
 
 
+def test_a_bulk_load_cuts_over_long_text_as_the_length_caps_do(tmp_path, monkeypatch):
+    # A bulk load makes m018's cut once over the table instead of a trigger a row: the
+    # stored values are the same either way, and the triggers are back afterwards.
+    from crmcli import db as dbmod
+
+    v = vin_with_check("LFV2A21K", "E3066018")
+    rows = [["R1", "粤B12345", v, "张" * 130, "13912345678", "", "2026-01-01", 1000, "保养", 0, 0, 0,
+             "王" * 150]]
+    path = orders_file(tmp_path, rows)
+    ends = []
+    for bulk_rows in (1, 10**9):
+        monkeypatch.setattr(importing.merge, "BULK_ROWS", bulk_rows)
+        database = dbmod.connect(tmp_path / f"{bulk_rows}.db")
+        importing.import_file(database, path, "orders", today=TODAY)
+        ends.append((database.conn.execute("SELECT length(name) FROM customers").fetchall(),
+                     database.conn.execute("SELECT length(advisor) FROM repair_orders").fetchall(),
+                     database.conn.execute("SELECT count(*) FROM sqlite_master WHERE type ="
+                                           " 'trigger' AND name LIKE 'cap%insert'").fetchone()))
+    assert ends[0] == ends[1] == ([(100,)], [(100,)], (9,))
+
+
 def test_a_row_flagged_while_merging_comes_back_whole_in_the_rejects_sheet(db, tmp_path):
     # R3 names car 2 with car 1's plate: clean when parsed, flagged when merged.
     v1, v2 = vin_with_check("LFV2A21K", "E3066018"), vin_with_check("LSVAU218", "N2183270")
