@@ -23,11 +23,18 @@ ORDER_FIELDS: dict[str, list[str]] = {
               "licenceplate", "registration", "registrationno", "regno"],
     "vin": ["车架号", "底盘号", "vin", "vin码", "车辆识别代号", "车辆识别码", "vinno", "vinnumber",
             "chassis", "chassisno", "chassisnumber"],
-    "customer_name": ["客户名称", "客户姓名", "车主", "车主姓名", "客户", "送修人", "customer",
+    # The person the order names: whoever brought the car, its owner or not (the merge
+    # tells which). A file with a 送修人 column besides one of these names the owner here
+    # and who brought the car there; a file with 送修人 alone reads it as this column.
+    "customer_name": ["客户名称", "客户姓名", "车主", "车主姓名", "客户", "customer",
                       "customername", "owner", "ownername", "name", "client", "clientname"],
     "mobile": ["联系电话", "手机号码", "手机号", "手机", "电话", "联系方式", "客户电话", "车主电话",
                "mobile", "phone", "tel", "mobileno", "mobilephone", "cellphone", "phoneno",
                "phonenumber", "telephone", "contactno", "contactnumber"],
+    "contact_name": ["送修人", "送修人姓名", "送修人名称", "broughtby", "contactperson",
+                     "contactname"],
+    "contact_phone": ["送修人电话", "送修人手机", "送修人手机号", "送修人联系电话", "broughtbyphone",
+                      "contactphone"],
     "date_in": ["进厂日期", "进厂时间", "入厂日期", "开单日期", "接车日期", "datein", "indate",
                 "dateopened", "opendate", "opened", "checkindate", "arrivaldate", "datereceived"],
     "date_settled": ["结算日期", "结算时间", "出厂日期", "完工日期", "交车日期", "settleddate",

@@ -193,3 +193,31 @@ def test_m020_gives_a_stored_file_its_owners_back_and_the_orders_their_contacts(
              " 'm020%' ORDER BY entity, entity_id").fetchall() == [
         ("order", r2, str(li), str(zhang)), ("order", r4, str(zhao), str(wang)),
         ("vehicle", v1, str(li), str(zhang)), ("vehicle", v2, str(zhao), str(wang))]
+
+
+def test_an_export_with_an_owner_column_and_a_senders_column(db, tmp_path):
+    # 车主/车主电话 name the owner, 送修人/送修人电话 who brought the car. No delivery list:
+    # the owner column makes 张伟 the owner; 李娜 is R1's contact; R2 he brought himself.
+    header = ["工单号", "车牌号码", "车架号", "车主", "车主电话", "送修人", "送修人电话", "结算日期"]
+    rows = [["R1", "粤B12345", VIN, "张伟", "13607958890", "李娜", "13912345678", "2026-11-01"],
+            ["R2", "粤B12345", VIN, "张伟", "13607958890", "张伟", "13607958890", "2026-11-20"]]
+    r = run(db, messy.write_xlsx(tmp_path / "o.xlsx", [header] + rows), "orders")
+    assert (r.inserted, r.rejected, r.ignored_columns) == (2, 0, [])
+    assert db.conn.execute("SELECT name, mobile FROM customers").fetchall() == [
+        ("张伟", "13607958890")]
+    assert db.conn.execute(
+        "SELECT order_no, contact_name, contact_phone FROM repair_orders ORDER BY order_no"
+        ).fetchall() == [("R1", "李娜", "13912345678"), ("R2", None, None)]
+
+
+def test_an_export_with_a_senders_column_alone_reads_it_as_the_person_named(db, tmp_path):
+    header = ["工单号", "车牌号码", "车架号", "送修人", "送修人电话", "结算日期"]
+    run(db, messy.write_xlsx(tmp_path / "d.xlsx", [DELIVERY, [
+        "张伟", "男", "13607958890", VIN, "粤B12345", "2026-10-01"]]), "vehicles")
+    r = run(db, messy.write_xlsx(tmp_path / "o.xlsx", [header, [
+        "R1", "粤B12345", VIN, "李娜", "13912345678", "2026-11-01"]]), "orders")
+    assert dict(r.mapping)["送修人"] == "customer_name"
+    assert dict(r.mapping)["送修人电话"] == "mobile"
+    assert db.conn.execute("SELECT c.name, o.contact_name, o.contact_phone FROM repair_orders o"
+                           " JOIN customers c ON c.id = o.customer_id").fetchall() == [
+        ("张伟", "李娜", "13912345678")]

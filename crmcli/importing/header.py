@@ -43,6 +43,14 @@ def map_columns(cells: list, aliases: dict[str, str]) -> dict[int, str]:
         if fld and fld not in taken:
             mapping[i] = fld
             taken.add(fld)
+    # 送修人 (and its phone) with no other column naming a person: the person the order
+    # names, resolved as any other (the merge tells the owner from someone else).
+    if "customer_name" not in taken:
+        for contact, person in (("contact_name", "customer_name"), ("contact_phone", "mobile")):
+            if contact in taken and person not in taken:
+                i = next(i for i, f in mapping.items() if f == contact)
+                mapping[i] = person
+                taken.add(person)
     return mapping
 
 

@@ -579,7 +579,8 @@ class Merger:
     # from: vin, mobile and name first. A test checks it reads no others but ORDER_FIELDS.
     ENTITY_FIELDS = ("vin", "mobile", "customer_name", "plate", "occupation", "address",
                      "employer", "other_phones", "id_number", "gender", "birthday",
-                     "lunar_birthday", "model", "usage", "usage_guess")
+                     "lunar_birthday", "model", "usage", "usage_guess", "contact_name",
+                     "contact_phone")
     # ORDER_COLS after vehicle_id and customer_id, as the record's fields name them
     ORDER_FIELDS = ("date_in", "date_settled", "order_date", "mileage", "service_type",
                     "service_type_raw", "items", "labour", "parts", "total", "advisor", "advice")
@@ -590,8 +591,11 @@ class Merger:
         present = [f for f in self.ENTITY_FIELDS if f in fields]
         self.entity_sig = itemgetter(*(fields.index(f) for f in present))
         self.repeats: dict[tuple, tuple] = {}
-        # Only a row with a VIN and a mobile is found again without a search (below).
-        self.short_cut = present[:2] == ["vin", "mobile"] and "customer_name" in fields
+        # Only a row with a VIN and a mobile is found again without a search (below); a
+        # file with a 送修人 column of its own is merged row by row.
+        self.explicit = "contact_name" in fields or "contact_phone" in fields
+        self.short_cut = (present[:2] == ["vin", "mobile"] and "customer_name" in fields
+                          and not self.explicit)
         self.name_at = present.index("customer_name") if "customer_name" in present else None
         blank = len(fields)  # a field the file has not: the None added at the end
         self.pad = any(f not in fields for f in self.ORDER_FIELDS)
@@ -663,6 +667,13 @@ class Merger:
             if self.find_customer(rec, vehicle) is not owner:
                 self.extra_number = None
                 contact = (rec.get("customer_name"), rec.get("mobile"))
+        if self.explicit and (rec.get("contact_name") or rec.get("contact_phone")):
+            # A 送修人 column of its own: who brought the car, unless it names the owner.
+            name, phone = rec.get("contact_name"), rec.get("contact_phone")
+            owner = customer or {}
+            numbers = {owner.get("mobile"), *(owner.get("other_phones") or "").split(",")}
+            by_owner = same_person(owner.get("name") or "", name) if name else phone in numbers
+            contact = None if by_owner else (name, phone)
         self.vehicle, self.customer, self.contact = vehicle, customer, contact
         changed = False
         if customer is not None and contact is None:

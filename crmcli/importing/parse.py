@@ -90,6 +90,7 @@ FUTURE_OK = {"insurance_compulsory_expiry", "insurance_commercial_expiry", "insp
 
 PARSERS: dict[str, Callable] = {
     "order_no": nz.text, "customer_name": nz.parse_name, "mobile": _p_phone,
+    "contact_name": nz.parse_name, "contact_phone": _p_phone,
     "vin": nz.parse_vin, "plate": _p_plate, "labour": nz.parse_money, "parts": nz.parse_money,
     "total": nz.parse_money, "mileage": nz.parse_mileage, "first_maintenance_km": nz.parse_mileage,
     "service_type": nz.parse_service_type, "gender": nz.parse_gender, "usage": _p_usage,
