@@ -30,6 +30,7 @@ import sqlite_utils
 
 from .errors import DatabaseError, OutputError, UsageError
 from .files import atomic_path, check_output
+from .i18n import _
 
 
 def _copy(src: sqlite3.Connection, tmp: Path) -> None:
@@ -40,7 +41,8 @@ def _copy(src: sqlite3.Connection, tmp: Path) -> None:
         dst.execute("PRAGMA journal_mode = DELETE")
         ok = dst.execute("PRAGMA quick_check").fetchone()[0]
         if ok != "ok":
-            raise DatabaseError(f"the copy failed its check ({ok}); nothing was written")
+            raise DatabaseError(_("the copy failed its check ({ok}); nothing was written").format(
+                                    ok=ok))
     finally:
         dst.close()
 
@@ -56,8 +58,8 @@ def backup(db: sqlite_utils.Database, dest: Path | str) -> dict:
         with atomic_path(dest) as tmp:
             _copy(db.conn, tmp)
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"the database cannot be read for a backup ({exc}); run "
-                            "`crmcli doctor`") from None
+        raise DatabaseError(_("the database cannot be read for a backup ({exc}); run `crmcli "
+                              "doctor`").format(exc=exc)) from None
     return {"backup": str(dest), "bytes": dest.stat().st_size, **_describe(db.conn)}
 
 
@@ -74,10 +76,11 @@ def check_backup(src: Path) -> dict:
     from .migrations import MIGRATIONS
 
     if not src.is_file():
-        raise UsageError(f"{src} is not a file: name the backup to restore")
+        raise UsageError(_("{src} is not a file: name the backup to restore").format(src=src))
     with open(src, "rb") as fh:
         if fh.read(16) != b"SQLite format 3\x00":
-            raise UsageError(f"{src} is not a database (not an SQLite file): nothing restored")
+            raise UsageError(_("{src} is not a database (not an SQLite file): nothing restored").format(
+                                 src=src))
     try:
         conn = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
         try:
@@ -90,16 +93,19 @@ def check_backup(src: Path) -> dict:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise UsageError(f"{src} cannot be read ({exc}): nothing restored") from None
+        raise UsageError(_("{src} cannot be read ({exc}): nothing restored").format(
+                             src=src, exc=exc)) from None
     if ok != "ok":
-        raise UsageError(f"{src} is damaged ({ok}): nothing restored; try an older backup")
+        raise UsageError(_("{src} is damaged ({ok}): nothing restored; try an older backup").format(
+                             src=src, ok=ok))
     if not names:
-        raise UsageError(f"{src} is not a crmcli database: nothing restored")
+        raise UsageError(_("{src} is not a crmcli database: nothing restored").format(src=src))
     known = {m.name for m in MIGRATIONS._migrations}
     newer = [n for n in names if n not in known]
     if newer:
-        raise UsageError(f"{src} was made by a newer release of crmcli (it has {newer[-1]}): "
-                         "nothing restored; upgrade crmcli first")
+        raise UsageError(_("{src} was made by a newer release of crmcli (it has {value}): "
+                           "nothing restored; upgrade crmcli first").format(
+                             src=src, value=newer[-1]))
     return {"schema": names[-1], "migrations": len(names)}
 
 
@@ -109,7 +115,7 @@ def restore(src: Path | str, db_path: Path | str, *, now: datetime | None = None
 
     src, db_path = Path(src), Path(db_path)
     if src.resolve() == db_path.resolve():
-        raise UsageError(f"{src} is the database itself: name a backup file")
+        raise UsageError(_("{src} is the database itself: name a backup file").format(src=src))
     info = check_backup(src)
     check_output(db_path, option="restore")
     kept = None
@@ -117,8 +123,9 @@ def restore(src: Path | str, db_path: Path | str, *, now: datetime | None = None
         readable = _fold_in(db_path)
         wal = _sidecars(db_path)[0]
         if readable and wal.exists():
-            raise DatabaseError(f"{db_path} is in use by another crmcli (its -wal is open): "
-                                "close the other terminals and cron jobs, then restore again")
+            raise DatabaseError(_("{db_path} is in use by another crmcli (its -wal is open): "
+                                  "close the other terminals and cron jobs, then restore again").format(
+                                    db_path=db_path))
         stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
         kept = db_path.with_name(f"{db_path.name}.replaced-{stamp}")
         # A damaged file's -wal is kept beside it, as it was: it may hold the day's work.
@@ -167,6 +174,6 @@ def _keep(old: Path, new: Path) -> None:
         try:
             shutil.copy2(old, new)
         except OSError as exc:
-            raise OutputError(f"cannot keep the current file as {new} ({exc.strerror}); "
-                              "nothing restored") from None
+            raise OutputError(_("cannot keep the current file as {new} ({strerror}); nothing "
+                                "restored").format(new=new, strerror=exc.strerror)) from None
     os.chmod(new, 0o600)

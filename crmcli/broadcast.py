@@ -26,6 +26,7 @@ import sqlite_utils
 from . import messages, optouts
 from .db import write_transaction
 from .errors import UsageError
+from .i18n import _
 
 KINDS = ("campaign", "weather")
 CAMPAIGN_DAYS = 2
@@ -59,7 +60,9 @@ class Criteria:
 
     def describe(self) -> str:
         parts = [f"{k}={v}" for k, v in asdict(self).items() if v is not None]
-        return ", ".join(parts) or "everyone"
+        from .i18n import _
+
+        return ", ".join(parts) or _("everyone")
 
 
 @dataclass
@@ -92,16 +95,16 @@ def choose(db: sqlite_utils.Database, settings: dict, kind: str, criteria: Crite
            template: str) -> Choice:
     """The customers a broadcast would reach, the skipped by reason, and one rendered text."""
     if kind not in KINDS:
-        raise UsageError(f"broadcast kind {kind!r}: use campaign or weather")
+        raise UsageError(_("broadcast kind {kind!r}: use campaign or weather").format(kind=kind))
     why = messages.template_problem(template)
     if why:
-        raise UsageError(f"the text {why}")
+        raise UsageError(_("the text {why}").format(why=why))
     usage = criteria.usage
     if usage not in (None, "private", "official", "commercial"):
-        raise UsageError("--usage takes private, official or commercial")
+        raise UsageError(_("--usage takes private, official or commercial"))
     cls = criteria.value_class.upper() if criteria.value_class else None
     if cls not in (None, "A", "B", "C", "D"):
-        raise UsageError("--class takes A, B, C or D")
+        raise UsageError(_("--class takes A, B, C or D"))
     rows = db.conn.execute(
         "SELECT c.id, c.name, c.gender, c.mobile, c.other_phones, c.preferred_phone,"
         " c.callback_consent, c.address, k.value_class, v.plate, v.model, v.usage,"

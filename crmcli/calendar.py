@@ -527,10 +527,12 @@ def _warn_fallback(year: int) -> None:
     if year in _warned_years:
         return
     _warned_years.add(year)
+    from .i18n import _
+
     warnings.warn(
-        f"no official working-day calendar for {year}: using weekends plus computed "
-        f"statutory holidays without swapped weekends; add the State Council notice's "
-        f"dates as extra holidays/workdays in the settings",
+        _("no official working-day calendar for {year}: using weekends plus computed "
+          "statutory holidays without swapped weekends; add the State Council notice's "
+          "dates as extra holidays/workdays in the settings").format(year=year),
         CalendarFallbackWarning,
         stacklevel=5,
     )

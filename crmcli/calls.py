@@ -39,6 +39,7 @@ from . import clock
 from . import normalize as nz
 from .db import dicts, write_transaction
 from .errors import NotFound, UsageError
+from .i18n import N_, _
 
 OUTCOMES = ("reached", "no_answer", "busy", "wrong_number", "refused", "not_owner", "booked",
             "done_elsewhere")
@@ -69,7 +70,7 @@ _iso = clock.minute
 
 
 def parse_when(value: str | None, default: datetime | None = None,
-               what: str = "the time", *, past_only: bool = False) -> datetime | None:
+               what: str = N_("the time"), *, past_only: bool = False) -> datetime | None:
     """'2026-11-27 15:00' -> datetime, the day in any form the imports read
     ('2026/11/27 15:00', '2026.11.27 15:00', '2026年11月27日 15:00', a 'T' between);
     a day alone is 09:00; in 1900-2100 (``limits.check_day``). With ``past_only`` a
@@ -81,6 +82,7 @@ def parse_when(value: str | None, default: datetime | None = None,
         return default
     s = value.strip().replace("T", " ")
     day_text, _sep, time_text = s.partition(" ")
+    what = _(what)
     bad = UsageError(_("{what}: {value!r} is not a time like 2026-11-27 15:00").format(
         what=what, value=value))
     try:
@@ -113,12 +115,12 @@ def _check_far(task: dict, at: datetime, call_at: datetime | None,
                appointment: datetime | None, at_given: bool) -> None:
     due = datetime.fromisoformat(task["due_date"][:10])
     if at_given and abs(at - due) > FAR:
-        raise UsageError(f"--at {_iso(at)} is more than a year from the task's due day "
-                         f"{task['due_date'][:10]}: check the year")
+        raise UsageError(_("--at {iso} is more than a year from the task's due day {value}: "
+                           "check the year").format(iso=_iso(at), value=task['due_date'][:10]))
     for name, when in (("--call-at", call_at), ("--appointment", appointment)):
         if when is not None and not timedelta(0) <= when - at <= FAR:
-            raise UsageError(f"{name} {_iso(when)} must fall within a year after the call "
-                             f"({_iso(at)}): check the date")
+            raise UsageError(_("{name} {iso} must fall within a year after the call ({iso2}): "
+                               "check the date").format(name=name, iso=_iso(when), iso2=_iso(at)))
 
 
 def _already_logged(db, task_id: int, outcome: str, at: datetime) -> dict | None:
@@ -138,7 +140,8 @@ def _already_logged(db, task_id: int, outcome: str, at: datetime) -> dict | None
 def normalise_outcome(value: str) -> str:
     key = value.strip().lower()
     if key not in OUTCOME_ALIASES:
-        raise UsageError(f"outcome {value!r}: use one of {', '.join(OUTCOMES)}")
+        raise UsageError(_("outcome {value!r}: use one of {items}").format(
+                             value=value, items=', '.join(OUTCOMES)))
     return OUTCOME_ALIASES[key]
 
 
@@ -146,7 +149,8 @@ def _task(db, task_id: int) -> dict:
     rows = dicts(db, "SELECT t.*, c.name, c.gender, c.mobile FROM tasks t"
                      " LEFT JOIN customers c ON c.id = t.customer_id WHERE t.id = ?", (task_id,))
     if not rows:
-        raise NotFound(f"no task #{task_id}; see `crmcli today` for the ids")
+        raise NotFound(_("no task #{task_id}; see `crmcli today` for the ids").format(
+                           task_id=task_id))
     return rows[0]
 
 
@@ -181,22 +185,25 @@ def log_call(
     """
     outcome = normalise_outcome(outcome)
     if outcome == "booked" and appointment is None:
-        raise UsageError("booked needs the appointment time, e.g. --appointment '2026-12-01 09:00'")
+        raise UsageError(_("booked needs the appointment time, e.g. --appointment '2026-12-01 "
+                           "09:00'"))
     if appointment is not None and outcome != "booked":
-        raise UsageError("--appointment goes with --outcome booked")
+        raise UsageError(_("--appointment goes with --outcome booked"))
     at_given = at is not None
     at = at or _now()
     scores = {k: v for k, v in (scores or {}).items() if v is not None}
     lo, hi = settings["calls"]["score_min"], settings["calls"]["score_max"]
     for q, v in scores.items():
         if q not in QUESTIONS:
-            raise UsageError(f"unknown question {q!r}; questions: {', '.join(QUESTIONS)}")
+            raise UsageError(_("unknown question {q!r}; questions: {items}").format(
+                                 q=q, items=', '.join(QUESTIONS)))
         if not lo <= v <= hi:
-            raise UsageError(f"score {q}={v} is outside the scale {lo}-{hi}")
+            raise UsageError(_("score {q}={v} is outside the scale {lo}-{hi}").format(
+                                 q=q, v=v, lo=lo, hi=hi))
     if (scores or complaint or lost_reason or resolution_ok is not None) \
             and outcome not in REACHED:
-        raise UsageError("scores, complaints, answers and reasons need the customer reached"
-                         " (reached, booked or done_elsewhere)")
+        raise UsageError(_("scores, complaints, answers and reasons need the customer reached "
+                           "(reached, booked or done_elsewhere)"))
     if complaint:
         category = check_category(category, settings)
         severity = check_severity(severity)
@@ -206,7 +213,7 @@ def log_call(
         try:
             parsed = nz.parse_phone(phone)
         except ValueError as exc:
-            raise UsageError(f"phone {phone!r}: {exc}") from None
+            raise UsageError(_("phone {phone!r}: {exc}").format(phone=phone, exc=exc)) from None
         corrected = parsed[0] if parsed else None
     from .planner import work_calendar
 
@@ -218,16 +225,17 @@ def log_call(
             return repeat
         _check_far(task, at, call_at, appointment, at_given)
         if task["channel"] == "sms":
-            raise UsageError(f"task #{task_id} is an SMS ({task['kind']}); there is no call to log")
+            raise UsageError(_("task #{task_id} is an SMS ({kind}); there is no call to log").format(
+                                 task_id=task_id, kind=task['kind']))
         if task["state"] not in ("open",):
-            raise UsageError(f"task #{task_id} is {task['state']}"
-                             f"{' (' + task['state_reason'] + ')' if task['state_reason'] else ''};"
-                             " nothing to log")
+            raise UsageError(_("task #{task_id} is {state}{value}; nothing to log").format(
+                                 task_id=task_id, state=task['state'], value=' (' + task['state_reason'] + ')' if task['state_reason'] else ''))
         if lost_reason and task["kind"] != "recovery":
-            raise UsageError(f"task #{task_id} is not a recovery call; a reason for leaving is"
-                             " asked on recovery calls")
+            raise UsageError(_("task #{task_id} is not a recovery call; a reason for leaving is "
+                               "asked on recovery calls").format(task_id=task_id))
         if resolution_ok is not None and task["kind"] != FOLLOWUP_KIND:
-            raise UsageError(f"task #{task_id} is not a complaint follow-up call")
+            raise UsageError(_("task #{task_id} is not a complaint follow-up call").format(
+                                 task_id=task_id))
         now = _iso(_now())
         call_id = db.conn.execute(
             "INSERT INTO calls (task_id, customer_id, clerk, called_at, logged_at, outcome,"
@@ -291,8 +299,9 @@ def check_lost_reason(reason: str | None, settings: dict) -> str | None:
         return None
     reasons = settings["lost"]["reasons"]
     if reason.strip() not in reasons:
-        raise UsageError(f"reason {reason!r} is not in the list: {', '.join(reasons)}"
-                         " (the list is [lost] reasons in the settings)")
+        raise UsageError(_("reason {reason!r} is not in the list: {items} (the list is [lost] "
+                           "reasons in the settings)").format(
+                             reason=reason, items=', '.join(reasons)))
     return reason.strip()
 
 
@@ -414,7 +423,7 @@ def _hours(settings: dict) -> dict:
                 "lunch": (time.fromisoformat(c["lunch_start"]), time.fromisoformat(c["lunch_end"]))
                 if c["lunch_start"] and c["lunch_end"] else None}
     except ValueError:
-        raise UsageError("[complaints] business hours must be times like 09:00") from None
+        raise UsageError(_("[complaints] business hours must be times like 09:00")) from None
 
 
 SEVERITIES = {"normal": "一般", "serious": "严重", "major": "重大"}
@@ -428,10 +437,12 @@ def check_category(category: str | None, settings: dict) -> str:
     if category is None or not category.strip():
         if "其他" in cats:
             return "其他"
-        raise UsageError(f"a complaint needs a category: one of {', '.join(cats)}")
+        raise UsageError(_("a complaint needs a category: one of {items}").format(
+                             items=', '.join(cats)))
     if category.strip() not in cats:
-        raise UsageError(f"complaint category {category!r} is not in the list: {', '.join(cats)}"
-                         " (the list is [complaints] categories in the settings)")
+        raise UsageError(_("complaint category {category!r} is not in the list: {items} (the "
+                           "list is [complaints] categories in the settings)").format(
+                             category=category, items=', '.join(cats)))
     return category.strip()
 
 
@@ -532,7 +543,7 @@ def advance(db, complaint_id: int, step: str, *, by: str, at: datetime | None = 
     with write_transaction(db):
         row = dicts(db, "SELECT * FROM complaints WHERE id=?", (complaint_id,))
         if not row:
-            raise NotFound(f"no complaint #{complaint_id}")
+            raise NotFound(_("no complaint #{complaint_id}").format(complaint_id=complaint_id))
         k = row[0]
         state = k["state"]
         allowed = {"escalate": ("open",), "reply": ("open", "escalated"), "close": ("replied",)}
@@ -564,7 +575,7 @@ def _plan_followup(db, k: dict, at: datetime, settings: dict, wc) -> int:
     """The call asking whether the customer is satisfied with the resolution."""
     c = settings["complaints"]
     due = at.date()
-    for _ in range(c["followup_after_days"]):
+    for _day in range(c["followup_after_days"]):
         due = wc.next_working_day(due)
     n = db.conn.execute("SELECT count(*) FROM complaint_events WHERE complaint_id=?"
                         " AND action='reply'", (k["id"],)).fetchone()[0]
@@ -586,8 +597,8 @@ def _resolution(db, task: dict, ok: bool | None, by: str, at: datetime, settings
     """A reached follow-up call: satisfied closes the complaint; not satisfied sends it
     back to the manager with a new reply deadline (its late marks stay)."""
     if ok is None:
-        raise UsageError(f"task #{task['id']} asks whether the customer is satisfied with the"
-                         " resolution: say --satisfied or --not-satisfied")
+        raise UsageError(_("task #{id} asks whether the customer is satisfied with the "
+                           "resolution: say --satisfied or --not-satisfied").format(id=task['id']))
     row = db.conn.execute("SELECT id, state FROM complaints WHERE followup_task_id=?",
                           (task["id"],)).fetchone()
     if row is None or row[1] != "replied":
@@ -612,7 +623,7 @@ def complaint(db, complaint_id: int) -> dict:
                      " LEFT JOIN customers c ON c.id = k.customer_id WHERE k.id = ?",
                  (complaint_id,))
     if not rows:
-        raise NotFound(f"no complaint #{complaint_id}")
+        raise NotFound(_("no complaint #{complaint_id}").format(complaint_id=complaint_id))
     out = rows[0]
     out["events"] = [dict(zip(("at", "by", "action", "note"), r)) for r in db.conn.execute(
         "SELECT at, by_user, action, note FROM complaint_events WHERE complaint_id=? ORDER BY id",
@@ -664,12 +675,12 @@ def add_action(db, text: str, owner: str, deadline: date, *, by: str, kind: str 
     from . import stats
 
     if kind not in ("corrective", "preventive"):
-        raise UsageError("an action is corrective or preventive")
+        raise UsageError(_("an action is corrective or preventive"))
     if month is not None:
         try:
             first = datetime.strptime(month, "%Y-%m")
         except ValueError:
-            raise UsageError(f"month {month!r}: use YYYY-MM") from None
+            raise UsageError(_("month {month!r}: use YYYY-MM").format(month=month)) from None
         from .limits import check_day
 
         check_day(first, "--month")
@@ -684,7 +695,7 @@ def add_action(db, text: str, owner: str, deadline: date, *, by: str, kind: str 
     with write_transaction(db):
         if complaint_id is not None and db.conn.execute(
                 "SELECT 1 FROM complaints WHERE id=?", (complaint_id,)).fetchone() is None:
-            raise NotFound(f"no complaint #{complaint_id}")
+            raise NotFound(_("no complaint #{complaint_id}").format(complaint_id=complaint_id))
         return db.conn.execute(
             "INSERT INTO actions (text, owner, deadline, kind, category, report_month,"
             " complaint_id, created_at, created_by, metric, effect_before, effect_before_period)"
@@ -699,11 +710,12 @@ def approve_action(db, action_id: int, *, by: str, at: datetime | None = None) -
         row = db.conn.execute("SELECT state, approved_at FROM actions WHERE id=?",
                               (action_id,)).fetchone()
         if row is None:
-            raise NotFound(f"no action #{action_id}")
+            raise NotFound(_("no action #{action_id}").format(action_id=action_id))
         if row[1]:
-            raise UsageError(f"action #{action_id} was approved on {row[1]}")
+            raise UsageError(_("action #{action_id} was approved on {value}").format(
+                                 action_id=action_id, value=row[1]))
         if row[0] == "done":
-            raise UsageError(f"action #{action_id} is already done")
+            raise UsageError(_("action #{action_id} is already done").format(action_id=action_id))
         db.conn.execute("UPDATE actions SET approved_at=?, approved_by=? WHERE id=?",
                         (_iso(at or _now()), by, action_id))
 
@@ -718,9 +730,9 @@ def finish_action(db, action_id: int, *, by: str, note: str | None = None,
     at = at or _now()
     row = db.conn.execute("SELECT state, metric FROM actions WHERE id=?", (action_id,)).fetchone()
     if row is None:
-        raise NotFound(f"no action #{action_id}")
+        raise NotFound(_("no action #{action_id}").format(action_id=action_id))
     if row[0] == "done":
-        raise UsageError(f"action #{action_id} is already done")
+        raise UsageError(_("action #{action_id} is already done").format(action_id=action_id))
     after = after_period = None
     if row[1] and settings is not None:
         after_period = stats.month_of(at.date())

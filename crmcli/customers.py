@@ -14,6 +14,7 @@ from . import clock
 from . import normalize as nz
 from .db import dicts, write_transaction
 from .errors import NotFound, UsageError
+from .i18n import _
 
 # The fields imports fill as well: a clerk's value of one stands until an export brings
 # new information about it (see note_sources and importing.merge.Merger._set).
@@ -30,7 +31,7 @@ def find(db: sqlite_utils.Database, query: str) -> list[dict]:
     """Customers matching a phone, plate, VIN, name or id (``#12`` or ``12``), best first."""
     q = (query or "").strip()
     if not q:
-        raise UsageError("say whom to look for: a phone, plate, VIN, name or customer id")
+        raise UsageError(_("say whom to look for: a phone, plate, VIN, name or customer id"))
     if re.fullmatch(r"#?\d{1,9}", q):
         hit = dicts(db, "SELECT * FROM customers WHERE id = ?", (int(q.lstrip("#")),))
         if hit:
@@ -64,14 +65,16 @@ def find(db: sqlite_utils.Database, query: str) -> list[dict]:
 def get_one(db: sqlite_utils.Database, query: str) -> dict:
     hits = find(db, query)
     if not hits:
-        raise NotFound(f"no customer matches {query!r}; try a phone number, plate, VIN or name")
+        raise NotFound(_("no customer matches {query!r}; try a phone number, plate, VIN or name").format(
+                           query=query))
     if len(hits) > 1:
         from .privacy import mask_phone
 
         # Only the candidates' masked numbers: the clerk has not named any of them yet.
         names = ", ".join(f"#{h['id']} {h['name'] or '?'} {mask_phone(h['mobile'])}".strip()
                           for h in hits[:8])
-        raise UsageError(f"{len(hits)} customers match {query!r}: {names}; say which by #id")
+        raise UsageError(_("{count} customers match {query!r}: {names}; say which by #id").format(
+                             count=len(hits), query=query, names=names))
     return hits[0]
 
 
@@ -79,7 +82,7 @@ def customer_file(db: sqlite_utils.Database, customer_id: int) -> dict:
     """Everything on file for one customer: the record, vehicles, orders with totals, flags."""
     cust = dicts(db, "SELECT * FROM customers WHERE id = ?", (customer_id,))
     if not cust:
-        raise NotFound(f"no customer #{customer_id}")
+        raise NotFound(_("no customer #{customer_id}").format(customer_id=customer_id))
     customer = cust[0]
     vehicles = dicts(
         db,
@@ -186,9 +189,11 @@ def list_customers(
         from .classify import BAND_ALIASES, CLASSES
 
         if value_class and value_class.upper() not in CLASSES:
-            raise UsageError(f"class {value_class!r}: use A, B, C or D")
+            raise UsageError(_("class {value_class!r}: use A, B, C or D").format(
+                                 value_class=value_class))
         if age_band and age_band not in BAND_ALIASES:
-            raise UsageError(f"age band {age_band!r}: use warranty, 2-5 (or 3-5), 5+ or unknown")
+            raise UsageError(_("age band {age_band!r}: use warranty, 2-5 (or 3-5), 5+ or unknown").format(
+                                 age_band=age_band))
         sub, sub_params = [], []
         if value_class:
             sub.append("value_class = ?")
@@ -217,7 +222,7 @@ def edit(db: sqlite_utils.Database, customer_id: int, changes: dict, *, by: str)
     """Apply a clerk's edits; each field is validated and audited. Returns the fields changed."""
     unknown = set(changes) - EDITABLE
     if unknown:
-        raise UsageError(f"cannot edit {', '.join(sorted(unknown))}")
+        raise UsageError(_("cannot edit {items}").format(items=', '.join(sorted(unknown))))
     values: dict = {}
     for key, raw in changes.items():
         values.update(_validate(key, raw))
@@ -225,7 +230,7 @@ def edit(db: sqlite_utils.Database, customer_id: int, changes: dict, *, by: str)
     with write_transaction(db):
         rows = dicts(db, "SELECT * FROM customers WHERE id = ?", (customer_id,))
         if not rows:
-            raise NotFound(f"no customer #{customer_id}")
+            raise NotFound(_("no customer #{customer_id}").format(customer_id=customer_id))
         current = rows[0]
         changed = [k for k, v in values.items() if current.get(k) != v]
         if not changed:
@@ -308,7 +313,8 @@ def set_usage(db: sqlite_utils.Database, query: str, usage: str, *, by: str) -> 
     except ValueError:
         pass
     if not parsed:
-        raise UsageError(f"usage {usage!r}: use private, official or commercial (私家车/公务车/营运车)")
+        raise UsageError(_("usage {usage!r}: use private, official or commercial (私家车/公务车/营运车)").format(
+                             usage=usage))
     cleaned = nz.halfwidth(query).upper().replace(" ", "").replace("·", "")
     rows = dicts(db, "SELECT id, plate, vin, usage FROM vehicles WHERE plate = ? OR vin = ?",
                  (cleaned, cleaned))
@@ -335,23 +341,23 @@ def _validate(key: str, raw) -> dict:
         try:
             d = nz.parse_date(raw, today=date.max) if raw != "" else None
         except ValueError as exc:
-            raise UsageError(f"birthday {raw!r}: {exc}") from None
+            raise UsageError(_("birthday {raw!r}: {exc}").format(raw=raw, exc=exc)) from None
         return {"birthday": d.isoformat() if d else None, "birthday_source": "edit"}
     if key == "lunar_birthday":
         try:
             return {"lunar_birthday": nz.parse_lunar_birthday(raw)}
         except ValueError as exc:
-            raise UsageError(f"lunar birthday {raw!r}: {exc}") from None
+            raise UsageError(_("lunar birthday {raw!r}: {exc}").format(raw=raw, exc=exc)) from None
     if key == "gender":
         try:
             return {"gender": nz.parse_gender(raw), "gender_source": "edit"}
         except ValueError:
-            raise UsageError(f"gender {raw!r}: use 男/女 or M/F") from None
+            raise UsageError(_("gender {raw!r}: use 男/女 or M/F").format(raw=raw)) from None
     if key in ("mobile", "preferred_phone"):
         try:
             found = nz.parse_phone(raw)
         except ValueError as exc:
-            raise UsageError(f"{raw!r}: {exc}") from None
+            raise UsageError(_("{raw!r}: {exc}").format(raw=raw, exc=exc)) from None
         out = {key: found[0] if found else None}
         if key == "mobile" and found:
             out["phone_kind"] = found[1]

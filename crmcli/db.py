@@ -19,6 +19,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .errors import DatabaseError
+from .i18n import _
 
 # Long enough for an import of a large file (one transaction of a few seconds)
 # to finish while a clerk logs a call; short enough that cron does not hang forever.
@@ -76,12 +77,14 @@ def connect(path: Path | str | None = None, *, migrate: bool = True) -> sqlite_u
     path = Path(path) if path is not None else default_path()
     if str(path) != ":memory:":
         if path.is_dir():
-            raise DatabaseError(f"{path} is a folder: name the database file, e.g. {path / 'crmcli.db'}")
+            raise DatabaseError(_("{path} is a folder: name the database file, e.g. {value}").format(
+                                    path=path, value=path / 'crmcli.db'))
         try:
             _create_private(path)
         except OSError as exc:
-            raise DatabaseError(f"cannot create the database at {path}: {exc.strerror}; "
-                                "check that the folder exists and is yours, or use --db PATH") from exc
+            raise DatabaseError(_("cannot create the database at {path}: {strerror}; check that "
+                                  "the folder exists and is yours, or use --db PATH").format(
+                                    path=path, strerror=exc.strerror)) from exc
         tighten(path)
     try:
         conn = sqlite3.connect(
@@ -97,11 +100,11 @@ def connect(path: Path | str | None = None, *, migrate: bool = True) -> sqlite_u
         # Index pages of a 100,000-row import stay in memory (32 MiB; the default is 2).
         conn.execute("PRAGMA cache_size = -32768")
     except sqlite3.OperationalError as exc:
-        raise DatabaseError(f"cannot open {path}: {exc}") from exc
+        raise DatabaseError(_("cannot open {path}: {exc}").format(path=path, exc=exc)) from exc
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{path} is not a crmcli database or is damaged ({exc}); "
-                            "`crmcli doctor` says which, `crmcli restore BACKUP` puts back a "
-                            "backup") from exc
+        raise DatabaseError(_("{path} is not a crmcli database or is damaged ({exc}); `crmcli "
+                              "doctor` says which, `crmcli restore BACKUP` puts back a backup").format(
+                                path=path, exc=exc)) from exc
     if str(path) != ":memory:":
         tighten(path)  # the -wal and -shm SQLite may just have made
     # No sqlite-utils plugins: looking for them scans every installed package's
@@ -114,8 +117,9 @@ def connect(path: Path | str | None = None, *, migrate: bool = True) -> sqlite_u
             run_migrations(db)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise DatabaseError(f"{path} cannot be read ({exc}); `crmcli doctor` says what is "
-                                "wrong, `crmcli restore BACKUP` puts back a backup") from exc
+            raise DatabaseError(_("{path} cannot be read ({exc}); `crmcli doctor` says what is "
+                                  "wrong, `crmcli restore BACKUP` puts back a backup").format(
+                                    path=path, exc=exc)) from exc
         except DatabaseError:
             conn.close()
             raise

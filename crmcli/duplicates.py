@@ -23,6 +23,7 @@ import sqlite_utils
 
 from .db import dicts, write_transaction
 from .errors import NotFound, UsageError
+from .i18n import _
 
 TABLES = {"customer": "customers", "vehicle": "vehicles"}
 # Fields of the kept record that the merged one may fill when the kept one has none.
@@ -102,9 +103,10 @@ def merge(db: sqlite_utils.Database, kind: str, keep: int, drop: int, *, by: str
           now: str) -> dict:
     """Merge record ``drop`` into ``keep`` (kind 'customer' or 'vehicle'); return the merge."""
     if kind not in TABLES:
-        raise UsageError("merge customers or vehicles")
+        raise UsageError(_("merge customers or vehicles"))
     if keep == drop:
-        raise UsageError(f"#{keep} is one record already: name two different {kind}s")
+        raise UsageError(_("#{keep} is one record already: name two different {kind}s").format(
+                             keep=keep, kind=kind))
     table = TABLES[kind]
     conn = db.conn
     with write_transaction(db):
@@ -112,7 +114,7 @@ def merge(db: sqlite_utils.Database, kind: str, keep: int, drop: int, *, by: str
                                           (keep, drop))}
         for i in (keep, drop):
             if i not in rows:
-                raise NotFound(f"no {kind} #{i}")
+                raise NotFound(_("no {kind} #{i}").format(kind=kind, i=i))
         kept, gone = rows[keep], rows[drop]
         moved: dict = {"record": gone, "kept_before": {}, "rows": {}, "deleted": {},
                        "entity_rows": {}}
@@ -182,10 +184,11 @@ def undo(db: sqlite_utils.Database, merge_id: int, *, by: str, now: str) -> dict
     with write_transaction(db):
         m = dicts(db, "SELECT * FROM merges WHERE id = ?", (merge_id,))
         if not m:
-            raise NotFound(f"no merge #{merge_id}")
+            raise NotFound(_("no merge #{merge_id}").format(merge_id=merge_id))
         m = m[0]
         if m["undone_at"]:
-            raise UsageError(f"merge #{merge_id} was undone on {m['undone_at']}")
+            raise UsageError(_("merge #{merge_id} was undone on {undone_at}").format(
+                                 merge_id=merge_id, undone_at=m['undone_at']))
         kind, keep, drop = m["kind"], m["kept_id"], m["merged_id"]
         moved = json.loads(m["moved"])
         table = TABLES[kind]

@@ -24,6 +24,7 @@ from itertools import count
 from pathlib import Path
 
 from .errors import FileRefused
+from .i18n import _
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -47,13 +48,15 @@ def sniff(path: Path) -> str:
         with open(path, "rb") as fh:
             head = fh.read(4096)
     except FileNotFoundError:
-        raise FileRefused(f"{path}: no such file") from None
+        raise FileRefused(_("{path}: no such file").format(path=path)) from None
     except IsADirectoryError:
-        raise FileRefused(f"{path}: is a folder, not a file") from None
+        raise FileRefused(_("{path}: is a folder, not a file").format(path=path)) from None
     except OSError as exc:
-        raise FileRefused(f"{path}: cannot be read ({exc.strerror})") from None
+        raise FileRefused(_("{path}: cannot be read ({strerror})").format(
+                              path=path, strerror=exc.strerror)) from None
     if not head:
-        raise FileRefused(f"{path.name}: the file is empty (0 bytes); export it again")
+        raise FileRefused(_("{name}: the file is empty (0 bytes); export it again").format(
+                              name=path.name))
     if head.startswith(ZIP_MAGIC):
         return "xlsx"
     if head.startswith(OLE2_MAGIC):
@@ -65,7 +68,8 @@ def sniff(path: Path) -> str:
     if stripped.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta", b"<head")):
         return "html"
     if b"\x00" in head:
-        raise FileRefused(f"{path.name}: not a spreadsheet or CSV file (binary content)")
+        raise FileRefused(_("{name}: not a spreadsheet or CSV file (binary content)").format(
+                              name=path.name))
     return "csv"
 
 
@@ -79,13 +83,14 @@ def open_sheets(path: Path) -> tuple[str, list[Sheet]]:
     kind = sniff(path)
     if kind == "html":
         raise FileRefused(
-            f"{path.name}: this is a web page saved with a spreadsheet name, not a workbook; "
-            "open it in Excel and save it as .xlsx, then import that"
+            _("{name}: this is a web page saved with a spreadsheet name, not a workbook; open "
+              "it in Excel and save it as .xlsx, then import that").format(name=path.name)
         )
     if kind == "encrypted":
         raise FileRefused(
-            f"{path.name}: the workbook is password-protected; open it in Excel, "
-            "remove the password (File > Info > Protect Workbook) and save, then import it"
+            _("{name}: the workbook is password-protected; open it in Excel, remove the "
+              "password (File > Info > Protect Workbook) and save, then import it").format(
+                name=path.name)
         )
     if kind == "csv":
         return kind, [Sheet(name="csv", format="csv", rows=_csv_rows(path))]
@@ -100,13 +105,13 @@ def _workbook_sheets(path: Path, kind: str) -> list[Sheet]:
         metas = wb.sheets_metadata
     except pc.PasswordError:
         raise FileRefused(
-            f"{path.name}: the workbook is password-protected; remove the password in Excel "
-            "and save, then import it"
+            _("{name}: the workbook is password-protected; remove the password in Excel and "
+              "save, then import it").format(name=path.name)
         ) from None
     except Exception as exc:  # calamine raises several unrelated types for damaged files
         raise FileRefused(
-            f"{path.name}: the {kind} file is damaged or incomplete ({_short(exc)}); "
-            "export it again from the DMS"
+            _("{name}: the {kind} file is damaged or incomplete ({short}); export it again from "
+              "the DMS").format(name=path.name, kind=kind, short=_short(exc))
         ) from None
     sheets = []
     for meta in metas:
@@ -114,7 +119,8 @@ def _workbook_sheets(path: Path, kind: str) -> list[Sheet]:
             continue  # hidden sheets hold lookup tables and parameters, not data
         sheets.append(Sheet(name=meta.name, format=kind, rows=_calamine_rows(path, wb, meta.name)))
     if not sheets:
-        raise FileRefused(f"{path.name}: the workbook has no visible worksheet")
+        raise FileRefused(_("{name}: the workbook has no visible worksheet").format(
+                              name=path.name))
     return sheets
 
 
@@ -126,7 +132,8 @@ def _calamine_rows(path: Path, wb, name: str) -> Iterator[tuple[int, list]]:
         rows = sheet.iter_rows()
     except Exception as exc:
         raise FileRefused(
-            f"{path.name}: sheet {name!r} cannot be read ({_short(exc)}); export it again"
+            _("{name}: sheet {name2!r} cannot be read ({short}); export it again").format(
+                name=path.name, name2=name, short=_short(exc))
         ) from None
     numbers = count(first)
     if offset:  # the sheet's first column is not A: pad each row to line up with A
@@ -137,8 +144,9 @@ def _calamine_rows(path: Path, wb, name: str) -> Iterator[tuple[int, list]]:
     except Exception as exc:  # calamine can fail mid-sheet on a damaged file
         # zip took a number for the row that failed: the one before it was the last read
         last = max(next(numbers) - 2, first)
-        raise FileRefused(f"{path.name}: the file could not be read past row {last} "
-                          f"({_short(exc)}); export it again") from None
+        raise FileRefused(_("{name}: the file could not be read past row {last} ({short}); "
+                            "export it again").format(
+                              name=path.name, last=last, short=_short(exc))) from None
 
 
 def _short(exc: Exception) -> str:
@@ -160,7 +168,8 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError:
         raise FileRefused(
-            f"{name}: the text is neither UTF-8 nor GBK/GB18030; save the CSV as UTF-8 and retry"
+            _("{name}: the text is neither UTF-8 nor GBK/GB18030; save the CSV as UTF-8 and "
+              "retry").format(name=name)
         ) from None
 
 
@@ -172,7 +181,8 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list]]:
             yield i, row
     except csv.Error as exc:
         raise FileRefused(
-            f"{path.name}: the CSV is malformed near line {reader.line_num} ({exc})") from None
+            _("{name}: the CSV is malformed near line {line_num} ({exc})").format(
+                name=path.name, line_num=reader.line_num, exc=exc)) from None
 
 
 def guess_delimiter(text: str) -> str:

@@ -54,6 +54,7 @@ import sqlite_utils
 from . import messages, optouts
 from .db import write_transaction
 from .errors import OutputError, SettingsError
+from .i18n import _
 
 SMS_HEADER = ["手机号码", "短信内容", "发送时间"]
 # 送修人: who brought the car, when not its owner; a post-repair call goes to them.
@@ -85,18 +86,23 @@ class ExportResult:
 
     def summary(self) -> str:
         """The one line cron logs."""
-        parts = [f"{self.day}: {self.sms_new} new SMS"
-                 + (f" in {self.new_file}.csv/.xlsx" if self.new_file else "")]
+        from .i18n import N_, _
+
+        parts = [_("{day}: {count} new SMS").format(day=self.day, count=self.sms_new)
+                 + (_(" in {file}.csv/.xlsx").format(file=self.new_file) if self.new_file else "")]
         if self.sms_earlier:
-            parts.append(f"{self.sms_earlier} sent earlier (files rewritten)")
-        parts.append(f"{self.calls} calls in {self.call_file}")
-        for n, words in ((self.not_sendable, "not sendable"), (self.call_only, "call only"),
-                         (self.opted_out, "opted out"), (self.late_greetings, "greetings too late")):
+            parts.append(_("{count} sent earlier (files rewritten)").format(count=self.sms_earlier))
+        parts.append(_("{count} calls in {file}").format(count=self.calls, file=self.call_file))
+        for n, words in ((self.not_sendable, N_("{count} not sendable")),
+                         (self.call_only, N_("{count} call only")),
+                         (self.opted_out, N_("{count} opted out")),
+                         (self.late_greetings, N_("{count} greetings too late"))):
             if n:
-                parts.append(f"{n} {words}")
+                parts.append(_(words).format(count=n))
         line = ", ".join(parts)
         if self.after_hours and self.sms_new:
-            line += f"; past the sending hours: the SMS go out from {self.first_send}"
+            line += _("; past the sending hours: the SMS go out from {when}").format(
+                when=self.first_send)
         return line
 
 
@@ -244,8 +250,9 @@ def _text(row: tuple, settings: dict, day: date, broadcasts: dict[int, str]) -> 
     text, empty = messages.sms(kind, task_context(row, settings, day), settings, template)
     missing = messages.empty_dealer_fields(empty)
     if missing:
-        raise SettingsError(f"the {kind} SMS needs {', '.join(missing)}: set it in [dealer]"
-                            " of the settings file (nothing was exported)")
+        raise SettingsError(_("the {kind} SMS needs {items}: set it in [dealer] of the settings "
+                              "file (nothing was exported)").format(
+                                kind=kind, items=', '.join(missing)))
     return text
 
 
@@ -351,8 +358,8 @@ def check_out_dir(out_dir: Path | str) -> Path:
     """The export's folder must exist: a typo in a crontab must not write somewhere unseen."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
-        raise OutputError(f"--out {out_dir}: no such folder; create it first"
-                          " (nothing was exported)")
+        raise OutputError(_("--out {out_dir}: no such folder; create it first (nothing was "
+                            "exported)").format(out_dir=out_dir))
     return out_dir
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import IO
 
 from .errors import OutputError
+from .i18n import _
 
 PRIVATE_MODE = 0o600
 CELL_MAX = 32_767  # what one worksheet cell holds
@@ -54,34 +55,42 @@ def check_output(path: Path | str, *, option: str = "", suffixes: Iterable[str] 
     label = f"{option}: " if option else ""
     suffixes = tuple(suffixes)
     if suffixes and path.suffix.lower() not in suffixes:
-        raise OutputError(f"{label}{path} must end in {' or '.join(suffixes)}, e.g. "
-                          f"{path.with_suffix(suffixes[0]).name}")
+        raise OutputError(_("{label}{path} must end in {items}, e.g. {name}").format(
+                              label=label, path=path, items=' or '.join(suffixes), name=path.with_suffix(suffixes[0]).name))
     folder = _folder(path)
     if path.is_dir():
-        raise OutputError(f"{label}{path} is a folder: give a file name inside it, "
-                          f"e.g. {path / ('out' + (suffixes[0] if suffixes else ''))}")
+        raise OutputError(_("{label}{path} is a folder: give a file name inside it, e.g. {value}").format(
+                              label=label, path=path, value=path / ('out' + (suffixes[0] if suffixes else ''))))
     if not folder.is_dir():
-        raise OutputError(f"{label}the folder {folder} does not exist: create it or choose another")
+        raise OutputError(_("{label}the folder {folder} does not exist: create it or choose "
+                            "another").format(label=label, folder=folder))
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{label}the folder {folder} is not writable: choose another folder")
+        raise OutputError(_("{label}the folder {folder} is not writable: choose another folder").format(
+                              label=label, folder=folder))
     if path.exists() and not os.access(path, os.W_OK):
-        raise OutputError(f"{label}{path} is read-only: choose another name or make it writable")
+        raise OutputError(_("{label}{path} is read-only: choose another name or make it writable").format(
+                              label=label, path=path))
     return path
 
 
 def _message(exc: OSError, path: Path) -> str:
-    kept = " (the previous file, if any, is unchanged)"
+    kept = _(" (the previous file, if any, is unchanged)")
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full: {path} was not written{kept}; free some space and run it again"
+        return _("the disk is full: {path} was not written{kept}; free some space and run it "
+                 "again").format(path=path, kept=kept)
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return f"cannot write {path}: permission denied{kept}; choose another folder"
+        return _("cannot write {path}: permission denied{kept}; choose another folder").format(
+            path=path, kept=kept)
     if exc.errno == errno.EROFS:
-        return f"cannot write {path}: the disk is read-only{kept}; choose another folder"
+        return _("cannot write {path}: the disk is read-only{kept}; choose another folder"
+                 ).format(path=path, kept=kept)
     if exc.errno == errno.ENOENT:
-        return f"the folder {_folder(path)} does not exist: create it or choose another"
+        return _("the folder {folder} does not exist: create it or choose another").format(
+            folder=_folder(path))
     if exc.errno == errno.EISDIR:
-        return f"{path} is a folder: give a file name inside it"
-    return f"cannot write {path}: {exc.strerror or exc}{kept}"
+        return _("{path} is a folder: give a file name inside it").format(path=path)
+    return _("cannot write {path}: {error}{kept}").format(path=path, error=exc.strerror or exc,
+                                                          kept=kept)
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from .errors import UsageError
-from .i18n import _
+from .i18n import N_, _
 
 DAY_MIN = date(1900, 1, 1)
 DAY_MAX = date(2100, 12, 31)
@@ -53,12 +53,12 @@ def cap_text(value, field: str = ""):
     return value[: TEXT_CAPS.get(field, TEXT_CAP_DEFAULT)]
 
 
-def check_day(value: date, what: str = "the date") -> date:
+def check_day(value: date, what: str = N_("the date")) -> date:
     """``value`` if it lies in 1900-2100, else a UsageError naming ``what``."""
     d = value.date() if isinstance(value, datetime) else value
     if not DAY_MIN <= d <= DAY_MAX:
         raise UsageError(_("{what} {day} is out of range: use a day between {first} and {last}")
-                         .format(what=what, day=d.isoformat(), first=DAY_MIN, last=DAY_MAX))
+                         .format(what=_(what), day=d.isoformat(), first=DAY_MIN, last=DAY_MAX))
     return value
 
 
@@ -88,11 +88,11 @@ def parse_day(value: str | None, what: str = "--date") -> date | None:
     return check_day(d, what)
 
 
-def check_id(value: int, what: str = "the id") -> int:
+def check_id(value: int, what: str = N_("the id")) -> int:
     """An id or a limit SQLite can hold (1 to 2**63 - 1)."""
     if not 1 <= value <= INT_MAX:
         raise UsageError(_("{what} {value} is out of range: use a whole number from {low} to"
-                           " {high}").format(what=what, value=value, low=1, high=INT_MAX))
+                           " {high}").format(what=_(what), value=value, low=1, high=INT_MAX))
     return value
 
 

@@ -28,6 +28,7 @@ import sqlite_utils
 from . import clock
 from .db import dicts, write_transaction
 from .errors import NotFound, UsageError
+from .i18n import _
 
 # Greetings, campaigns and the offers of recovery calls: what "no marketing" stops.
 # Everything else is service (reminders, callbacks, thank-you notes).
@@ -75,8 +76,9 @@ def known_whats() -> tuple[str, ...]:
 def check_what(what: str) -> str:
     w = (what or "").strip().lower()
     if w not in known_whats():
-        raise UsageError(f"opt-out {what!r}: use all, sms, call, marketing, service or a kind"
-                         f" ({', '.join(known_whats()[len(GROUPS):])})")
+        raise UsageError(_("opt-out {what!r}: use all, sms, call, marketing, service or a kind "
+                           "({items})").format(
+                             what=what, items=', '.join(known_whats()[len(GROUPS):])))
     return w
 
 
@@ -113,8 +115,8 @@ def unflag(db: sqlite_utils.Database, phone: str, *, by: str) -> dict:
         row = db.conn.execute("SELECT reason FROM phone_flags WHERE phone = ?", (phone,)
                               ).fetchone()
         if row is None:
-            raise NotFound(f"{phone} is not flagged; flagged numbers show on"
-                           " `crmcli customer show`")
+            raise NotFound(_("{phone} is not flagged; flagged numbers show on `crmcli customer "
+                             "show`").format(phone=phone))
         db.conn.execute("DELETE FROM phone_flags WHERE phone = ?", (phone,))
         for (cid,) in db.conn.execute("SELECT id FROM customers WHERE mobile = ?"
                                       " OR preferred_phone = ? OR other_phones LIKE ?",
@@ -168,10 +170,10 @@ def add(db: sqlite_utils.Database, customer_id: int, what: str, *, reason: str, 
     """``crmcli optout add``: one opt-out for one customer, in its own transaction."""
     what = check_what(what)
     if not (reason or "").strip():
-        raise UsageError("say why (--reason), e.g. 'asked on the phone 2026-12-01'")
+        raise UsageError(_("say why (--reason), e.g. 'asked on the phone 2026-12-01'"))
     with write_transaction(db):
         if not db.conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone():
-            raise NotFound(f"no customer #{customer_id}")
+            raise NotFound(_("no customer #{customer_id}").format(customer_id=customer_id))
         added = record(db, customer_id, what, reason=reason.strip(), by=by, day=day)
     return {"customer_id": customer_id, "what": what, "added": added}
 
@@ -184,8 +186,8 @@ def remove(db: sqlite_utils.Database, customer_id: int, what: str, *, by: str) -
         row = db.conn.execute("SELECT reason FROM optouts WHERE customer_id = ? AND what = ?",
                               (customer_id, what)).fetchone()
         if row is None:
-            raise NotFound(f"customer #{customer_id} has no {what!r} opt-out;"
-                           " see `crmcli optout list`")
+            raise NotFound(_("customer #{customer_id} has no {what!r} opt-out; see `crmcli "
+                             "optout list`").format(customer_id=customer_id, what=what))
         db.conn.execute("DELETE FROM optouts WHERE customer_id = ? AND what = ?",
                         (customer_id, what))
         db.conn.execute(

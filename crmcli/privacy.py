@@ -25,6 +25,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from .db import dicts, write_transaction
+from .i18n import _
 
 ERASED = "(forgotten)"
 
@@ -63,7 +64,7 @@ def forget(db: sqlite_utils.Database, customer_id: int, *, by: str, now: str) ->
     with write_transaction(db):
         rows = dicts(db, "SELECT * FROM customers WHERE id = ?", (customer_id,))
         if not rows:
-            raise NotFound(f"no customer #{customer_id}")
+            raise NotFound(_("no customer #{customer_id}").format(customer_id=customer_id))
         c = rows[0]
         phones = {p for p in (c["mobile"], c["preferred_phone"]) if p}
         phones |= {p for p in (c["other_phones"] or "").replace(",", " ").split() if p}

@@ -14,13 +14,15 @@ from datetime import date, datetime
 from rich.console import Console
 
 from . import calls, clock
+from .choices import label
 from .errors import CrmError
-from .render import kind_label, yuan
+from .i18n import N_, _
+from .render import reason_text, yuan
 from .text import clean, clean_input, safe
 
 KEYS = {"r": "reached", "n": "no_answer", "b": "busy", "w": "wrong_number", "x": "refused",
         "o": "not_owner"}
-MENU = "[r]eached [n]o answer [b]usy-later [w]rong number refused[x] not [o]wner [s]kip [q]uit"
+MENU = N_("[r]eached [n]o answer [b]usy-later [w]rong number refused[x] not [o]wner [s]kip [q]uit")
 
 
 class Quit(Exception):
@@ -106,7 +108,7 @@ def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
                 first = calls.due_calls(db, day, settings)[0]
                 queue = [t for t in first if t["id"] == draft["task_id"]] + queue
             if not queue:
-                console.print("No more calls for today.", markup=False)
+                console.print(_("No more calls for today."), markup=False)
                 break
             task = queue[0]
             seen.add(task["id"])
@@ -121,33 +123,37 @@ def run(db, settings: dict, day: date, clerk: str, console: Console) -> dict:
                 skipped += 1
     except (Quit, KeyboardInterrupt):
         console.print("")
-    console.print(f"Session ended: {done} calls saved, {skipped} skipped.", markup=False)
+    console.print(_("Session ended: {done} calls saved, {skipped} skipped.").format(
+        done=done, skipped=skipped), markup=False)
     return {"logged": done, "skipped": skipped}
 
 
 def show_card(db, task: dict, settings: dict, clerk: str, console: Console, remaining: int) -> None:
     card = calls.call_card(db, task["id"])
     t = card["task"]
-    console.rule(f"{safe(kind_label(t['kind']))} · task #{t['id']} · {remaining} to go")
+    console.rule(_("{kind} · task #{id} · {remaining} to go").format(
+        kind=safe(label("kind", t["kind"])), id=t["id"], remaining=remaining))
     phone = task["phone"] or "-"
     line = f"{card['greeting'] or task['name'] or '?'}  {phone}"
     if task["call_time"]:
-        line += f"  (prefers {task['call_time']})"
+        line += _("  (prefers {time})").format(time=task["call_time"])
     say(console, line)
     for plate, model in card["vehicles"]:
         say(console, f"  {plate or '-'} {model or ''}")
     if card["last_order"]:
         o = card["last_order"]
-        say(console, f"Last visit {o[1]} {o[0]} {o[2] or ''} {yuan(o[4])}"
-                     f"{' advisor ' + o[5] if o[5] else ''}")
+        say(console, _("Last visit {day} {order} {type} {total}").format(
+            day=o[1], order=o[0], type=o[2] or "", total=yuan(o[4]))
+            + (_(" advisor {name}").format(name=o[5]) if o[5] else ""))
         if o[3]:
-            say(console, f"  work done: {o[3]}")
-    say(console, f"Why: {t['reason']}")
+            say(console, _("  work done: {items}").format(items=o[3]))
+    say(console, _("Why: {reason}").format(reason=reason_text(t["reason"])))
     for at, outcome, note in card["previous_calls"]:
-        say(console, f"  earlier: {at} {outcome} {note or ''}")
+        say(console, _("  earlier: {at} {outcome} {note}").format(
+            at=at, outcome=label("outcome", outcome), note=note or ""))
     from .export import script_for_task
 
-    say(console, f"Script: {script_for_task(db, t['id'], settings, clerk)}")
+    say(console, _("Script: {script}").format(script=script_for_task(db, t["id"], settings, clerk)))
 
 
 def handle(db, task: dict, settings: dict, clerk: str, console: Console,
@@ -157,18 +163,19 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console,
     session starts with that call, asking only what was not answered yet."""
     if resume is not None:
         outcome = resume["outcome"]
-        say(console, f"Resuming the call left half-entered: {outcome}, answers so far: "
-                     f"{resume.get('answers') or '-'}")
+        say(console, _("Resuming the call left half-entered: {outcome}, answers so far: {answers}"
+                       ).format(outcome=label("outcome", outcome),
+                                answers=resume.get("answers") or "-"))
     else:
         while True:
-            key = ask(console, MENU + "? ").lower()
+            key = ask(console, _(MENU) + "? ").lower()
             if key == "q":
                 raise Quit
             if key == "s":
                 return False
             if key in KEYS:
                 break
-            console.print("Type one of the letters shown.", markup=False)
+            console.print(_("Type one of the letters shown."), markup=False)
         outcome = KEYS[key]
     answers: dict = dict((resume or {}).get("answers") or {})
     scores: dict[str, int] = {}
@@ -177,30 +184,31 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console,
     if outcome == "reached" and task["kind"] == calls.FOLLOWUP_KIND:
         # The complaint's follow-up asks one thing: is the customer satisfied with the resolution?
         while resolution_ok is None:
-            answer = ask(console, "Satisfied with the resolution? (y/n): ").lower()
-            resolution_ok = {"y": True, "n": False}.get(answer)
-        note = ask(console, "Note (Enter for none): ") or None
+            answer = ask(console, _("Satisfied with the resolution? (y/n): ")).lower()
+            resolution_ok = {"y": True, "n": False, "是": True, "否": False}.get(answer)
+        note = ask(console, _("Note (Enter for none): ")) or None
     elif outcome == "reached" and task["kind"] in calls.REMINDER_KINDS:
         # A reminder asks what fits the customer, not the six satisfaction questions.
         try:
             while "appointment" not in answers:
-                text = ask(console, "Booked a visit? When (YYYY-MM-DD HH:MM, Enter = not booked): ")
+                text = ask(console, _("Booked a visit? When (YYYY-MM-DD HH:MM, Enter = not booked): "))
                 try:
                     calls.parse_when(text) if text else None
                     answers["appointment"] = text or None
                 except CrmError as exc:
                     say(console, exc.message)
             if not answers["appointment"] and "elsewhere" not in answers:
-                answers["elsewhere"] = ask(console, "Done elsewhere? (what/where, Enter = no): ") or None
+                answers["elsewhere"] = ask(console,
+                                           _("Done elsewhere? (what/where, Enter = no): ")) or None
             if task["kind"] == "recovery":
                 reasons = settings["lost"]["reasons"]
                 while "reason" not in answers:
-                    given = ask(console, f"Why they left ({'/'.join(reasons)}, Enter to skip): ") \
-                        or None
+                    given = ask(console, _("Why they left ({reasons}, Enter to skip): ").format(
+                        reasons="/".join(reasons))) or None
                     if given is None or given in reasons:
                         answers["reason"] = given
             if "note" not in answers:
-                answers["note"] = ask(console, "Note (Enter for none): ") or None
+                answers["note"] = ask(console, _("Note (Enter for none): ")) or None
         except (Quit, KeyboardInterrupt):
             _keep(db, task, outcome, answers, console)
         appointment = calls.parse_when(answers["appointment"]) if answers["appointment"] else None
@@ -217,19 +225,20 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console,
                 if q not in answers:
                     answers[q] = _score(console, q, lo, hi)
             if "complaint" not in answers:
-                answers["complaint"] = ask(console, "Complaint (Enter for none): ") or None
+                answers["complaint"] = ask(console, _("Complaint (Enter for none): ")) or None
             if answers["complaint"] and "category" not in answers:
                 cats = settings["complaints"]["categories"]
-                answers["category"] = ask(console, f"Category ({'/'.join(cats)}): ") or "其他"
+                answers["category"] = ask(console, _("Category ({categories}): ").format(
+                    categories="/".join(cats))) or "其他"
             if "note" not in answers:
-                answers["note"] = ask(console, "Note (Enter for none): ") or None
+                answers["note"] = ask(console, _("Note (Enter for none): ")) or None
         except (Quit, KeyboardInterrupt):
             _keep(db, task, outcome, answers, console)
         scores = {q: answers[q] for q in calls.QUESTIONS}
         complaint, category, note = answers["complaint"], answers.get("category"), answers["note"]
     elif outcome == "busy":
         while True:
-            text = ask(console, "Call back when (YYYY-MM-DD HH:MM, Enter = next working day): ")
+            text = ask(console, _("Call back when (YYYY-MM-DD HH:MM, Enter = next working day): "))
             try:
                 call_at = calls.parse_when(text) if text else None
                 break
@@ -241,11 +250,13 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console,
                                 call_at=call_at, appointment=appointment, elsewhere=elsewhere,
                                 lost_reason=reason, resolution_ok=resolution_ok)
     except CrmError as exc:
-        say(console, f"Not saved: {exc.message}")
+        say(console, _("Not saved: {error}").format(error=exc.message))
         return False
     drop_draft()
-    console.print(f"Saved: {outcome} -> {result['task_state']}"
-                  + (f", complaint #{result['complaint_id']}" if result.get("complaint_id") else ""),
+    console.print(_("Saved: {outcome} -> {state}").format(
+        outcome=label("outcome", outcome), state=label("state", result["task_state"]))
+                  + (_(", complaint #{id}").format(id=result["complaint_id"])
+                     if result.get("complaint_id") else ""),
                   markup=False, highlight=False)
     return True
 
@@ -253,16 +264,17 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console,
 def _keep(db, task: dict, outcome: str, answers: dict, console: Console) -> None:
     """The session ends half-way through a call: keep what was answered, then quit."""
     save_draft(db, {"task_id": task["id"], "outcome": outcome, "answers": answers})
-    say(console, f"Kept the answers so far for task #{task['id']}: the next "
-                 "`crmcli call` goes on from here.")
+    say(console, _("Kept the answers so far for task #{id}: the next `crmcli call` goes on "
+                   "from here.").format(id=task["id"]))
     raise Quit
 
 
 def _score(console: Console, question: str, lo: int, hi: int) -> int | None:
     while True:
-        text = ask(console, f"  {question} ({lo}-{hi}, Enter to skip): ")
+        text = ask(console, _("  {question} ({lo}-{hi}, Enter to skip): ").format(
+            question=label("question", question), lo=lo, hi=hi))
         if not text:
             return None
         if text.isdigit() and lo <= int(text) <= hi:
             return int(text)
-        console.print(f"  a whole number {lo}-{hi}, please", markup=False)
+        console.print(_("  a whole number {lo}-{hi}, please").format(lo=lo, hi=hi), markup=False)

@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import SettingsError
 from .messages import SMS_DEFAULTS
+from .i18n import _
 
 
 def _kind(channel: str, weight: int, expires: int, script: str, **timing: Any) -> dict[str, Any]:
@@ -216,7 +217,7 @@ def load(path: Path | str | None = None) -> dict[str, Any]:
     settings = copy.deepcopy(DEFAULTS)
     if not path.exists():
         if explicit:
-            raise SettingsError(f"settings file {path} does not exist")
+            raise SettingsError(_("settings file {path} does not exist").format(path=path))
         return settings
     import tomllib  # only when there is a file: most runs use the defaults
 
@@ -224,7 +225,7 @@ def load(path: Path | str | None = None) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: {exc}") from None
+        raise SettingsError(_("{path}: {exc}").format(path=path, exc=exc)) from None
     _merge(settings, data, DEFAULTS, text, path, prefix="")
     _validate_aliases(settings["import"]["aliases"], text, path)
     _validate_care(settings, text, path)
@@ -237,11 +238,13 @@ def _merge(target: dict, data: dict, defaults: dict, text: str, path: Path, pref
     for key, value in data.items():
         where = f"{prefix}{key}"
         if key not in defaults:
-            raise SettingsError(f"{path}{_at(text, where)}: unknown setting {where!r}")
+            raise SettingsError(_("{path}{at}: unknown setting {where!r}").format(
+                                    path=path, at=_at(text, where), where=where))
         default = defaults[key]
         if isinstance(default, dict) and default:
             if not isinstance(value, dict):
-                raise SettingsError(f"{path}: {where!r} must be a table like [{where}]")
+                raise SettingsError(_("{path}: {where!r} must be a table like [{where}]").format(
+                                        path=path, where=where))
             _merge(target[key], value, default, text, path, prefix=where + ".")
         elif default is not None and (
             # true/false is not a number, although Python's bool is an int
@@ -250,8 +253,8 @@ def _merge(target: dict, data: dict, defaults: dict, text: str, path: Path, pref
                 and not (isinstance(default, float) and isinstance(value, int)))
         ):
             raise SettingsError(
-                f"{path}{_at(text, where)}: {where!r} must be {type(default).__name__},"
-                f" not {type(value).__name__}"
+                _("{path}{at}: {where!r} must be {name}, not {name2}").format(
+                    path=path, at=_at(text, where), where=where, name=type(default).__name__, name2=type(value).__name__)
             )
         else:
             target[key] = value
@@ -265,11 +268,12 @@ def _validate_aliases(aliases: dict, text: str, path: Path) -> None:
         at = _at(text, f"import.aliases.{field}")
         if field not in known:
             raise SettingsError(
-                f"{path}{at}: [import.aliases] has unknown field {field!r}; "
-                f"known fields: {', '.join(sorted(known))}"
+                _("{path}{at}: [import.aliases] has unknown field {field!r}; known fields: "
+                  "{items}").format(path=path, at=at, field=field, items=', '.join(sorted(known)))
             )
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise SettingsError(f"{path}{at}: aliases for {field!r} must be a list of strings")
+            raise SettingsError(_("{path}{at}: aliases for {field!r} must be a list of strings").format(
+                                    path=path, at=at, field=field))
 
 
 def _validate_messages(settings: dict, text: str, path: Path) -> None:
@@ -280,7 +284,8 @@ def _validate_messages(settings: dict, text: str, path: Path) -> None:
     if problems:
         where, why = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise SettingsError(f"{path}{_at(text, where)}: {where} {why}{more}")
+        raise SettingsError(_("{path}{at}: {where} {why}{more}").format(
+                                path=path, at=_at(text, where), where=where, why=why, more=more))
 
 
 def _validate_care(settings: dict, text: str, path: Path) -> None:
@@ -288,38 +293,44 @@ def _validate_care(settings: dict, text: str, path: Path) -> None:
 
     for kind, cfg in settings["care"].items():
         if cfg["channel"] not in ("sms", "call", "sms_call"):
-            raise SettingsError(f"{path}{_at(text, f'care.{kind}.channel')}: care.{kind}.channel "
-                                f"must be \"sms\", \"call\" or \"sms_call\", not {cfg['channel']!r}")
+            raise SettingsError(_('{path}{at}: care.{kind}.channel must be "sms", "call" or '
+                                  '"sms_call", not {channel!r}').format(
+                                    path=path, at=_at(text, f'care.{kind}.channel'), kind=kind, channel=cfg['channel']))
         for key in ("days_after", "expires_after_days", "lead_days", "months", "km",
                     "lost_after_days", "every_days"):
             if key in cfg and (not isinstance(cfg[key], int) or cfg[key] < 0):
-                raise SettingsError(f"{path}{_at(text, f'care.{kind}.{key}')}: care.{kind}.{key} "
-                                    "must be a whole number, 0 or more")
+                raise SettingsError(_("{path}{at}: care.{kind}.{key} must be a whole number, 0 "
+                                      "or more").format(
+                                        path=path, at=_at(text, f'care.{kind}.{key}'), kind=kind, key=key))
     for key in ("extra_holidays", "extra_workdays"):
         for value in settings["calendar"][key]:
             if not isinstance(value, date):
-                raise SettingsError(f"{path}{_at(text, f'calendar.{key}')}: calendar.{key} must "
-                                    "list dates like 2027-02-05 (no quotes)")
+                raise SettingsError(_("{path}{at}: calendar.{key} must list dates like "
+                                      "2027-02-05 (no quotes)").format(
+                                        path=path, at=_at(text, f'calendar.{key}'), key=key))
     days = settings["stats"]["return_window_days"]
     if days < 0:
-        raise SettingsError(f"{path}{_at(text, 'stats.return_window_days')}: "
-                            "stats.return_window_days must be a whole number, 0 or more")
+        raise SettingsError(_("{path}{at}: stats.return_window_days must be a whole number, 0 "
+                              "or more").format(
+                                path=path, at=_at(text, 'stats.return_window_days')))
     window = settings["planning"]["contact_window_days"]
     if not isinstance(window, int) or window < 0:
-        raise SettingsError(f"{path}{_at(text, 'planning.contact_window_days')}: "
-                            "planning.contact_window_days must be a whole number, 0 or more")
+        raise SettingsError(_("{path}{at}: planning.contact_window_days must be a whole number, "
+                              "0 or more").format(
+                                path=path, at=_at(text, 'planning.contact_window_days')))
 
 
 def _validate_report_lists(settings: dict, text: str, path: Path) -> None:
     for where, names in (("complaints.categories", settings["complaints"]["categories"]),
                          ("lost.reasons", settings["lost"]["reasons"])):
         if not names or not all(isinstance(n, str) and n.strip() for n in names):
-            raise SettingsError(f"{path}{_at(text, where)}: {where} must list words, "
-                                "like [\"价格\", \"其他\"]")
+            raise SettingsError(_('{path}{at}: {where} must list words, like ["价格", "其他"]').format(
+                                    path=path, at=_at(text, where), where=where))
     questions = ("overall", "advisor", "quality", "timeliness", "price", "cleanliness")
     if settings["stats"]["coach_question"] not in questions:
-        raise SettingsError(f"{path}{_at(text, 'stats.coach_question')}: stats.coach_question "
-                            f"must be one of {', '.join(questions)}")
+        raise SettingsError(_("{path}{at}: stats.coach_question must be one of {items}").format(
+                                path=path, at=_at(text, 'stats.coach_question'), items=', '.join(questions)))
     for key in ("coach_min_answers", "coach_count", "return_window_days"):
         if settings["stats"][key] < 0:
-            raise SettingsError(f"{path}{_at(text, 'stats.' + key)}: stats.{key} must be 0 or more")
+            raise SettingsError(_("{path}{at}: stats.{key} must be 0 or more").format(
+                                    path=path, at=_at(text, 'stats.' + key), key=key))

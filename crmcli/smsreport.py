@@ -32,6 +32,7 @@ import sqlite_utils
 from . import optouts
 from .db import write_transaction
 from .errors import FileRefused
+from .i18n import _
 
 PHONE_HEADERS = ("手机号码", "手机号", "号码", "手机", "电话", "接收号码", "mobile", "phone", "number")
 STATUS_HEADERS = ("发送状态", "回执状态", "状态", "回执", "结果", "status", "report", "result")
@@ -60,13 +61,18 @@ class ReportResult:
         return asdict(self)
 
     def summary(self) -> str:
+        from .i18n import _
+
         if self.kind == "delivery":
-            return (f"{self.file}: delivery report, {self.rows} lines: {self.delivered} delivered,"
-                    f" {self.failed} failed (numbers flagged, SMS-only tasks not delivered),"
-                    f" {self.not_in_ledger} not sent by crmcli")
-        return (f"{self.file}: unsubscribe list, {self.rows} lines: {self.unsubscribed} new"
-                f" opt-outs, {self.already} already opted out, {self.unknown_numbers} numbers"
-                f" of no customer, {self.other_replies} other replies")
+            return _("{file}: delivery report, {rows} lines: {delivered} delivered, {failed} "
+                     "failed (numbers flagged, SMS-only tasks not delivered), {not_ours} not "
+                     "sent by crmcli").format(file=self.file, rows=self.rows,
+                                               delivered=self.delivered, failed=self.failed,
+                                               not_ours=self.not_in_ledger)
+        return _("{file}: unsubscribe list, {rows} lines: {new} new opt-outs, {already} already "
+                 "opted out, {unknown} numbers of no customer, {other} other replies").format(
+            file=self.file, rows=self.rows, new=self.unsubscribed, already=self.already,
+            unknown=self.unknown_numbers, other=self.other_replies)
 
 
 def mobile_of(cell: object) -> str | None:
@@ -115,8 +121,9 @@ def read_report(path: Path) -> tuple[str, list[tuple[str | None, str, str]]]:
         if rows and any(mobile_of(c) for c in rows[0][1]):
             return "unsubscribe", [(next((mobile_of(c) for c in cells if mobile_of(c)), None),
                                     "", "") for _no, cells in rows]
-        raise FileRefused(f"{path.name}: no column of mobile numbers (手机号码) found; is this"
-                          " the platform's delivery report or unsubscribe list?")
+        raise FileRefused(_("{name}: no column of mobile numbers (手机号码) found; is this the "
+                            "platform's delivery report or unsubscribe list?").format(
+                              name=path.name))
 
     def at(cells, i):
         return str(cells[i]).strip() if i is not None and i < len(cells) and cells[i] is not None \

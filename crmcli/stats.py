@@ -23,6 +23,7 @@ import sqlite_utils
 
 from .clock import add_months
 from .db import dicts
+from .i18n import _
 
 
 def retention(db: sqlite_utils.Database, day: date, *, active_days: int = 180,
@@ -134,7 +135,7 @@ def period_bounds(month: str | None = None, week: date | None = None,
     except ValueError:
         from .errors import UsageError
 
-        raise UsageError(f"month {month!r}: use YYYY-MM") from None
+        raise UsageError(_("month {month!r}: use YYYY-MM").format(month=month)) from None
     from .limits import check_day
 
     check_day(start, "month")
@@ -159,7 +160,8 @@ def check_metric(metric: str) -> str:
     if metric not in METRICS:
         from .errors import UsageError
 
-        raise UsageError(f"metric {metric!r}: use one of {', '.join(METRICS)}")
+        raise UsageError(_("metric {metric!r}: use one of {items}").format(
+                             metric=metric, items=', '.join(METRICS)))
     return metric
 
 
@@ -633,7 +635,7 @@ def follow_up(db, settings: dict, which: str, *, month: str | None = None,
         return out
     from .errors import UsageError
 
-    raise UsageError("the lists are 'unsatisfied' and 'unreached'")
+    raise UsageError(_("the lists are 'unsatisfied' and 'unreached'"))
 
 
 def _since(db, customer_id, vehicle_id, after: str) -> str:

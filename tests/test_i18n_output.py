@@ -232,3 +232,70 @@ def test_every_reason_planning_and_classifying_the_sample_writes_fits_a_template
     assert len(reasons) > 100
     untranslated = [r for r in reasons if english_words(translate(r))]
     assert not untranslated, untranslated[:5]
+
+
+def test_core_errors_are_said_in_the_language_with_the_same_exit_code(sample_db, monkeypatch):
+    """Core errors are translated where they are raised (``_()`` in the core): one message
+    per place, the code and JSON untouched."""
+    cases = [
+        (("customer", "show", "没有这个人"), 3, "没有客户与 '没有这个人' 相符",
+         "no customer matches '没有这个人'"),
+        (("log", "999999", "--outcome", "reached"), 3, "没有任务 #999999；任务编号见 `crmcli today`",
+         "no task #999999; see `crmcli today` for the ids"),
+        (("log", "1", "--outcome", "maybe"), 2, "结果 'maybe'：请用以下之一：",
+         "outcome 'maybe': use one of"),
+        (("complaint", "show", "42"), 3, "没有投诉 #42", "no complaint #42"),
+        (("stats", "--month", "2026-13"), 2, "月份 '2026-13'：请用 YYYY-MM 格式",
+         "month '2026-13': use YYYY-MM"),
+    ]
+    for args, code, zh, en in cases:
+        r_zh = run(monkeypatch, "zh_CN", *args)
+        r_en = run(monkeypatch, "en", *args)
+        assert r_zh.exit_code == r_en.exit_code == code, (args, r_zh.output, r_en.output)
+        assert zh in r_zh.stderr, (args, r_zh.stderr)
+        assert en in r_en.stderr, (args, r_en.stderr)
+
+
+def test_import_tables_and_doctor_in_both_languages(tmp_path, monkeypatch):
+    from conftest import SAMPLE
+
+    zh = run(monkeypatch, "zh_CN", "import", "orders", SAMPLE / "dms_orders.xlsx", "--date",
+             "2026-11-26")
+    assert zh.exit_code == 1  # two rows rejected, in either language
+    for label in ("需核对的行", "行", "工单号", "车牌号", "列", "值", "原因", "拒绝", "存疑",
+                  "没有工单号", "工单日期：不是有效日期：2025-02-30", "校验位错误（应为 4）",
+                  "不是手机或固话号码"):
+        assert label in re.sub(r"[\s│]+", "", zh.stdout) or label in zh.stdout, label
+    zh = run(monkeypatch, "zh_CN", "doctor")
+    assert zh.exit_code == 0
+    for head in ("数据库", "完整性", "结构版本", "记录", "设置", "结论"):
+        assert re.search(rf"^{head} +\S", zh.stdout, re.M), head
+    assert "完好" in zh.stdout and "张工单" in zh.stdout
+    en = run(monkeypatch, "en", "doctor")
+    assert re.search(r"^verdict +whole$", en.stdout, re.M)
+
+
+def test_the_call_session_speaks_chinese(sample_db, monkeypatch):
+    run(monkeypatch, "en", "plan", "--date", "2026-11-26")
+    zh = run(monkeypatch, "zh_CN", "call", "--date", "2026-11-26", "--by", "小王", input="s\nq\n")
+    assert zh.exit_code == 0, zh.output
+    for text in ("· 任务 #", "· 还剩 ", "事由：", "话术：", "[r]接通 [n]未接", "[s]跳过 [q]退出",
+                 "本次结束：保存 0 个通话，跳过 1 个。"):
+        assert text in zh.stdout, text
+    en = run(monkeypatch, "en", "call", "--date", "2026-11-26", "--by", "Wang", input="q\n")
+    assert "[r]eached [n]o answer" in en.stdout and "Session ended: 0 calls saved" in en.stdout
+
+
+def test_export_and_broadcast_lines_in_both_languages(sample_db, monkeypatch, tmp_path):
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[dealer]\nname = "本店"\nshort_name = "本店"\nhotline = "0755-1"\n'
+                        'rescue = "0755-2"\naddress = "深圳"\n', encoding="utf-8")
+    run(monkeypatch, "en", "plan", "--date", "2026-11-26")
+    zh = run(monkeypatch, "zh_CN", "--settings", settings, "export", "--date", "2026-11-26",
+             "--out", tmp_path)
+    assert zh.exit_code == 0, zh.output
+    assert re.match(r"2026-11-26：新短信 \d+ 条", zh.stdout) and " 个电话在 " in zh.stdout
+    zh = run(monkeypatch, "zh_CN", "broadcast", "weather", "--date", "2026-11-26", "--text",
+             "台风{greeting}")
+    assert re.match(r"2026-11-26：\d+ 位客户（全部客户）", zh.stdout), zh.stdout
+    assert "加 --yes 可不经询问直接安排" in zh.stderr

@@ -23,6 +23,7 @@ from .base import (
     parse_day,
 )
 from .imports import import_app
+from ..i18n import _
 
 template_app = typer.Typer(help="The SMS texts and call scripts the settings hold.",
                            no_args_is_help=True)
@@ -43,7 +44,8 @@ def _existing_db(state: State) -> None:
 
     path = Path(state.db_path) if state.db_path is not None else db.default_path()
     if not path.exists():
-        raise DatabaseError(f"no database at {path}: check --db or CRMCLI_DB (nothing exported)")
+        raise DatabaseError(_("no database at {path}: check --db or CRMCLI_DB (nothing exported)").format(
+                                path=path))
 
 
 @app.command("export")
@@ -101,8 +103,9 @@ def template_preview(
     elif kind in broadcasts:
         sms_kind, template = "campaign", broadcasts[kind]
     else:
-        raise UsageError(f"no SMS template {kind!r}; kinds: {', '.join(templates)}"
-                         + (f"; broadcasts: {', '.join(broadcasts)}" if broadcasts else ""))
+        raise UsageError(_("no SMS template {kind!r}; kinds: {kinds}").format(
+            kind=kind, kinds=", ".join(templates))
+            + (_("; broadcasts: {names}").format(names=", ".join(broadcasts)) if broadcasts else ""))
     person = {"name": "张伟", "gender": "M"}
     vehicle = {"plate": "粤B12345", "model": "卡罗拉"}
     if customer:
@@ -129,11 +132,12 @@ def template_preview(
     from ..text import clean
 
     _say(clean(text))
-    _say(f"{data['length']} characters, {data['segments']} SMS"
-         + (" (marketing: ends with the unsubscribe line)" if data["marketing"] else ""))
+    _say(_("{length} characters, {segments} SMS").format(length=data["length"],
+                                                         segments=data["segments"])
+         + (_(" (marketing: ends with the unsubscribe line)") if data["marketing"] else ""))
     if data["missing_settings"]:
-        _say(f"warning: empty in the settings: {', '.join(data['missing_settings'])};"
-             " export refuses texts that need them")
+        _say(_("warning: empty in the settings: {fields}; export refuses texts that need them"
+               ).format(fields=", ".join(data["missing_settings"])))
 
 
 def _customer_id(state: State, query: str) -> int:
@@ -165,8 +169,11 @@ def optout_add(
     cid = _customer_id(state, customer)
     r = optouts.add(state.db, cid, what, reason=reason, by=_clerk(by),
                     day=parse_day(day) or date.today())
-    _say(f"customer #{cid}: opted out of {r['what']}" if r["added"]
-         else f"customer #{cid} had opted out of {r['what']} already (kept as it was)")
+    from ..render import optout_what
+
+    _say((_("customer #{id}: opted out of {what}") if r["added"] else
+          _("customer #{id} had opted out of {what} already (kept as it was)")).format(
+        id=cid, what=optout_what(r["what"])))
 
 
 @optout_app.command("remove")
@@ -179,7 +186,9 @@ def optout_remove(ctx: typer.Context, customer: CustomerArg, what: WhatArg,
     state: State = ctx.obj
     cid = _customer_id(state, customer)
     optouts.remove(state.db, cid, what, by=_clerk(by))
-    _say(f"customer #{cid}: {what} opt-out removed")
+    from ..render import optout_what
+
+    _say(_("customer #{id}: {what} opt-out removed").format(id=cid, what=optout_what(what)))
 
 
 @optout_app.command("list")
@@ -199,11 +208,15 @@ def optout_list(
         emit_json(rows)
         return
     if not rows:
-        _say("no opt-outs on file")
+        _say(_("no opt-outs on file"))
         return
+    from ..render import optout_what
+
     for r in rows:
-        _say(f"#{r['customer_id']} {clean(r['name'])} {r['mobile'] or ''}  {r['what']}"
-             f"  since {r['since']}  {clean(r['reason'])}  (by {clean(r['by_user'] or '?')})")
+        _say(_("#{id} {name} {mobile}  {what}  since {since}  {reason}  (by {by})").format(
+            id=r["customer_id"], name=clean(r["name"]), mobile=r["mobile"] or "",
+            what=optout_what(r["what"]), since=r["since"], reason=clean(r["reason"]),
+            by=clean(r["by_user"] or "?")))
 
 
 @optout_app.command("unflag")
@@ -221,9 +234,9 @@ def optout_unflag(
     state: State = ctx.obj
     number = mobile_of(phone)
     if number is None:
-        raise UsageError(f"{phone!r} is not a mobile number")
+        raise UsageError(_("{phone!r} is not a mobile number").format(phone=phone))
     optouts.unflag(state.db, number, by=_clerk(by))
-    _say(f"{number}: SMS go to it again")
+    _say(_("{number}: SMS go to it again").format(number=number))
 
 
 @app.command("broadcast")
@@ -269,10 +282,11 @@ def broadcast_cmd(
     settings = state.settings
     when = parse_day(day) or date.today()
     if text and template:
-        raise UsageError("give --text or --template, not both")
+        raise UsageError(_("give --text or --template, not both"))
     if template is not None:
         if template not in settings["sms"]["broadcasts"]:
-            raise UsageError(f"no broadcast text {template!r} in [sms.broadcasts]")
+            raise UsageError(_("no broadcast text {template!r} in [sms.broadcasts]").format(
+                                 template=template))
         body = settings["sms"]["broadcasts"][template]
     else:
         body = text if text is not None else settings["sms"]["templates"].get(kind, "")
@@ -282,27 +296,33 @@ def broadcast_cmd(
     if not as_json:
         from ..text import clean
 
-        skipped = ", ".join(f"{n} {why}" for why, n in sorted(choice.skipped.items()))
-        _say(f"{when}: {len(choice.chosen)} customers ({criteria.describe()})"
-             + (f"; left out: {skipped}" if skipped else ""))
+        from ..render import reason_text
+
+        skipped = _(", ").join(_("{count} {why}").format(count=n, why=reason_text(why))
+                               for why, n in sorted(choice.skipped.items()))
+        _say(_("{day}: {count} customers ({criteria})").format(
+            day=when, count=len(choice.chosen), criteria=criteria.describe())
+             + (_("; left out: {skipped}").format(skipped=skipped) if skipped else ""))
         _say(clean(choice.sample))
-        _say(f"{choice.sample_length} characters, {choice.sample_segments} SMS each")
+        _say(_("{length} characters, {segments} SMS each").format(
+            length=choice.sample_length, segments=choice.sample_segments))
     if not choice.chosen:
         if as_json:
             emit_json(choice.as_dict())
         return
     if not yes:
         if not os.isatty(0) or as_json:
-            raise UsageError("add --yes to plan it without a question")
-        if not typer.confirm(f"Plan {len(choice.chosen)} SMS for {when}?", default=False):
-            _say("nothing planned")
+            raise UsageError(_("add --yes to plan it without a question"))
+        if not typer.confirm(_("Plan {count} SMS for {day}?").format(
+                count=len(choice.chosen), day=when), default=False):
+            _say(_("nothing planned"))
             raise typer.Exit(1)
     broadcast.plan(state.db, choice, body, criteria, by=_clerk(by), now=clock.now())
     if as_json:
         emit_json(choice.as_dict())
     else:
-        _say(f"broadcast #{choice.broadcast_id}: {choice.planned} SMS planned for {when};"
-             " `crmcli export` sends them")
+        _say(_("broadcast #{id}: {count} SMS planned for {day}; `crmcli export` sends them"
+               ).format(id=choice.broadcast_id, count=choice.planned, day=when))
 
 
 @import_app.command("sms-report")

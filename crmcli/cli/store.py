@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from ..i18n import N_, _
 from .base import JsonOpt, State, app, emit_json, handle_errors, say
 
 
@@ -33,8 +34,8 @@ def backup_cmd(
     if as_json:
         emit_json(r)
         return
-    say(f"backed up to {r['backup']}: {r['bytes']:,} bytes, {r['customers']} customers, "
-        f"schema {r['schema']}")
+    say(_("backed up to {path}: {bytes:,} bytes, {customers} customers, schema {schema}").format(
+        path=r["backup"], bytes=r["bytes"], customers=r["customers"], schema=r["schema"]))
 
 
 @app.command("restore")
@@ -56,10 +57,11 @@ def restore_cmd(
     if as_json:
         emit_json(r)
         return
-    say(f"restored {r['restored']} ({r['customers']} customers, schema {r['schema']})"
-        f" into {r['database']}")
+    say(_("restored {path} ({customers} customers, schema {schema}) into {database}").format(
+        path=r["restored"], customers=r["customers"], schema=r["schema"],
+        database=r["database"]))
     if r["kept"]:
-        say(f"the file it replaced is kept as {r['kept']}")
+        say(_("the file it replaced is kept as {path}").format(path=r["kept"]))
 
 
 @app.command("doctor")
@@ -80,29 +82,43 @@ def doctor_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 
 def _say_report(r: dict) -> None:
+    from rich.cells import cell_len as display_width
+
     def n(x):
         return "-" if x is None else f"{x:,}"
 
-    say(f"database   {r['database']} ({n(r['bytes'])} bytes, -wal {n(r['wal_bytes'])} bytes; "
-        f"modes {r['modes']['db'] or '-'} / {r['modes']['wal'] or '-'} / "
-        f"{r['modes']['shm'] or '-'})")
+    def line(head: str, text: str) -> None:  # the heads in one column, in either language
+        head = _(head)
+        say(head + " " * max(1, 11 - display_width(head)) + text)
+
+    line(N_("database"), _("{path} ({bytes} bytes, -wal {wal} bytes; modes {db} / {wal_mode} / "
+                          "{shm})").format(path=r["database"], bytes=n(r["bytes"]),
+                                           wal=n(r["wal_bytes"]), db=r["modes"]["db"] or "-",
+                                           wal_mode=r["modes"]["wal"] or "-",
+                                           shm=r["modes"]["shm"] or "-"))
     if "integrity" in r:
-        say(f"integrity  {'ok' if r['integrity'] == ['ok'] else 'FAILED'}; foreign keys "
-            f"{'ok' if not r['foreign_key_errors'] else str(r['foreign_key_errors']) + ' broken'}"
-            f"; journal {r['journal_mode']}")
+        fk = r["foreign_key_errors"]
+        line(N_("integrity"), _("{integrity}; foreign keys {fk}; journal {journal}").format(
+            integrity=_("ok") if r["integrity"] == ["ok"] else _("FAILED"),
+            fk=_("ok") if not fk else _("{count} broken").format(count=fk),
+            journal=r["journal_mode"]))
         pending = len(r["migrations_pending"])
-        say(f"schema     {r['schema'] or '-'} ({r['migrations_applied']} migrations"
-            + (f", {pending} to apply at the next command" if pending else "")
-            + (f", {len(r['unknown_migrations'])} from a newer release" if r["unknown_migrations"]
-               else "") + ")")
-        say(f"records    {n(r['customers'])} customers, {n(r['vehicles'])} vehicles, "
-            f"{n(r['orders'])} orders; {n(r['flagged_fields'])} flagged fields; "
-            f"{n(r['suspected_duplicates'])} suspected duplicates; "
-            f"{n(r['forgotten'])} customers forgotten")
+        line(N_("schema"), _("{schema} ({count} migrations").format(
+            schema=r["schema"] or "-", count=r["migrations_applied"])
+            + (_(", {count} to apply at the next command").format(count=pending) if pending else "")
+            + (_(", {count} from a newer release").format(count=len(r["unknown_migrations"]))
+               if r["unknown_migrations"] else "") + _(")"))
+        line(N_("records"), _("{customers} customers, {vehicles} vehicles, {orders} orders; "
+                              "{flagged} flagged fields; {duplicates} suspected duplicates; "
+                              "{forgotten} customers forgotten").format(
+            customers=n(r["customers"]), vehicles=n(r["vehicles"]), orders=n(r["orders"]),
+            flagged=n(r["flagged_fields"]), duplicates=n(r["suspected_duplicates"]),
+            forgotten=n(r["forgotten"])))
     if r.get("settings") is not None:
-        changed = ", ".join(f"{k}={v!r}" for k, v in r["settings"].items()) or "all defaults"
-        say(f"settings   {r['settings_file'] or '(no file: defaults)'}: {changed}")
+        changed = (", ".join(f"{k}={v!r}" for k, v in r["settings"].items())
+                   or _("all defaults"))
+        line(N_("settings"), f"{r['settings_file'] or _('(no file: defaults)')}: {changed}")
     for p in r["problems"]:
-        say(f"problem    {p}")
-    say("verdict    " + ("whole" if r["ok"] else
-                         "NOT whole: `crmcli restore BACKUP` puts back the last good backup"))
+        line(N_("problem"), p)
+    line(N_("verdict"), _("whole") if r["ok"] else
+         _("NOT whole: `crmcli restore BACKUP` puts back the last good backup"))

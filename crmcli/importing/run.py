@@ -46,6 +46,7 @@ from .merge import field_getter, merge_rows
 from .parse import parse_rows
 from .result import ImportResult, ParsedRow, Problem, note_problems
 from .sieve import RowSieve
+from ..i18n import _
 
 _now = clock.stamp
 _user = clock.user_name
@@ -94,7 +95,8 @@ def import_file(
     is reported by the caller) when the file cannot be read or has no header.
     """
     if kind not in FIELDS_BY_KIND:
-        raise UsageError(f"unknown import kind {kind!r}; use orders or vehicles")
+        raise UsageError(_("unknown import kind {kind!r}; use orders or vehicles").format(
+                             kind=kind))
     path = Path(path)
     result = ImportResult(file=str(path), kind=kind)
     result.aliases_mark = aliases_mark(aliases)
@@ -133,14 +135,15 @@ def import_file(
             break
     if not found:
         if kind == "orders" and _delivery_list(path, aliases):
-            raise FileRefused(f"{path.name}: this is a delivery list (VINs with delivery or"
-                              " purchase dates, no order numbers); import it with"
-                              f" `crmcli import vehicles {path.name}`")
+            raise FileRefused(_("{name}: this is a delivery list (VINs with delivery or "
+                                "purchase dates, no order numbers); import it with `crmcli "
+                                "import vehicles {name}`").format(name=path.name))
         wanted = "an order number column (工单号/委托书号/RO Number)" if kind == "orders" \
             else "a VIN or plate column (车架号/车牌号)"
         raise FileRefused(
-            f"{path.name}: no header row with {wanted} in the first {HEADER_SCAN_ROWS} rows; "
-            "check it is a DMS export, or add the column names to [import.aliases] in the settings"
+            _("{name}: no header row with {wanted} in the first {HEADER_SCAN_ROWS} rows; check "
+              "it is a DMS export, or add the column names to [import.aliases] in the settings").format(
+                name=path.name, wanted=wanted, HEADER_SCAN_ROWS=HEADER_SCAN_ROWS)
         )
     header_row, header, mapping, pending = found
     if kind == "vehicles":
@@ -149,9 +152,9 @@ def import_file(
         if order_col is not None:
             # An order export read as a delivery list would move cars by its 送修人 and guess
             # usages: refused before anything is read.
-            raise FileRefused(f"{path.name}: this is a repair-order export (column"
-                              f" {str(header[order_col]).strip()!r} holds order numbers); import it"
-                              f" with `crmcli import orders {path.name}`")
+            raise FileRefused(_("{name}: this is a repair-order export (column {strip!r} holds "
+                                "order numbers); import it with `crmcli import orders {name}`").format(
+                                  name=path.name, strip=str(header[order_col]).strip()))
     result.header_row = header_row
     result.header = list(header)
     alternates = alternate_columns(header, mapping, table)
