@@ -21,6 +21,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from .i18n import _
+
 
 def _mode(p: Path) -> str | None:
     try:
@@ -58,7 +60,7 @@ def examine(path: Path | str, settings_path: Path | str | None = None) -> dict:
                                                    "shm": _mode(Path(f"{path}-shm"))},
                "problems": []}
     if not path.exists():
-        r["problems"].append(f"{path} does not exist (any command creates it)")
+        r["problems"].append(_("{path} does not exist (any command creates it)").format(path=path))
         r["ok"] = False
         return r
     try:
@@ -66,19 +68,19 @@ def examine(path: Path | str, settings_path: Path | str | None = None) -> dict:
         # -wal and -shm it needs, and would leave them behind.
         conn = sqlite3.connect(str(path), timeout=5, isolation_level=None)
     except sqlite3.Error as exc:
-        r["problems"].append(f"cannot open: {exc}")
+        r["problems"].append(_("cannot open: {error}").format(error=exc))
         r["ok"] = False
         return r
     try:
         _checks(conn, r, MIGRATIONS)
     except sqlite3.DatabaseError as exc:
-        r["problems"].append(f"cannot be read: {exc}")
+        r["problems"].append(_("cannot be read: {error}").format(error=exc))
     finally:
         conn.close()
     for key, mode in r["modes"].items():
         if mode and int(mode, 8) & 0o077:
-            r["problems"].append(f"the {key} file is readable by others ({mode}); any crmcli "
-                                 "command makes it 0600")
+            r["problems"].append(_("the {key} file is readable by others ({mode}); any crmcli "
+                                   "command makes it 0600").format(key=key, mode=mode))
     _settings(r, settings_path)
     # Loose permissions and a bad settings file are told but are not the file's fault.
     r["ok"] = (r.get("integrity") == ["ok"] and not r.get("foreign_key_errors")
@@ -91,13 +93,14 @@ def _checks(conn: sqlite3.Connection, r: dict, migrations) -> None:
     integrity = [row[0] for row in conn.execute("PRAGMA integrity_check(20)")]
     r["integrity"] = integrity
     if integrity != ["ok"]:
-        r["problems"].append("integrity check failed: " + "; ".join(integrity[:5]))
+        r["problems"].append(_("integrity check failed: {details}").format(
+            details="; ".join(integrity[:5])))
     fk = conn.execute("PRAGMA foreign_key_check").fetchall()
     r["foreign_key_errors"] = len(fk)
     if fk:
         tables = sorted({row[0] for row in fk})
-        r["problems"].append(f"{len(fk)} rows point at records that do not exist "
-                             f"(in {', '.join(tables)})")
+        r["problems"].append(_("{count} rows point at records that do not exist (in {tables})"
+                               ).format(count=len(fk), tables=", ".join(tables)))
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     applied = [row[0] for row in conn.execute(
         "SELECT name FROM _sqlite_migrations WHERE migration_set = 'crmcli' ORDER BY rowid")] \
@@ -108,10 +111,10 @@ def _checks(conn: sqlite3.Connection, r: dict, migrations) -> None:
     r["migrations_pending"] = [n for n in known if n not in applied]
     r["unknown_migrations"] = [n for n in applied if n not in known]
     if not applied:
-        r["problems"].append("not a crmcli database (no migrations recorded)")
+        r["problems"].append(_("not a crmcli database (no migrations recorded)"))
     if r["unknown_migrations"]:
-        r["problems"].append(f"made by a newer release of crmcli ({r['unknown_migrations'][-1]}): "
-                             "upgrade crmcli")
+        r["problems"].append(_("made by a newer release of crmcli ({migration}): upgrade crmcli"
+                               ).format(migration=r["unknown_migrations"][-1]))
 
     def count(sql: str, table: str) -> int | None:
         return conn.execute(sql).fetchone()[0] if table in tables else None
@@ -136,7 +139,7 @@ def _settings(r: dict, settings_path) -> None:
     try:
         s = settings_mod.load(settings_path)
     except SettingsError as exc:
-        r["problems"].append(f"settings: {exc.message}")
+        r["problems"].append(_("settings: {error}").format(error=exc.message))
         r["settings"] = None
         return
     r["settings"] = _differences(s, settings_mod.DEFAULTS)

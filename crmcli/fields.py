@@ -118,3 +118,24 @@ def alias_table(kind: str, extra: dict[str, list[str]] | None = None) -> dict[st
         for alias in aliases:
             table[header_key(alias)] = field
     return table
+
+
+# Fields a person edits or the record carries but no import column names.
+_OTHER_NAMES = {"name": "姓名", "notes": "备注", "preferred_call_time": "方便时间",
+                "preferred_phone": "回访号码", "callback_consent": "接受回访",
+                "service_type_raw": "维修类别", "order_date": "工单日期",
+                "customer_id": "客户", "current_owner": "现车主"}
+
+
+def field_label(field: str | None) -> str:
+    """A field's name for the clerk: in Chinese its first Chinese header (``mobile`` ->
+    联系电话's table gives 联系电话), in English the key itself."""
+    from .i18n import language
+
+    if not field or language() != "zh_CN":
+        return field or ""
+    for table in (ORDER_FIELDS, VEHICLE_FIELDS):
+        for alias in table.get(field, ()):
+            if not alias.isascii():
+                return alias
+    return _OTHER_NAMES.get(field, field)

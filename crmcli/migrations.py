@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
-from .i18n import _
 
 MIGRATIONS = Migrations("crmcli")
 
@@ -190,9 +189,9 @@ def check_release(db: sqlite_utils.Database) -> None:
     _applied, unknown = schema_version(db)
     if unknown:
         raise DatabaseError(
-            _("this database was made by a newer release of crmcli (it has {value}, which this "
-              "one does not know): upgrade crmcli, or restore a backup made by this release").format(
-                value=unknown[-1]))
+            f"this database was made by a newer release of crmcli (it has {unknown[-1]}, "
+            "which this one does not know): upgrade crmcli, or restore a backup made by "
+            "this release")
 
 
 def migrate(db: sqlite_utils.Database, *, stop_before: str | None = None) -> None:

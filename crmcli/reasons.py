@@ -139,6 +139,25 @@ TEMPLATES: tuple[str, ...] = (
     N_("totals row"),
     N_("header repeated inside the data"),
     N_("plate belongs to another vehicle ({vin}); not moved to VIN {other}"),
+    # importing/merge.py: each row's verdict
+    N_("inserted"),
+    N_("updated"),
+    N_("unchanged"),
+    N_("inserted (flagged)"),
+    N_("updated (flagged)"),
+    N_("unchanged (flagged)"),
+    N_("rejected: {reason}"),
+    N_("skipped: {reason}"),
+    N_("superseded by row {row} (same order number)"),
+    N_("superseded by row {row} (same vehicle)"),
+    # the change log: why a field changed
+    N_("clerk edit"),
+    N_("merge #{merge}: {kind} #{merged} merged into #{kept}"),
+    N_("merge #{merge} undone: {kind} #{id} is its own record again"),
+    N_("the export now says {value} (it said {old} before): new information replaces the"
+       " {source} of {when}"),
+    N_("refused on the call for task #{task}"),
+    N_("replied {reply} to an SMS ({file})"),
     # broadcast.py: why a customer is left out of a broadcast
     N_("opted out"),
     N_("no mobile for SMS"),
@@ -149,34 +168,58 @@ TEMPLATES: tuple[str, ...] = (
     N_("nothing yet"),
 )
 # Values inside a reason that are words rather than data.
-PHRASES = (N_("its own"), N_("default"), N_("the dates on file"), N_("the car"))
+PHRASES = (N_("its own"), N_("default"), N_("the dates on file"), N_("the car"),
+           N_("customer"), N_("vehicle"))
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-_compiled: list[tuple[re.Pattern, str]] | None = None
+# Per template: its literal pieces (a text must contain them all, the first at its start
+# and the last at its end, before a regex is tried) and its regex, compiled when needed.
+_shapes: list[list] | None = None
 
 
-def _patterns() -> list[tuple[re.Pattern, str]]:
-    global _compiled
-    if _compiled is None:
+def _templates() -> list[list]:
+    global _shapes
+    if _shapes is None:
         out = []
         for t in TEMPLATES:
             parts = _PLACEHOLDER.split(t)  # literal, name, literal, name, ...
-            rx = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
-                         for i, p in enumerate(parts))
-            out.append((re.compile(rx, re.S), t))
+            out.append([t, parts[0::2], None])
         # The most specific shape first: "... settled {day} ({type})" before "... {day}".
-        out.sort(key=lambda pt: -len(_PLACEHOLDER.sub("", pt[1])))
-        _compiled = out
-    return _compiled
+        out.sort(key=lambda shape: -sum(map(len, shape[1])))
+        _shapes = out
+    return _shapes
+
+
+def _match(shape: list, text: str) -> re.Match | None:
+    template, literals, rx = shape
+    if not (text.startswith(literals[0]) and text.endswith(literals[-1])
+            and all(piece in text for piece in literals[1:-1])):
+        return None
+    if rx is None:
+        parts = _PLACEHOLDER.split(template)
+        rx = shape[2] = re.compile("".join(
+            re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)),
+            re.DOTALL)
+    return rx.fullmatch(text)
+
+
+_WORDS = re.compile("[A-Za-z]{2}")
 
 
 def translate(text: str) -> str:
     """``text`` in this run's language when it fits a template, else as it is."""
     if not text or language() == "en":
         return text
-    for rx, template in _patterns():
-        m = rx.fullmatch(text)
+    return _translate(text)
+
+
+def _translate(text: str) -> str:
+    if not _WORDS.search(text):  # a date, a number, a name: data, never a reason
+        return text
+    for shape in _templates():
+        m = _match(shape, text)
         if m:
+            template = shape[0]
             said = _(template)
             if said == template:
                 return text
@@ -197,7 +240,7 @@ def _value(name: str, v: str) -> str:
 
         return label(CHOICES[name], v)
     if ", " in v:  # "fewer than 3 paid visits, under ¥5,000": each part a reason
-        parts = [translate(p) for p in v.split(", ")]
+        parts = [_translate(p) for p in v.split(", ")]
         if all(p != q for p, q in zip(parts, v.split(", "))):
             return "，".join(parts)
-    return translate(v)
+    return _translate(v)

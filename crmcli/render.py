@@ -65,8 +65,10 @@ def mapping_table(mapping: list[tuple[str, str]], ignored: list[str]) -> Table:
     t = Table(title=_("Columns"), title_justify="left")
     t.add_column(_("Column in file"))
     t.add_column(_("Field"))
+    from .fields import field_label
+
     for column, field in mapping:
-        _row(t, column, field)
+        _row(t, column, field_label(field))
     for column in ignored:
         _row(t, Text(column, style="dim"), Text(_("(not used)"), style="dim"))
     return t
@@ -76,6 +78,8 @@ SEVERITY_WORDS = {"rejected": N_("rejected"), "flagged": N_("flagged")}
 
 
 def problems_table(problems: list, limit: int = 50) -> Table:
+    from .fields import field_label
+
     t = Table(title=_("Rows to check"), title_justify="left")
     for col in (N_("Row"), N_("Order"), N_("Plate"), "", N_("Column"), N_("Value"), N_("Reason")):
         t.add_column(_(col) if col else "", overflow="fold")
@@ -83,7 +87,8 @@ def problems_table(problems: list, limit: int = 50) -> Table:
         style = "red" if p.severity == "rejected" else "yellow"
         severity = _(SEVERITY_WORDS[p.severity]) if p.severity in SEVERITY_WORDS else p.severity
         _row(t, str(p.row_no), p.order_no or "", p.plate or "", Text(severity, style=style),
-             p.column or p.field or "", mask_value(p.field, p.value) or "", reason_text(p.reason))
+             p.column or field_label(p.field), mask_value(p.field, p.value) or "",
+             reason_text(p.reason))
     if len(problems) > limit:
         t.caption = _("{count} more; write them all with --rejects FILE.xlsx").format(
             count=len(problems) - limit)
@@ -118,6 +123,7 @@ def _table(title: str, cols, **kwargs) -> Table:
 
 
 def customer_panel(f: dict, show_id: bool) -> list:
+    from .fields import field_label
     from .normalize import mask_id_number
 
     c = f["customer"]
@@ -201,7 +207,7 @@ def customer_panel(f: dict, show_id: bool) -> list:
                     (N_("File"), N_("Row"), N_("Column"), N_("Value"), N_("Reason")),
                     overflow="fold")
         for p in f["flags"]:
-            _row(ft, p["file_name"], str(p["row_no"]), p["column_name"] or p["field"] or "",
+            _row(ft, p["file_name"], str(p["row_no"]), p["column_name"] or field_label(p["field"]),
                  (p["value"] if show_id else mask_value(p["field"], p["value"])) or "",
                  reason_text(p["reason"]))
         out.append(ft)
@@ -223,9 +229,9 @@ def customer_panel(f: dict, show_id: bool) -> list:
                     label("complaint_state", c["state"] or ""), c["text"] or "")),
         (N_("Changes to the record"), f.get("history", ()),
          (N_("When"), N_("Field"), N_("Was"), N_("Now"), N_("By"), N_("Why")),
-         lambda h: (h["changed_at"] or "", (h["field"] if h["entity"] == "customer"
+         lambda h: (h["changed_at"] or "", (field_label(h["field"]) if h["entity"] == "customer"
                                            else _("vehicle #{id} {field}").format(
-                                               id=h["entity_id"], field=h["field"])),
+                                               id=h["entity_id"], field=field_label(h["field"]))),
                     h["old_value"] or "", h["new_value"] or "",
                     h["file_name"] or h["by_user"] or "", reason_text(h["reason"]))),
     ):
@@ -264,17 +270,18 @@ DUPLICATE_KINDS = {"customer": N_("customer"), "vehicle": N_("vehicle")}
 def customers_table(rows: list[dict]) -> Table:
     t = Table(pad_edge=False, box=box.SIMPLE_HEAD)
     t.add_column("#", justify="right", no_wrap=True)
-    t.add_column("Name")
-    t.add_column("Mobile", no_wrap=True)
-    t.add_column("Plates", no_wrap=True)
-    t.add_column("Cls", no_wrap=True)
-    t.add_column("Visits", justify="right", no_wrap=True)
-    t.add_column("Last visit", no_wrap=True)
-    t.add_column("Spend", justify="right", no_wrap=True)
+    t.add_column(_("Name"))
+    t.add_column(_("Mobile"), no_wrap=True)
+    t.add_column(_("Plates"), no_wrap=True)
+    t.add_column(_("Cls"), no_wrap=True)
+    t.add_column(_("Visits"), justify="right", no_wrap=True)
+    t.add_column(_("Last visit"), no_wrap=True)
+    t.add_column(_("Spend"), justify="right", no_wrap=True)
+    refused = _(" (refuses callbacks)")
     for r in rows:
         plates = (r["plates"] or "").split()
         shown = plates[0] + (f" +{len(plates) - 1}" if len(plates) > 1 else "") if plates else ""
-        name = (r["name"] or "") + ("" if r["callback_consent"] else " (拒访)")
+        name = (r["name"] or "") + ("" if r["callback_consent"] else refused)
         spend = f"¥{(r['spend_fen'] or 0) // 100:,}"
         _row(t, str(r["id"]), name, r["mobile"] or "", shown, r.get("value_class") or "",
                   str(r["visits"]), r["last_visit"] or "", spend)

@@ -106,7 +106,7 @@ def test_customer_list_duplicates_and_changes_in_both_languages(sample_db, monke
     assert "疑似重复" in zh.stdout and "依据" in zh.stdout
     assert "Suspected duplicates" in en.stdout and "Evidence" in en.stdout
     zh = run(monkeypatch, "zh_CN", "customer", "edit", "#1", "--occupation", "教师")
-    assert zh.stdout == "#1 郝强: 已修改 occupation\n"
+    assert zh.stdout == "#1 郝强: 已修改 职业\n"
     zh = run(monkeypatch, "zh_CN", "customer", "edit", "#1")
     assert zh.exit_code == 2 and "没有要修改的内容" in zh.stderr
     zh = run(monkeypatch, "zh_CN", "vehicle-usage", "粤BD81226", "commercial")
@@ -299,3 +299,28 @@ def test_export_and_broadcast_lines_in_both_languages(sample_db, monkeypatch, tm
              "台风{greeting}")
     assert re.match(r"2026-11-26：\d+ 位客户（全部客户）", zh.stdout), zh.stdout
     assert "加 --yes 可不经询问直接安排" in zh.stderr
+
+
+def test_customer_list_edit_and_the_import_dry_run_in_both_languages(sample_db, monkeypatch):
+    from conftest import SAMPLE
+
+    zh = run(monkeypatch, "zh_CN", "customer", "list", "--limit", "3")
+    for head in ("姓名", "手机", "车牌", "分类", "进厂", "最近进厂", "消费"):
+        assert head in zh.stdout, head
+    en = run(monkeypatch, "en", "customer", "list", "--limit", "3")
+    assert "Name" in en.stdout and "Last visit" in en.stdout
+    zh = run(monkeypatch, "zh_CN", "customer", "edit", "#1", "--call-time", "工作日 18:00后")
+    assert zh.stdout == "#1 郝强: 已修改 方便时间\n"
+    show = run(monkeypatch, "zh_CN", "customer", "show", "#1")
+    assert "档案变更" in show.stdout and "专员修改" in show.stdout and "方便时间" in show.stdout
+    en = run(monkeypatch, "en", "customer", "show", "#1")
+    assert "clerk edit" in en.stdout and "preferred_call_time" in en.stdout
+
+    zh = run(monkeypatch, "zh_CN", "import", "vehicles", SAMPLE / "delivery_list.xlsx", "--dry-run",
+             "--date", "2026-11-26")
+    for text in ("文件中的列", "字段", "车架号", "交车日期", "逐行结果", "未变"):
+        assert text in zh.stdout, text
+    assert not english_words(zh.stdout.split("逐行结果")[1]), english_words(zh.stdout)
+    en = run(monkeypatch, "en", "import", "vehicles", SAMPLE / "delivery_list.xlsx", "--dry-run",
+             "--date", "2026-11-26")
+    assert "Column in file" in en.stdout and "Row verdicts" in en.stdout and "unchanged" in en.stdout

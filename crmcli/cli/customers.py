@@ -117,8 +117,10 @@ def customer_edit(
     c = customers.get_one(state.db, query)
     user = _login()
     changed = customers.edit(state.db, c["id"], changes, by=user)
+    from ..fields import field_label
+
     msg = f"#{c['id']} {c['name'] or ''}: " + (
-        _("changed {fields}").format(fields=", ".join(changed)) if changed
+        _("changed {fields}").format(fields=", ".join(field_label(f) for f in changed)) if changed
         else _("nothing changed"))
     say(msg)
 
@@ -215,7 +217,8 @@ def _merge_command(ctx: typer.Context, kind: str, keep: Optional[str], other: Op
         ids = [_vehicle_id(state.db, q) if kind == "vehicle" else _customer_id(state.db, q)
                for q in (keep, other)]
         r = duplicates.merge(state.db, kind, ids[0], ids[1], by=_login(), now=clock.stamp())
-        moved = ", ".join(f"{n} {t}" for t, n in r["moved"].items()) or _("nothing else")
+        moved = ", ".join(_("{count} {things}").format(count=n, things=_(TABLE_WORDS.get(t, t)))
+                          for t, n in r["moved"].items()) or _("nothing else")
         msg = _("merge #{merge}: {kind} #{merged} merged into #{kept} ({moved} moved); undo "
                 "with --undo {merge}").format(merge=r["merge_id"], kind=_(KIND_WORDS[kind]),
                                               merged=r["merged"], kept=r["kept"], moved=moved)
@@ -226,6 +229,11 @@ def _merge_command(ctx: typer.Context, kind: str, keep: Optional[str], other: Op
 
 
 KIND_WORDS = {"customer": N_("customer"), "vehicle": N_("vehicle")}
+# What a merge moves, by table.
+TABLE_WORDS = {"repair_orders": N_("orders"), "vehicles": N_("vehicles"), "tasks": N_("tasks"),
+               "calls": N_("calls"), "complaints": N_("complaints"), "changes": N_("changes"),
+               "vehicle_owners": N_("owners"), "optouts": N_("opt-outs"),
+               "classifications": N_("classifications"), "sms_ledger": N_("SMS sent")}
 
 
 def _customer_id(db, query: str) -> int:

@@ -113,7 +113,7 @@ def _render_import(console: "Console", result, summary: dict, dry_run: bool,
     if not quiet:  # the rows to check are shown even then: they need a clerk
         say(render.import_summary_line(summary), console, soft_wrap=True)
     for warning in result.warnings:
-        say_error(f"warning: {result.file}: {warning}")
+        say_error(_("warning: {message}").format(message=f"{result.file}: {warning}"))
 
 
 FilesArg = Annotated[list[Path], typer.Argument(help="One or more .xlsx, .xls or .csv files; "

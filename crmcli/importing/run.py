@@ -129,9 +129,9 @@ def import_file(
             # out loud rather than passed over in silence.
             others = [s.name for s in sheets[n + 1:] if find_header(s.rows, table, key_fields)]
             if others:
-                result.warnings.append(
-                    f"sheet(s) {', '.join(others)} also hold a header and were not imported;"
-                    " save each sheet as a file of its own and import those")
+                result.warnings.append(_(
+                    "sheet(s) {sheets} also hold a header and were not imported; save each "
+                    "sheet as a file of its own and import those").format(sheets=", ".join(others)))
             break
     if not found:
         if kind == "orders" and _delivery_list(path, aliases):
@@ -183,7 +183,7 @@ def import_file(
         result.skipped = len(skipped)
         result.rows_read = len(parsed) + len(skipped) + (len(sieve.candidates) if sieve else 0)
         if result.rows_read == 0:
-            result.message = f"no data rows under the header on row {header_row}"
+            result.message = _("no data rows under the header on row {row}").format(row=header_row)
             result.warnings.append(result.message)
         for row_no, reason in skipped:
             result.verdicts.append((row_no, f"skipped: {reason}"))
