@@ -225,11 +225,17 @@ def log_call(
             return repeat
         _check_far(task, at, call_at, appointment, at_given)
         if task["channel"] == "sms":
+            from .choices import label
+
             raise UsageError(_("task #{task_id} is an SMS ({kind}); there is no call to log").format(
-                                 task_id=task_id, kind=task['kind']))
+                                 task_id=task_id, kind=label("kind", task["kind"])))
         if task["state"] not in ("open",):
+            from .choices import label
+            from .reasons import translate
+
+            why = f" ({translate(task['state_reason'])})" if task["state_reason"] else ""
             raise UsageError(_("task #{task_id} is {state}{value}; nothing to log").format(
-                                 task_id=task_id, state=task['state'], value=' (' + task['state_reason'] + ')' if task['state_reason'] else ''))
+                                 task_id=task_id, state=label("state", task["state"]), value=why))
         if lost_reason and task["kind"] != "recovery":
             raise UsageError(_("task #{task_id} is not a recovery call; a reason for leaving is "
                                "asked on recovery calls").format(task_id=task_id))

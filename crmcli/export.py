@@ -250,9 +250,11 @@ def _text(row: tuple, settings: dict, day: date, broadcasts: dict[int, str]) -> 
     text, empty = messages.sms(kind, task_context(row, settings, day), settings, template)
     missing = messages.empty_dealer_fields(empty)
     if missing:
+        from .choices import label
+
         raise SettingsError(_("the {kind} SMS needs {items}: set it in [dealer] of the settings "
                               "file (nothing was exported)").format(
-                                kind=kind, items=', '.join(missing)))
+                                kind=label("kind", kind), items=', '.join(missing)))
     return text
 
 
