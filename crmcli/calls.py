@@ -226,9 +226,12 @@ def log_call(
         _check_far(task, at, call_at, appointment, at_given)
         if task["channel"] == "sms":
             from .choices import label
+            from .i18n import language
 
+            # English names the kind by its key (scripts match it), Chinese by its name.
+            kind = label("kind", task["kind"]) if language() == "zh_CN" else task["kind"]
             raise UsageError(_("task #{task_id} is an SMS ({kind}); there is no call to log").format(
-                                 task_id=task_id, kind=label("kind", task["kind"])))
+                                 task_id=task_id, kind=kind))
         if task["state"] not in ("open",):
             from .choices import label
             from .reasons import translate

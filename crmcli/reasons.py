@@ -96,6 +96,12 @@ TEMPLATES: tuple[str, ...] = (
     N_("inspected: the inspection date on file is now {day}"),
     N_("the customer came back"),
     N_("no longer applies after the latest data"),
+    N_("the customer declines callbacks"),
+    N_("wrong number"),
+    N_("the person reached is not the owner"),
+    N_("unreachable ({why})"),
+    N_("customer asked to be called {when}"),
+    N_("done elsewhere: the customer had it done elsewhere"),
     # importing/ and normalize.py: why an imported cell or row is flagged or rejected
     N_("not a mobile or landline number"),
     N_("check digit wrong (expected {digit})"),
@@ -227,8 +233,8 @@ def _translate(text: str) -> str:
     return text
 
 
-# Placeholders whose value is a key of one of choices' tables.
-CHOICES = {"type": "service_type"}
+# Placeholders whose value is a key (or a list of keys) of one of choices' tables.
+CHOICES = {"type": "service_type", "states": "complaint_state"}
 
 
 def _value(name: str, v: str) -> str:
@@ -238,7 +244,7 @@ def _value(name: str, v: str) -> str:
     if name in CHOICES:
         from .choices import label
 
-        return label(CHOICES[name], v)
+        return "，".join(label(CHOICES[name], key) for key in v.split(","))
     if ", " in v:  # "fewer than 3 paid visits, under ¥5,000": each part a reason
         parts = [_translate(p) for p in v.split(", ")]
         if all(p != q for p, q in zip(parts, v.split(", "))):

@@ -58,7 +58,7 @@ def import_summary_line(s: dict) -> str:
     if s["superseded"]:
         parts.append(_("{n} superseded").format(n=s["superseded"]))
     prefix = _("dry run, nothing written: ") if s["status"] == "dry-run" else ""
-    return f"{s['file']}: {prefix}" + ", ".join(parts)
+    return f"{s['file']}: {prefix}" + _(", ").join(parts)
 
 
 def mapping_table(mapping: list[tuple[str, str]], ignored: list[str]) -> Table:
@@ -151,7 +151,7 @@ def customer_panel(f: dict, show_id: bool) -> list:
         (N_("Notes"), c["notes"] or ""),
         (N_("Opt-outs"), "; ".join(
             _("{what} since {since} ({reason}, by {by})").format(
-                what=optout_what(o["what"]), since=o["since"], reason=o["reason"] or "-",
+                what=optout_what(o["what"]), since=o["since"], reason=reason_text(o["reason"]) or "-",
                 by=o["by_user"] or "?") for o in f.get("optouts", []))),
         (N_("SMS failing"), "; ".join(
             _("{phone} since {since} ({reason})").format(phone=p["phone"], since=p["since"],
@@ -385,7 +385,7 @@ def kind_counts(counts: dict[str, int]) -> str:
     parts = [f"{label('kind', k)} {n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1])]
     if not parts:
         return _("nothing due")
-    return _("{count} tasks: {parts}").format(count=sum(counts.values()), parts=", ".join(parts))
+    return _("{count} tasks: {parts}").format(count=sum(counts.values()), parts=_(", ").join(parts))
 
 
 def class_matrix(m: dict, labels: dict[str, str]) -> list:

@@ -156,6 +156,7 @@ def test_calls_complaints_actions_and_follow_ups_in_both_languages(sample_db, mo
     zh = run(monkeypatch, "zh_CN", "stats", "--month", "2026-11", "--date", "2026-11-30",
              "unreached")
     assert "未接通客户" in zh.stdout and "尝试 1 次，待办" in zh.stdout
+    assert "未接（第1次，共3次）" in re.sub(r"[\s│]+", "", zh.stdout)
 
 
 @pytest.mark.parametrize("error, zh, en, code", [

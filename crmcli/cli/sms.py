@@ -210,12 +210,12 @@ def optout_list(
     if not rows:
         _say(_("no opt-outs on file"))
         return
-    from ..render import optout_what
+    from ..render import optout_what, reason_text
 
     for r in rows:
         _say(_("#{id} {name} {mobile}  {what}  since {since}  {reason}  (by {by})").format(
             id=r["customer_id"], name=clean(r["name"]), mobile=r["mobile"] or "",
-            what=optout_what(r["what"]), since=r["since"], reason=clean(r["reason"]),
+            what=optout_what(r["what"]), since=r["since"], reason=clean(reason_text(r["reason"])),
             by=clean(r["by_user"] or "?")))
 
 

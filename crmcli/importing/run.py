@@ -113,8 +113,9 @@ def import_file(
             (result.checksum, kind, aliases_mark(aliases))).fetchone()
         if previous:
             result.status = "same-file"
-            result.message = (f"same content as import #{previous[0]} of {previous[1]}: "
-                              "nothing to change (use --force to process it again)")
+            result.message = _("same content as import #{id} of {when}: nothing to change (use "
+                               "--force to process it again)").format(id=previous[0],
+                                                                       when=previous[1])
             with write_transaction(db):
                 result.import_id = _log_import(db, result, path, now=_now())
             return result
