@@ -336,7 +336,7 @@ def test_an_action_is_refused_before_anything_is_written(db):
         calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", kind="other")
     with pytest.raises(UsageError, match="^month '2026-13': use YYYY-MM$"):
         calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", month="2026-13")
-    with pytest.raises(UsageError, match="--month"):
+    with pytest.raises(UsageError, match="^--month 1800-01-01 is out of range"):
         calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", month="1800-01")
     with pytest.raises(NotFound, match="^no complaint #99$"):
         calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", complaint_id=99)

@@ -39,6 +39,18 @@ def test_only_the_case_of_sql_text_is_equivalent():
     assert not run.sql_case_only(python)       # no SQL keyword in capitals: Python, not SQL
 
 
+def test_a_line_of_column_names_is_sql_too():
+    columns = ('      - " k.severity, k.owner, k.state,"\n'
+               '      + " K.SEVERITY, K.OWNER, K.STATE,"')
+    assert run.sql_case_only(columns)
+    closing = ('      - " complaint_id, created_at, metric)"\n'
+               '      + " COMPLAINT_ID, CREATED_AT, METRIC)"')
+    assert run.sql_case_only(closing)
+    message = ('      - "an action is corrective or preventive"\n'
+               '      + "AN ACTION IS CORRECTIVE OR PREVENTIVE"')
+    assert not run.sql_case_only(message)      # words, not a list of columns: what a clerk reads
+
+
 def test_every_module_names_files_that_exist():
     for module, (sources, tests) in run.MODULES.items():
         assert run.existing(sources) == sources, module

@@ -1,0 +1,240 @@
+"""The report's lists and windows pinned one day (or one minute, or one point) either side:
+the follow-up lists with what happened since, the reminders' return window, the small
+helpers of the report. November 2026; the default settings (satisfied from 4 points,
+return window 30 days)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+import pytest
+import store
+
+from crmcli import stats
+from crmcli.errors import UsageError
+from crmcli.settings import DEFAULTS
+
+S = copy.deepcopy(DEFAULTS)
+
+
+def task(db, kind, due, customer, *, vehicle=None, state="done", channel="call", attempts=0,
+         reason=None):
+    return db.conn.execute(
+        "INSERT INTO tasks (key, kind, customer_id, vehicle_id, due_date, expires_on, channel,"
+        " weight, reason, state, state_reason, attempts, planned_at, updated_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (f"{kind}:{due}:{customer}:{vehicle}:{state}", kind, customer, vehicle, due, due, channel,
+         50, "r", state, reason, attempts, due, due)).lastrowid
+
+
+def call(db, tid, clerk, at, outcome, note=None, **scores):
+    cols = "".join(f", score_{k}" for k in scores)
+    return db.conn.execute(
+        f"INSERT INTO calls (task_id, clerk, called_at, logged_at, outcome, note{cols})"
+        f" VALUES (?,?,?,?,?,?{',?' * len(scores)})",
+        (tid, clerk, at, at, outcome, note, *scores.values())).lastrowid
+
+
+def complaint(db, customer, opened, state="open"):
+    db.conn.execute("INSERT INTO complaints (customer_id, category, text, state, opened_at,"
+                    " opened_by, escalate_by, reply_by) VALUES (?,?,?,?,?,?,?,?)",
+                    (customer, "价格", "x", state, opened, "A", opened, opened))
+
+
+@pytest.fixture
+def lists(db):
+    ids = {}
+    ids["c1"] = c1 = store.customer(db, "张伟", mobile="13800000001")
+    ids["c2"] = c2 = store.customer(db, "李娜", mobile="13800000002")
+    ids["c3"] = c3 = store.customer(db, "王强", mobile="13800000003")
+    ids["c4"] = c4 = store.customer(db, "赵六", mobile="13800000004")
+    ids["v1"] = v1 = store.vehicle(db, c1)
+    ids["v2"] = v2 = store.vehicle(db, c2)
+    # Unsatisfied (a score below 4), due in November, not withdrawn or merged.
+    ids["t1"] = t1 = task(db, "post_repair", "2026-11-05", c1, vehicle=v1)
+    ids["k1"] = call(db, t1, "A", "2026-11-06 10:00", "reached", "慢", overall=3, advisor=4)
+    ids["t2"] = t2 = task(db, "post_repair", "2026-11-10", c2, vehicle=v2)
+    ids["k2"] = call(db, t2, "B", "2026-11-05 11:00", "reached", price=3, overall=5)
+    # Not listed: every score 4 or more; withdrawn; merged; due in October or December.
+    call(db, task(db, "post_repair", "2026-11-11", c1), "A", "2026-11-11 10:00", "reached",
+         overall=4, advisor=4, quality=4, timeliness=4, price=4, cleanliness=4)
+    for due, state in (("2026-11-12", "withdrawn"), ("2026-11-13", "merged"),
+                       ("2026-10-31", "done"), ("2026-12-01", "done")):
+        call(db, task(db, "post_repair", due, c1, state=state), "A", f"{due} 10:00", "reached",
+             overall=1)
+    # What happened since t1's call (2026-11-06 10:00): visits after that day, complaints
+    # from that minute on, by customer or by the car.
+    store.order(db, v1, c1, "2026-11-06", "repair")        # the same day: not after
+    store.order(db, v1, c1, "2026-11-20", "repair")
+    store.order(db, v1, None, "2026-11-25", "repair")       # the car, on no one's name
+    complaint(db, c1, "2026-11-06 09:59")                  # before the call: not counted
+    complaint(db, c1, "2026-11-06 10:00")
+    complaint(db, c1, "2026-11-07 10:00", state="closed")
+    # Since t2's call (2026-11-05): its car came in under another customer's name.
+    store.order(db, v2, c3, "2026-11-15", "repair")
+    # Unreached: tried, never reached, not done.
+    ids["u1"] = u1 = task(db, "recovery", "2026-11-16", c3, state="unreachable", attempts=3,
+                          reason="no answer after 3 tries")
+    call(db, u1, "A", "2026-11-16 10:00", "no_answer")
+    call(db, u1, "B", "2026-11-17 10:00", "no_answer")
+    store.order(db, None, c3, "2026-11-18", "maintenance")
+    ids["u6"] = u6 = task(db, "recovery", "2026-11-03", c4, state="open", attempts=1)
+    call(db, u6, "A", "2026-11-03 10:00", "busy")
+    task(db, "recovery", "2026-11-18", c4, state="open")                      # never tried
+    ended = task(db, "recovery", "2026-11-19", c4, state="open")
+    call(db, ended, "A", "2026-11-19 10:00", "no_answer")
+    call(db, ended, "A", "2026-11-20 10:00", "booked")                        # reached at last
+    done = task(db, "recovery", "2026-11-21", c4, state="done")
+    call(db, done, "A", "2026-11-21 10:00", "no_answer")
+    call(db, task(db, "recovery", "2026-12-01", c4, state="open"), "A", "2026-12-01 10:00",
+         "no_answer")                                                           # December's
+    return db, ids
+
+
+def test_the_unsatisfied_list_row_by_row(lists):
+    db, i = lists
+    got = stats.follow_up(db, S, "unsatisfied", month="2026-11")
+    # By the time of the call: t2's (5 November) before t1's (6 November).
+    assert got == [
+        {"call_id": i["k2"], "task_id": i["t2"], "clerk": "B", "called_at": "2026-11-05 11:00",
+         "note": None, "kind": "post_repair", "task_state": "done", "customer_id": i["c2"],
+         "customer": "李娜", "mobile": "13800000002", "scores": {"overall": 5, "price": 3},
+         "since": "1 visit(s), last 2026-11-15"},
+        {"call_id": i["k1"], "task_id": i["t1"], "clerk": "A", "called_at": "2026-11-06 10:00",
+         "note": "慢", "kind": "post_repair", "task_state": "done", "customer_id": i["c1"],
+         "customer": "张伟", "mobile": "13800000001", "scores": {"overall": 3, "advisor": 4},
+         "since": "2 visit(s), last 2026-11-25; 2 complaint(s): open,closed"}]
+    assert [r["clerk"] for r in stats.follow_up(db, S, "unsatisfied", month="2026-11",
+                                                clerk="A")] == ["A"]
+
+
+def test_satisfied_from_is_the_first_satisfied_point(lists):
+    db, _ = lists
+    own = copy.deepcopy(S)
+    own["calls"]["satisfied_from"] = 3    # now 3 is satisfied: only scores of 1-2 are listed
+    assert stats.follow_up(db, own, "unsatisfied", month="2026-11") == []
+    own["calls"]["satisfied_from"] = 5    # now a 4 is unsatisfied too
+    assert len(stats.follow_up(db, own, "unsatisfied", month="2026-11")) == 3
+
+
+def test_the_unreached_list_row_by_row(lists):
+    db, i = lists
+    got = stats.follow_up(db, S, "unreached", month="2026-11")
+    assert got == [
+        {"task_id": i["u6"], "kind": "recovery", "due_date": "2026-11-03", "task_state": "open",
+         "state_reason": None, "attempts": 1, "customer_id": i["c4"], "customer": "赵六",
+         "mobile": "13800000004", "clerk": "A", "last_call": "2026-11-03 10:00",
+         "since": "nothing yet"},
+        {"task_id": i["u1"], "kind": "recovery", "due_date": "2026-11-16",
+         "task_state": "unreachable", "state_reason": "no answer after 3 tries", "attempts": 3,
+         "customer_id": i["c3"], "customer": "王强", "mobile": "13800000003", "clerk": "B",
+         "last_call": "2026-11-17 10:00", "since": "1 visit(s), last 2026-11-18"}]
+    # The clerk of the last call: u1 is B's, not A's, although A called it first.
+    assert [r["task_id"] for r in stats.follow_up(db, S, "unreached", month="2026-11",
+                                                  clerk="A")] == [i["u6"]]
+    assert stats.follow_up(db, S, "unreached", week=date(2026, 11, 16)) == [got[1]]
+
+
+def test_an_unknown_list_is_refused(db):
+    with pytest.raises(UsageError) as e:
+        stats.follow_up(db, S, "angry", month="2026-11")
+    assert str(e.value) == "the lists are 'unsatisfied' and 'unreached'"
+
+
+# --------------------------------------------------------------------------- return window
+
+
+def test_the_return_window_runs_from_the_day_before_to_30_days_after(db):
+    # Four maintenance reminders due 2026-11-10, each car back on another day: 11-08 (two
+    # days before: not), 11-09 (the day before), 12-10 (due + 30 days), 12-11 (31: not).
+    # Recovery calls the same way, by customer.
+    for back in ("2026-11-08", "2026-11-09", "2026-12-10", "2026-12-11"):
+        c = store.customer(db)
+        v = store.vehicle(db, c)
+        task(db, "regular_maintenance", "2026-11-10", c, vehicle=v, channel="sms_call")
+        store.order(db, v, None, back, "maintenance")
+        lost = store.customer(db)
+        task(db, "recovery", "2026-11-10", lost)
+        store.order(db, None, lost, back, "maintenance")
+    r = stats.report(db, S, month="2026-11", compare=False)
+    effect = r["reminder_effect"]
+    assert effect["maintenance"] == {"value": 0.5, "num": 2, "den": 4}
+    assert effect["recovery"] == {"value": 0.5, "num": 2, "den": 4}
+    assert effect["warranty_check"] == {"value": None, "num": 0, "den": 0}
+    assert effect["window_days"] == 30
+    assert r["lost_customers"]["won_back"] == 2
+    shorter = copy.deepcopy(S)
+    shorter["stats"]["return_window_days"] = 29    # 12-10 is now one day late
+    r = stats.report(db, shorter, month="2026-11", compare=False)
+    assert r["reminder_effect"]["maintenance"]["num"] == 1
+    assert r["lost_customers"]["won_back"] == 1
+
+
+def test_won_back_counts_customers_of_the_clerks_calls_once(db):
+    c = store.customer(db)
+    for due in ("2026-11-10", "2026-11-12"):       # two recovery calls for one customer
+        call(db, task(db, "recovery", due, c), "A", f"{due} 10:00", "reached")
+    store.order(db, None, c, "2026-11-20", "maintenance")
+    withdrawn = store.customer(db)
+    task(db, "recovery", "2026-11-10", withdrawn, state="withdrawn")
+    store.order(db, None, withdrawn, "2026-11-20", "maintenance")
+    assert stats.report(db, S, month="2026-11", compare=False)["lost_customers"]["won_back"] == 1
+    assert stats.report(db, S, month="2026-11", compare=False, clerk="A"
+                        )["lost_customers"]["won_back"] == 1
+    assert stats.report(db, S, month="2026-11", compare=False, clerk="B"
+                        )["lost_customers"]["won_back"] == 0
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def test_the_small_helpers():
+    assert stats.month_of(date(2026, 1, 31), -1) == "2025-12"
+    assert stats.month_of(date(2026, 12, 31), 1) == "2027-01"
+    assert stats.month_of(date(2026, 11, 26)) == "2026-11"
+    assert stats.check_metric("score_price") == "score_price"
+    with pytest.raises(UsageError) as e:
+        stats.check_metric("mood")
+    assert str(e.value).startswith("metric 'mood': use one of due, performed_rate,")
+    assert str(e.value).endswith(", score_price, score_cleanliness")
+    assert stats._delta(0.5, 0.25) == 0.25
+    assert stats._delta(0.8, 0.66666) == 0.1333     # rounded to 4 places
+    assert stats._delta(None, 1) is None and stats._delta(1, None) is None
+    assert stats._delta(0, 0) == 0
+    assert stats._cutoff(date(2026, 11, 30), None) == "2026-11-30 24:00"
+    assert stats._cutoff(date(2026, 11, 30), "2026-11-30 10:00") == "2026-11-30 10:00"
+    assert stats._cutoff(date(2026, 11, 30), "2026-12-05 10:00") == "2026-11-30 24:00"
+    # The later of two stamps; the planner's 'T' and seconds are read as the same minute.
+    assert stats._later(None, "2026-11-30T08:00:05") == "2026-11-30 08:00"
+    assert stats._later("2026-11-30 08:01", "2026-11-30T08:00:59") == "2026-11-30 08:01"
+    assert stats._later("2026-11-30 08:00", "2026-11-30 08:01") == "2026-11-30 08:01"
+    assert stats._later("2026-11-30 08:00", None) == "2026-11-30 08:00"
+    assert stats._later("2026-11-30 08:00", "") == "2026-11-30 08:00"
+    assert stats._later("2026-11-30 08:00", "x2027") == "2026-11-30 08:00"   # not a time
+
+
+@pytest.mark.parametrize(("month", "expected"), [
+    ("2026-02", (date(2026, 2, 1), date(2026, 2, 28), "2026-02")),
+    ("2028-02", (date(2028, 2, 1), date(2028, 2, 29), "2028-02")),
+    ("2026-12", (date(2026, 12, 1), date(2026, 12, 31), "2026-12")),
+])
+def test_period_bounds_of_a_month(month, expected):
+    assert stats.period_bounds(month=month) == expected
+
+
+def test_period_bounds_refusals_and_the_default_month():
+    with pytest.raises(UsageError) as e:
+        stats.period_bounds(month="2026-13")
+    assert str(e.value) == "month '2026-13': use YYYY-MM"
+    with pytest.raises(UsageError, match="^month 1800-01-01 is out of range"):
+        stats.period_bounds(month="1800-01")
+    assert stats.period_bounds(today=date(2026, 11, 26)) == (
+        date(2026, 11, 1), date(2026, 11, 30), "2026-11")
+    # A Sunday belongs to the week that began on the Monday before it.
+    assert stats.period_bounds(week=date(2026, 11, 29)) == (
+        date(2026, 11, 23), date(2026, 11, 29), "2026-W48")
+    assert stats.previous_period(date(2026, 11, 23), date(2026, 11, 29), "2026-W48") == (
+        date(2026, 11, 16), date(2026, 11, 22), "2026-W47")
+    assert stats.previous_period(date(2026, 1, 1), date(2026, 1, 31), "2026-01") == (
+        date(2025, 12, 1), date(2025, 12, 31), "2025-12")
