@@ -238,3 +238,57 @@ def test_period_bounds_refusals_and_the_default_month():
         date(2026, 11, 16), date(2026, 11, 22), "2026-W47")
     assert stats.previous_period(date(2026, 1, 1), date(2026, 1, 31), "2026-01") == (
         date(2025, 12, 1), date(2025, 12, 31), "2025-12")
+
+
+# --------------------------------------------------------------------------- edges of the period
+
+ACTION = ("INSERT INTO actions (text, owner, deadline, state, created_at, created_by, done_at,"
+          " metric) VALUES (?,?,?,?,?,?,?,?)")
+
+
+def test_actions_at_the_edges_of_the_report(db):
+    # Read at 2026-11-20 10:00 ("now"): actions made before that minute, not done before
+    # 1 November; done only when done before that minute; overdue when the deadline is
+    # before that day.
+    rows = [("made a minute before", "2026-11-19", "open", "2026-11-20 09:59", None, None),
+            ("made on the minute", "2026-11-19", "open", "2026-11-20 10:00", None, None),
+            ("done on the 1st", "2026-11-05", "done", "2026-10-01 09:00", "2026-11-01 00:00",
+             None),
+            ("done on 31 October", "2026-11-05", "done", "2026-10-01 09:00", "2026-10-31 23:59",
+             None),
+            ("done on the minute", "2026-11-30", "done", "2026-10-01 09:00", "2026-11-20 10:00",
+             "due"),
+            ("due today", "2026-11-20", "open", "2026-11-02 09:00", None, None)]
+    for text, deadline, state, created, done, metric in rows:
+        db.conn.execute(ACTION, (text, "王", deadline, state, created, "gm", done, metric))
+    r = stats.report(db, S, month="2026-11", now="2026-11-20 10:00", compare=False)
+    a = r["actions"]
+    listed = {x["text"]: (x["state"], x["overdue"], x["done_at"]) for x in a["list"]}
+    assert listed == {"made a minute before": ("open", True, None),
+                      "done on the 1st": ("done", False, "2026-11-01 00:00"),
+                      # done after the minute the report is read: still open then
+                      "done on the minute": ("open", False, None),
+                      "due today": ("open", False, None)}
+    # Opened in November before the minute: 2; done in that time: 1; overdue: 1.
+    assert (a["opened"], a["done"], a["overdue"]) == (2, 1, 1)
+    # An open action with a metric shows this report's figure of it (nothing due: 0).
+    still = next(x for x in a["list"] if x["text"] == "done on the minute")
+    assert (still["effect_after"], still["effect_after_period"]) == (0, "2026-11")
+
+
+def test_work_done_is_the_calls_made_in_the_period_to_the_minute(db):
+    c = store.customer(db)
+    t = task(db, "post_repair", "2026-11-10", c)
+    for at in ("2026-10-31 23:59", "2026-11-01 00:00", "2026-11-30 23:59", "2026-12-01 00:00"):
+        call(db, t, "A", at, "no_answer")
+    call(db, t, "B", "2026-11-15 10:00", "reached", overall=5)
+    call(db, t, "B", "2026-11-16 10:00", "reached")              # reached, nothing answered
+    call(db, t, "B", "2026-11-17 10:00", "no_answer", overall=5)  # a score, not reached
+    w = stats.report(db, S, month="2026-11", compare=False)["work_done"]
+    assert w == {"by_clerk": {
+        "A": {"calls": 2, "successful": 0, "tasks": 1, "outcomes": {"no_answer": 2}},
+        "B": {"calls": 3, "successful": 1, "tasks": 1, "outcomes": {"reached": 2,
+                                                                    "no_answer": 1}}},
+        "total": {"calls": 5, "successful": 1}}
+    assert list(stats.report(db, S, month="2026-11", compare=False, clerk="B"
+                             )["work_done"]["by_clerk"]) == ["B"]
