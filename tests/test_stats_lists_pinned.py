@@ -292,3 +292,67 @@ def test_work_done_is_the_calls_made_in_the_period_to_the_minute(db):
         "total": {"calls": 5, "successful": 1}}
     assert list(stats.report(db, S, month="2026-11", compare=False, clerk="B"
                              )["work_done"]["by_clerk"]) == ["B"]
+
+
+# --------------------------------------------------------------------------- the comparison
+
+COMPLAINT = ("INSERT INTO complaints (customer_id, task_id, category, severity, text, state,"
+             " opened_at, opened_by, escalate_by, reply_by, resolution)"
+             " VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+
+
+@pytest.fixture
+def two_months(db):
+    c = store.customer(db)
+    v = store.vehicle(db, c, delivery_date="2020-01-01")
+    store.order(db, v, c, "2026-09-01", "maintenance")   # back within 12 months of both ends
+    t10 = task(db, "post_repair", "2026-10-10", c)
+    call(db, t10, "A", "2026-10-10 10:00", "reached", overall=4, advisor=2)
+    call(db, task(db, "post_repair", "2026-10-12", c), "B", "2026-10-12 10:00", "reached",
+         overall=2)
+    call(db, task(db, "post_repair", "2026-10-14", c), "B", "2026-10-14 10:00", "no_answer")
+    task(db, "regular_maintenance", "2026-10-15", c, channel="sms_call", state="missed")
+    call(db, task(db, "post_repair", "2026-10-16", c, state="withdrawn"), "A",
+         "2026-10-16 10:00", "reached", overall=5)
+    # October's complaints: one from t10's call, never escalated (late at the month's end);
+    # one opened by A by hand and closed in time.
+    db.conn.execute(COMPLAINT, (c, t10, "价格", "normal", "x", "open", "2026-10-10 10:00", "A",
+                                "2026-10-10 14:00", "2026-10-12 14:00", None))
+    db.conn.execute(COMPLAINT, (c, None, "价格", "normal", "y", "closed", "2026-10-20 09:00",
+                                "A", "2026-10-20 13:00", "2026-10-21 13:00", "satisfied"))
+    call(db, task(db, "post_repair", "2026-11-05", c), "A", "2026-11-05 10:00", "reached",
+         overall=5)
+    return db
+
+
+def test_the_previous_month_and_the_change(two_months):
+    r = stats.report(two_months, S, month="2026-11")
+    # October: due 10-10, 10-12, 10-14 and the maintenance call (not the withdrawn one);
+    # performed 3; successful 2 (reached with answers); overall 4 and 2: average 3.0, one
+    # of two satisfied; 2 complaints, 1 overdue; the car came back: holding 1 of 1.
+    assert r["previous"] == {"period": "2026-10", "due": 4, "performed_rate": 0.75,
+                             "success_rate": 0.5, "satisfied_share": 0.5,
+                             "overall_average": 3.0, "complaints_opened": 2,
+                             "complaints_overdue": 1, "holding_rate": 1.0}
+    # November: one call, reached, overall 5.
+    assert r["change"] == {"due": -3, "performed_rate": 0.25, "success_rate": 0.5,
+                           "satisfied_share": 0.5, "overall_average": 2.0,
+                           "complaints_opened": -2, "complaints_overdue": -1,
+                           "holding_rate": 0.0}
+    assert "previous" not in stats.report(two_months, S, month="2026-11", compare=False)
+
+
+def test_kinds_and_clerk_keep_their_complaints(two_months):
+    def figures(**kw):
+        r = stats.report(two_months, S, month="2026-10", compare=False, **kw)
+        t = r["callbacks"]["total"]
+        return (t["due"], t["performed"], t["successful"]), r["complaints"]["opened"]
+
+    assert figures() == ((4, 3, 2), 2)
+    # Post-repair calls only: the maintenance call goes, and the complaint opened by hand
+    # (of no task, so of no kind).
+    assert figures(kinds=["post_repair"]) == ((3, 3, 2), 1)
+    assert figures(kinds=["regular_maintenance", "post_repair"]) == ((4, 3, 2), 1)
+    # A called t10 and opened the other complaint by hand; B called neither of them.
+    assert figures(clerk="A") == ((1, 1, 1), 2)
+    assert figures(clerk="B") == ((2, 2, 1), 0)
