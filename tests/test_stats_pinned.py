@@ -104,3 +104,12 @@ def test_an_empty_file_has_no_rate(db):
     assert r["rows"] == [] and r["total"] == {"vehicles": 0, "came_back": 0, "customers": 0,
                                               "active": 0, "holding_rate": None,
                                               "active_ratio": None}
+
+
+def test_a_delivery_stored_with_a_time_counts_by_its_day(db):
+    # Some exports carry a time with the delivery: '2020-11-27 08:00' is 5 years old on
+    # 2026-11-26 (6 years the next day), the same as the day alone.
+    c = store.customer(db, "张伟")
+    store.vehicle(db, c, delivery_date="2020-11-27 08:00")
+    r = stats.retention(db, DAY)
+    assert [(x["age"], x["vehicles"], x["customers"]) for x in r["rows"]] == [("5", 1, 1)]
