@@ -23,8 +23,21 @@ def isolated(tmp_path, monkeypatch):
     yield
 
 
+@pytest.fixture(scope="session")
+def _migrated(tmp_path_factory):
+    """One database brought up to date by the migrations, copied for each test: migrating
+    a new file costs about 80 ms of CPU, opening a copy 4 ms (a mutation run repeats the
+    tests thousands of times). The migrations themselves are tested on new files."""
+    path = tmp_path_factory.mktemp("migrated") / "template.db"
+    dbmod.connect(path).conn.close()
+    return path
+
+
 @pytest.fixture
-def db(tmp_path):
+def db(tmp_path, _migrated):
+    import shutil
+
+    shutil.copyfile(_migrated, tmp_path / "test.db")
     database = dbmod.connect(tmp_path / "test.db")
     yield database
     database.conn.close()
