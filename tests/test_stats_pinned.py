@@ -113,3 +113,15 @@ def test_a_delivery_stored_with_a_time_counts_by_its_day(db):
     store.vehicle(db, c, delivery_date="2020-11-27 08:00")
     r = stats.retention(db, DAY)
     assert [(x["age"], x["vehicles"], x["customers"]) for x in r["rows"]] == [("5", 1, 1)]
+
+
+def test_a_car_with_no_date_is_aged_by_its_vin_and_a_date_beats_the_vin(db):
+    # '1M8GDM9AXKP042788' is model year 2019 (rules.vehicle_age's docstring): counted from
+    # 2019-01-01, 7 completed years on 2026-11-26. Its owner has no dated car: 'unknown'.
+    # The other car was delivered 2024-01-01 (2 years), whatever its VIN says (2003).
+    c1, c2 = store.customer(db, "张伟"), store.customer(db, "李娜")
+    store.vehicle(db, c1, vin="1M8GDM9AXKP042788")
+    store.vehicle(db, c2, vin="1HGCM82633A004352", delivery_date="2024-01-01")
+    r = stats.retention(db, DAY)
+    assert [(x["age"], x["vehicles"], x["customers"]) for x in r["rows"]] == [
+        ("2", 1, 1), ("7", 1, 0), ("unknown", 0, 1)]
