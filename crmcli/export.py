@@ -163,7 +163,7 @@ _SELECT = """
 SELECT t.id, t.kind, t.key, t.channel, coalesce(t.contact_on, t.due_date), t.expires_on,
        t.customer_id, t.reason,
        c.name, c.gender, c.mobile, c.other_phones, c.preferred_phone, c.callback_consent,
-       v.plate, v.model, coalesce(v.delivery_date, v.purchase_date), f.last_maintenance,
+       v.plate, v.model, coalesce(v.delivery_date, v.purchase_date), f.last_maint_km,
        t.due_date, o.contact_phone
 FROM tasks t
 LEFT JOIN customers c ON c.id = t.customer_id
@@ -195,7 +195,7 @@ def _broadcast_templates(db) -> dict[int, str]:
 def task_context(row: tuple, settings: dict, day: date) -> dict[str, str]:
     """The placeholders for a task row of ``_SELECT``."""
     (_tid, kind, key, _channel, _contact_day, _exp, _cid, _reason, name, gender, _mob, _other,
-     _pref, _consent, plate, model, delivery_s, last_m, due_s, _contact_phone) = row
+     _pref, _consent, plate, model, delivery_s, last_km, due_s, _contact_phone) = row
     from .rules import add_months
 
     care = settings["care"]
@@ -215,9 +215,8 @@ def task_context(row: tuple, settings: dict, day: date) -> dict[str, str]:
         km = care["first_maintenance"]["km"]
     elif kind == "regular_maintenance":
         km = care["regular_maintenance"]["km"]
-        parts = (last_m or "").split("|")
-        if len(parts) > 2 and parts[2]:
-            km += int(parts[2])
+        if last_km is not None:
+            km += last_km
     holiday = ""
     if kind == "holiday":
         from . import calendar as cal

@@ -23,20 +23,25 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-# The last maintenance is packed as 'date|id(12 digits)|km|order no', so that max()
-# picks the latest one. The service types are rules.MAINTENANCE_TYPES (a test
-# checks they agree).
+# The last maintenance is the maintenance order with the latest (day, id): the
+# subquery picks its id (day then id padded to 12 digits, so that max() orders them as a
+# pair) and the join reads its day, mileage and number. No CTE: SQLite refuses them in
+# triggers, and m021's triggers carry this query. The service types are
+# rules.MAINTENANCE_TYPES (a test checks they agree).
 FACTS_SELECT = """
-    SELECT vehicle_id, max(order_date),
-           min(CASE WHEN mileage IS NOT NULL THEN order_date END),
-           max(CASE WHEN mileage IS NOT NULL THEN order_date END),
-           min(mileage), max(mileage),
-           max(CASE WHEN service_type IN ('maintenance', 'first_maintenance') THEN
-               order_date || '|' || printf('%012d', id) || '|' || coalesce(mileage, '')
-               || '|' || order_no END)
-    FROM repair_orders WHERE {where} GROUP BY vehicle_id
+    SELECT f.vehicle_id, f.last_visit, f.km_first_date, f.km_last_date, f.km_min, f.km_max,
+           m.order_date, m.id, m.mileage, m.order_no
+    FROM (SELECT vehicle_id, max(order_date) AS last_visit,
+                 min(CASE WHEN mileage IS NOT NULL THEN order_date END) AS km_first_date,
+                 max(CASE WHEN mileage IS NOT NULL THEN order_date END) AS km_last_date,
+                 min(mileage) AS km_min, max(mileage) AS km_max,
+                 max(CASE WHEN service_type IN ('maintenance', 'first_maintenance') THEN
+                     order_date || printf('%012d', id) END) AS last_maint
+          FROM repair_orders WHERE {where} GROUP BY vehicle_id) AS f
+    LEFT JOIN repair_orders AS m ON m.id = CAST(substr(f.last_maint, -12) AS INTEGER)
 """
-FACTS_COLS = "vehicle_id, last_visit, km_first_date, km_last_date, km_min, km_max, last_maintenance"
+FACTS_COLS = ("vehicle_id, last_visit, km_first_date, km_last_date, km_min, km_max,"
+              " last_maint_day, last_maint_order_id, last_maint_km, last_maint_order_no")
 
 
 def refresh_vehicle_facts(conn: sqlite3.Connection, vehicle_ids: Iterable[int]) -> None:
@@ -62,7 +67,8 @@ class FactsFromOrders:
     back (a test checks both agree)."""
 
     def __init__(self) -> None:
-        # vehicle id -> [last visit, km first/last date, km min/max, last maintenance]
+        # vehicle id -> [last visit, km first/last date, km min/max,
+        #                last maintenance (day, id, km, order no)]
         self.by_vehicle: dict[int, list] = {}
 
     def add(self, orders: Iterable[tuple]) -> FactsFromOrders:
@@ -81,15 +87,14 @@ class FactsFromOrders:
                     f[2] = max(f[2], day)
                     f[3] = min(f[3], km)
                     f[4] = max(f[4], km)
-            if service in MAINTENANCE:
-                last = f"{day}|{oid:012d}|{'' if km is None else km}|{order_no}"
-                if f[5] is None or last > f[5]:
-                    f[5] = last
+            if service in MAINTENANCE and (f[5] is None or (day, oid) > f[5][:2]):
+                f[5] = (day, oid, km, order_no)
         return self
 
     def rows(self) -> list[tuple]:
         """The facts of every vehicle seen, in FACTS_COLS order."""
-        return [(vid, *f) for vid, f in self.by_vehicle.items()]
+        return [(vid, *f[:5], *(f[5] or (None, None, None, None)))
+                for vid, f in self.by_vehicle.items()]
 
 
 def facts_of(orders: Iterable[tuple]) -> list[tuple]:
@@ -126,7 +131,7 @@ def note_inserted(conn: sqlite3.Connection, *, customers: Iterable[int] = (),
     facts = list(facts)
     if facts:
         conn.executemany(f"INSERT OR REPLACE INTO vehicle_facts ({FACTS_COLS})"
-                         " VALUES (?,?,?,?,?,?,?)", facts)
+                         " VALUES (?,?,?,?,?,?,?,?,?,?)", facts)
     known = {f[0] for f in facts}
     if orders:
         refresh_vehicle_facts(conn, (vid for vid, _cid in orders if vid not in known))

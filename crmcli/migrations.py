@@ -964,3 +964,77 @@ def m020_order_contacts(db: sqlite_utils.Database) -> None:
         conn.execute("DELETE FROM field_sources WHERE entity = 'customer' AND entity_id = ?",
                      (cid,))
         conn.execute("DELETE FROM customers WHERE id = ?", (cid,))
+
+
+@MIGRATIONS()
+def m021_last_maintenance_columns(db: sqlite_utils.Database) -> None:
+    """The last maintenance as four columns of ``vehicle_facts`` (its day, order id,
+    mileage and order number) instead of m008's one string 'date|id|km|order no' that
+    readers sliced at fixed offsets.
+
+    The stored strings are converted as they are (the facts are not recomputed), and
+    m008's two triggers are made again to fill the new columns. It carries its own copy
+    of the facts query, as m008 does.
+    """
+    # The last maintenance is the latest (day, id) of the vehicle's maintenance orders:
+    # the subquery picks that order's id (its day then its id padded to 12 digits, so
+    # that max() orders them as a pair), and the join reads its other columns. No CTE:
+    # SQLite refuses them inside triggers.
+    _FACTS_SELECT = """
+    SELECT f.vehicle_id, f.last_visit, f.km_first_date, f.km_last_date, f.km_min, f.km_max,
+           m.order_date, m.id, m.mileage, m.order_no
+    FROM (SELECT vehicle_id, max(order_date) AS last_visit,
+                 min(CASE WHEN mileage IS NOT NULL THEN order_date END) AS km_first_date,
+                 max(CASE WHEN mileage IS NOT NULL THEN order_date END) AS km_last_date,
+                 min(mileage) AS km_min, max(mileage) AS km_max,
+                 max(CASE WHEN service_type IN ('maintenance', 'first_maintenance') THEN
+                     order_date || printf('%012d', id) END) AS last_maint
+          FROM repair_orders WHERE {where} GROUP BY vehicle_id) AS f
+    LEFT JOIN repair_orders AS m ON m.id = CAST(substr(f.last_maint, -12) AS INTEGER)
+"""
+    _FACTS_COLS = ("vehicle_id, last_visit, km_first_date, km_last_date, km_min, km_max,"
+                   " last_maint_day, last_maint_order_id, last_maint_km, last_maint_order_no")
+    recompute = (
+        f"DELETE FROM vehicle_facts WHERE vehicle_id IN (OLD.vehicle_id, NEW.vehicle_id);"
+        f" INSERT INTO vehicle_facts ({_FACTS_COLS})"
+        + _FACTS_SELECT.format(where="vehicle_id IN (OLD.vehicle_id, NEW.vehicle_id)") + ";")
+    # 'date|id|km|order no': the order number is everything after the third '|'.
+    db.executescript(
+        f"""
+        DROP TRIGGER repair_orders_facts_update;
+        DROP TRIGGER repair_orders_facts_delete;
+        ALTER TABLE vehicle_facts RENAME TO vehicle_facts_m008;
+        CREATE TABLE vehicle_facts (
+            vehicle_id INTEGER PRIMARY KEY,
+            last_visit TEXT,
+            km_first_date TEXT,
+            km_last_date TEXT,
+            km_min INTEGER,
+            km_max INTEGER,
+            last_maint_day TEXT,
+            last_maint_order_id INTEGER,
+            last_maint_km INTEGER,
+            last_maint_order_no TEXT
+        );
+        INSERT INTO vehicle_facts ({_FACTS_COLS})
+        SELECT vehicle_id, last_visit, km_first_date, km_last_date, km_min, km_max,
+               substr(lm, 1, i1 - 1),
+               CAST(substr(after, 1, i2 - 1) AS INTEGER),
+               CAST(nullif(substr(rest, 1, instr(rest, '|') - 1), '') AS INTEGER),
+               substr(rest, instr(rest, '|') + 1)
+        FROM (SELECT *, substr(after, i2 + 1) AS rest
+              FROM (SELECT *, instr(after, '|') AS i2
+                    FROM (SELECT *, instr(lm, '|') AS i1, substr(lm, instr(lm, '|') + 1) AS after
+                          FROM (SELECT *, last_maintenance AS lm FROM vehicle_facts_m008))));
+        DROP TABLE vehicle_facts_m008;
+
+        CREATE TRIGGER repair_orders_facts_update
+        AFTER UPDATE OF vehicle_id, order_date, mileage, service_type, order_no ON repair_orders
+        BEGIN {recompute} END;
+        CREATE TRIGGER repair_orders_facts_delete AFTER DELETE ON repair_orders BEGIN
+            DELETE FROM vehicle_facts WHERE vehicle_id = OLD.vehicle_id;
+            INSERT INTO vehicle_facts ({_FACTS_COLS})
+            {_FACTS_SELECT.format(where="vehicle_id = OLD.vehicle_id")};
+        END;
+        """
+    )

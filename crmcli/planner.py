@@ -165,14 +165,15 @@ def _date_memo():
 
 def _vehicle_rows(db: sqlite_utils.Database, where: str = "", params=()):
     """Owned vehicles as stored: (id, customer, plate, delivery, usage, 交强险, 商业险,
-    inspection, last visit, first km day, last km day, min km, max km, last maintenance),
-    dates as ISO strings, the last maintenance packed as 'date|id|km|order no'."""
+    inspection, last visit, first km day, last km day, min km, max km, last maintenance
+    day, VIN, imported first maintenance day and km, warranty end, and the last
+    maintenance's order id, km and order number), dates as ISO strings."""
     return db.conn.execute(
         "SELECT v.id, v.customer_id, v.plate, coalesce(v.delivery_date, v.purchase_date),"
         " v.usage, v.insurance_compulsory_expiry, v.insurance_commercial_expiry,"
         " v.inspection_due, f.last_visit, f.km_first_date, f.km_last_date, f.km_min,"
-        " f.km_max, f.last_maintenance, v.vin, v.first_maintenance_date, v.first_maintenance_km,"
-        " v.warranty_end"
+        " f.km_max, f.last_maint_day, v.vin, v.first_maintenance_date, v.first_maintenance_km,"
+        " v.warranty_end, f.last_maint_order_id, f.last_maint_km, f.last_maint_order_no"
         " FROM vehicles v LEFT JOIN vehicle_facts f ON f.vehicle_id = v.id"
         f" WHERE v.customer_id IS NOT NULL {where}", params)
 
@@ -181,11 +182,9 @@ _new_facts = tuple.__new__  # VehicleFacts(...) without its Python-level __new__
 
 
 def _vehicle_facts(row: tuple, _d) -> VehicleFacts:
-    (vid, cid, plate, delivery, usage, ins1, ins2, insp, last_visit, d0, d1, k0, k1, lm, vin,
-     fm_day, fm_km, w_end) = row
-    if lm:
-        day, oid, km, ono = lm.split("|", 3)
-        lm = Visit(_d(day), int(km) if km else None, int(oid), ono)
+    (vid, cid, plate, delivery, usage, ins1, ins2, insp, last_visit, d0, d1, k0, k1, lm_day, vin,
+     fm_day, fm_km, w_end, lm_id, lm_km, lm_no) = row
+    lm = Visit(_d(lm_day), lm_km, lm_id, lm_no) if lm_day else None
     built = None
     if delivery is None and vin and insp:
         # An imported inspection date and no delivery: the age (for the rhythm) comes
@@ -349,10 +348,10 @@ def _vehicle_gate(day: date, end: date, settings: dict):
 
     by_km = rules.km_days
 
-    def regular_due(lm: str, per_day: float) -> bool:
-        last = ordinal[lm[:10]]
+    def regular_due(last_m: str, last_km: int | None, per_day: float) -> bool:
+        last = ordinal[last_m]
         lo, hi = last + 28 * r_months, last + 31 * r_months
-        if lm[24] != "|":  # the last maintenance has a mileage: km counts too
+        if last_km is not None:  # the last maintenance has a mileage: km counts too
             k = last + by_km(r_km, per_day)
             lo, hi = min(lo, k), min(hi, k)
         return lo - r_lead <= end_o and hi - r_lead + r_exp >= day_o
@@ -366,13 +365,12 @@ def _vehicle_gate(day: date, end: date, settings: dict):
         return False
 
     def gate(row: tuple) -> tuple | None:
-        delivery, ins1, ins2, insp, lm = row[3], row[5], row[6], row[7], row[13]
-        last_m = lm[:10] if lm else None
+        delivery, ins1, ins2, insp, last_m = row[3], row[5], row[6], row[7], row[13]
         regular = last_m is not None and last_m >= maintenance_from
         warranty = delivery is not None and delivery >= warranty_from
         if regular or warranty:
             per_day = km_per_day(row)
-            regular = regular and regular_due(lm, per_day)
+            regular = regular and regular_due(last_m, row[19], per_day)
             warranty = warranty and warranty_due(delivery, per_day)
         if not warranty and row[17] is not None:
             warranty = w_given[0] <= row[17] <= w_given[1]

@@ -56,6 +56,8 @@ SHIPPED = {
         "60545adc190d58c6c064374a317e368ed02e475f8ce1fba129499e183330df6d",
     "m020_order_contacts":
         "ed6e97e32dd1aa46a1c1efe0e8b7a537f6d861d68cf430631788c6e6dd6d49d4",
+    "m021_last_maintenance_columns":
+        "16c42e635da1c310c59518f1204e3a165a2ebd930ee0887022511c3b72301bec",
 }
 
 HOW_TO_ADD = (

@@ -38,17 +38,20 @@ def facts_in_python(db) -> dict[int, tuple]:
             f["d"].append(day)
             f["k"].append(km)
         if stype in ("maintenance", "first_maintenance"):
-            packed = f"{day}|{oid:012d}|{km if km is not None else ''}|{ono}"
-            f["lm"] = max(f["lm"] or packed, packed)
+            # the latest day; of two orders on that day, the later id
+            this = (day, oid, km, ono)
+            f["lm"] = max(f["lm"] or this, this, key=lambda m: (m[0], m[1]))
     return {vid: (f["last"], min(f["d"], default=None), max(f["d"], default=None),
-                  min(f["k"], default=None), max(f["k"], default=None), f["lm"])
+                  min(f["k"], default=None), max(f["k"], default=None),
+                  *(f["lm"] or (None, None, None, None)))
             for vid, f in out.items()}
 
 
 def facts_in_table(db) -> dict[int, tuple]:
     return {r[0]: tuple(r[1:]) for r in db.conn.execute(
         "SELECT vehicle_id, last_visit, km_first_date, km_last_date, km_min, km_max,"
-        " last_maintenance FROM vehicle_facts")}
+        " last_maint_day, last_maint_order_id, last_maint_km, last_maint_order_no"
+        " FROM vehicle_facts")}
 
 
 def test_the_facts_sql_knows_the_maintenance_types_the_rules_know():
