@@ -52,11 +52,11 @@ def build(path: Path, settings_path: Path, n: int) -> None:
     from crmcli import db as dbmod
     from crmcli import planner
     from crmcli import settings as settings_mod
-    from crmcli.facts import note_inserted
+    from crmcli.facts import bulk_insert
 
     db = dbmod.connect(path)
     now = "2026-01-01"
-    with dbmod.write_transaction(db):
+    with dbmod.write_transaction(db), bulk_insert(db.conn):
         customers = [(i, f"m{i}", SURNAMES[i % len(SURNAMES)] + "明丽"[i % 2], "MF"[i % 2],
                       f"139{i:08d}", now, now) for i in range(1, n + 1)]
         db.conn.executemany("INSERT INTO customers (id, merge_key, name, gender, mobile,"
@@ -67,8 +67,6 @@ def build(path: Path, settings_path: Path, n: int) -> None:
         db.conn.executemany("INSERT INTO vehicles (id, plate, customer_id, model,"
                             " insurance_compulsory_expiry, created_at, updated_at)"
                             " VALUES (?,?,?,?,?,?,?)", vehicles)
-        note_inserted(db.conn, customers=[c[0] for c in customers],
-                      vehicles=[(v[0], v[2]) for v in vehicles])
     settings = settings_mod.load(settings_path)
     planner.plan(db, DAY, settings, as_of=DAY)
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -6,22 +6,26 @@ of grouping 2,000,000 orders. ``plan_dirt`` logs the customers (and
 vehicles) whose data changed, so a planned day is planned again for those
 only (see ``planner.changed_customers``).
 
-Who keeps them current (migration m008):
+Who keeps them current: triggers, on every insert, update and delete of customers,
+vehicles and orders (m008, m021, m022) and every write of opt-outs and calls, whoever
+makes it. A writer does nothing for them.
 
-* triggers, for every UPDATE and DELETE of customers, vehicles and orders, and
-  for every write of opt-outs and calls, whoever makes it;
-* ``note_inserted``, called by the one writer that inserts customers, vehicles
-  and orders in bulk, the importer, in the same transaction. Per-row INSERT
-  triggers would cost an import of 100,000 orders several seconds: each row
-  would become a statement that writes several tables, and SQLite keeps a
-  statement journal for each.
+A bulk load (the importer, the benchmarks' builders) runs inside ``bulk_insert``:
+the three insert triggers are taken out for its transaction and, at the end, the
+facts and log of everything it inserted are brought up to date in one statement
+each. A trigger per row costs 100,000 inserts 0.6 s or more even when a WHEN
+clause keeps it from doing anything (each row becomes a statement that may write
+other tables, with a statement journal), and the importer's first import, which
+builds the orders' indexes after the rows, would recompute each row's vehicle with
+a scan of the table. A bulk writer that forgets ``bulk_insert`` is slower, never
+wrong.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # The last maintenance is the maintenance order with the latest (day, id): the
 # subquery picks its id (day then id padded to 12 digits, so that max() orders them as a
@@ -44,94 +48,94 @@ FACTS_COLS = ("vehicle_id, last_visit, km_first_date, km_last_date, km_min, km_m
               " last_maint_day, last_maint_order_id, last_maint_km, last_maint_order_no")
 
 
-def refresh_vehicle_facts(conn: sqlite3.Connection, vehicle_ids: Iterable[int]) -> None:
-    """Recompute the facts of these vehicles from their orders."""
-    ids = json.dumps(sorted({v for v in vehicle_ids if v is not None}))
-    conn.execute("DELETE FROM vehicle_facts WHERE vehicle_id IN (SELECT value FROM json_each(?))",
-                 (ids,))
-    conn.execute(f"INSERT INTO vehicle_facts ({FACTS_COLS})"
-                 + FACTS_SELECT.format(where="vehicle_id IN (SELECT value FROM json_each(?))"),
-                 (ids,))
-
-
 # More changes than this pending, and planning everyone is about as quick as planning
 # those customers again (planner.changed_customers).
 DIRT_LIMIT = 20_000
 MAINTENANCE = ("maintenance", "first_maintenance")  # FACTS_SELECT's service types
 
 
-class FactsFromOrders:
-    """FACTS_SELECT worked out in Python, fed orders a batch at a time as
-    (vehicle_id, id, order_no, order_date, mileage, service_type). An import keeps
-    the facts of the vehicles it creates with this rather than reading their orders
-    back (a test checks both agree)."""
-
-    def __init__(self) -> None:
-        # vehicle id -> [last visit, km first/last date, km min/max,
-        #                last maintenance (day, id, km, order no)]
-        self.by_vehicle: dict[int, list] = {}
-
-    def add(self, orders: Iterable[tuple]) -> FactsFromOrders:
-        by_vehicle = self.by_vehicle
-        for vid, oid, order_no, day, km, service in orders:
-            f = by_vehicle.get(vid)
-            if f is None:
-                f = by_vehicle[vid] = [day, None, None, None, None, None]
-            elif day > f[0]:
-                f[0] = day
-            if km is not None:
-                if f[1] is None:
-                    f[1:5] = [day, day, km, km]
-                else:
-                    f[1] = min(f[1], day)
-                    f[2] = max(f[2], day)
-                    f[3] = min(f[3], km)
-                    f[4] = max(f[4], km)
-            if service in MAINTENANCE and (f[5] is None or (day, oid) > f[5][:2]):
-                f[5] = (day, oid, km, order_no)
-        return self
-
-    def rows(self) -> list[tuple]:
-        """The facts of every vehicle seen, in FACTS_COLS order."""
-        return [(vid, *f[:5], *(f[5] or (None, None, None, None)))
-                for vid, f in self.by_vehicle.items()]
+# m022's triggers, which bulk_insert takes out and puts back.
+INSERT_TRIGGERS = ("customers_dirt_insert", "vehicles_dirt_insert", "repair_orders_facts_insert")
 
 
-def facts_of(orders: Iterable[tuple]) -> list[tuple]:
-    """The facts of vehicles all of whose orders are given (see FactsFromOrders)."""
-    return FactsFromOrders().add(orders).rows()
+@contextmanager
+def bulk_insert(conn: sqlite3.Connection) -> Iterator[None]:
+    """Insert customers, vehicles and orders in bulk inside the caller's transaction,
+    with the facts and the planning log brought up to date once, at the end.
+
+    What is new is told by id: rows with an id above the highest when the block
+    began (the importer and the builders take ids upwards from there). Updates and
+    deletes inside the block keep their own triggers.
+    """
+    if not conn.in_transaction:
+        raise RuntimeError("bulk_insert belongs inside the writer's transaction")
+    marks = conn.execute(
+        "SELECT (SELECT coalesce(max(id), 0) FROM customers),"
+        " (SELECT coalesce(max(id), 0) FROM vehicles),"
+        " (SELECT coalesce(max(id), 0) FROM repair_orders)").fetchone()
+    saved = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        f" AND name IN ({','.join('?' * len(INSERT_TRIGGERS))}) ORDER BY name",
+        INSERT_TRIGGERS).fetchall()
+    for name, _sql in saved:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    try:
+        yield
+    finally:
+        # A transaction rolled back already has its triggers back, and nothing to note.
+        if conn.in_transaction:
+            for _name, sql in saved:
+                conn.execute(sql)
+            note_inserted_since(conn, *marks)
 
 
-def note_inserted(conn: sqlite3.Connection, *, customers: Iterable[int] = (),
-                  vehicles: Iterable[tuple[int, int | None]] = (),
-                  orders: Iterable[tuple[int | None, int | None]] = (),
-                  facts: Iterable[tuple] = ()) -> None:
-    """Record rows just inserted: customer ids, (vehicle id, owner id), (vehicle id,
-    customer id) of the orders. ``facts`` are rows already worked out (FactsFromOrders)
-    for vehicles whose orders are all new: only the others are refreshed from their
-    orders.
+def note_inserted_since(conn: sqlite3.Connection, customer: int, vehicle: int,
+                        order: int) -> None:
+    """What m022's insert triggers would have done for the customers, vehicles and
+    orders with ids above these: the facts of the vehicles of the new orders
+    (one statement), and their customers and vehicles logged for planning.
 
     When more than DIRT_LIMIT customers and vehicles changed, the next plan will
     plan everyone anyway: one marker row raises plan_state's floor instead of
     logging each (a plan run that has not seen the marker plans everyone).
     """
-    vehicles, orders = list(vehicles), set(orders)
-    dirt = {(c, None) for c in customers}
-    dirt |= {(owner, vid) for vid, owner in vehicles}
-    dirt |= {(cid, vid) for vid, cid in orders}
-    # A customer logged with a vehicle needs no line of its own.
-    dirt -= {(c, None) for c, vid in dirt if vid is not None}
-    if len(dirt) > DIRT_LIMIT:
+    ids = {"c": customer, "v": vehicle, "o": order}
+    if order == 0:
+        # The table was empty (a store's first import): one pass over it, sorted by
+        # vehicle, takes about half the time of an index probe per order.
+        select = FACTS_SELECT.format(where="vehicle_id IS NOT NULL").replace(
+            "FROM repair_orders WHERE", "FROM repair_orders NOT INDEXED WHERE")
+    else:
+        select = FACTS_SELECT.format(
+            where="vehicle_id IN (SELECT vehicle_id FROM repair_orders WHERE id > :o)")
+    conn.execute(f"INSERT OR REPLACE INTO vehicle_facts ({FACTS_COLS})" + select, ids)
+    # Each new vehicle and customer is at least one pair of its own: counting those
+    # rows (a range of rowids) settles a large load without counting the pairs.
+    many = conn.execute("SELECT (SELECT count(*) FROM vehicles WHERE id > :v) > :limit"
+                        " OR (SELECT count(*) FROM customers WHERE id > :c) > :limit",
+                        {**ids, "limit": DIRT_LIMIT}).fetchone()[0]
+    if not many:
+        many = conn.execute(f"SELECT count(*) > :limit FROM ({_NEW_PAIRS})",
+                            {**ids, "limit": DIRT_LIMIT}).fetchone()[0]
+    if many:
         seq = conn.execute("INSERT INTO plan_dirt (customer_id, vehicle_id) VALUES (NULL, NULL)"
                            ).lastrowid
         conn.execute("UPDATE plan_state SET dirt_floor = max(dirt_floor, ?)", (seq,))
     else:
-        conn.executemany("INSERT INTO plan_dirt (customer_id, vehicle_id) VALUES (?, ?)", sorted(
-            dirt, key=lambda p: (p[0] is None, p[0] or 0, p[1] is None, p[1] or 0)))
-    facts = list(facts)
-    if facts:
-        conn.executemany(f"INSERT OR REPLACE INTO vehicle_facts ({FACTS_COLS})"
-                         " VALUES (?,?,?,?,?,?,?,?,?,?)", facts)
-    known = {f[0] for f in facts}
-    if orders:
-        refresh_vehicle_facts(conn, (vid for vid, _cid in orders if vid not in known))
+        conn.execute(f"INSERT INTO plan_dirt (customer_id, vehicle_id) {_NEW_PAIRS}"
+                     " ORDER BY customer_id IS NULL, customer_id, vehicle_id IS NULL, vehicle_id",
+                     ids)
+
+
+# (customer, vehicle) of what is new since the marks; a customer logged with a vehicle
+# needs no line of its own.
+_NEW_PAIRS = """
+    SELECT customer_id, vehicle_id FROM (
+        SELECT customer_id, id AS vehicle_id FROM vehicles WHERE id > :v
+        UNION SELECT customer_id, vehicle_id FROM repair_orders WHERE id > :o
+        UNION SELECT id, NULL FROM customers WHERE id > :c)
+    WHERE vehicle_id IS NOT NULL OR customer_id NOT IN (
+        SELECT customer_id FROM vehicles WHERE id > :v AND customer_id IS NOT NULL
+        UNION SELECT customer_id FROM repair_orders
+            WHERE id > :o AND vehicle_id IS NOT NULL AND customer_id IS NOT NULL)
+"""

@@ -58,6 +58,8 @@ SHIPPED = {
         "ed6e97e32dd1aa46a1c1efe0e8b7a537f6d861d68cf430631788c6e6dd6d49d4",
     "m021_last_maintenance_columns":
         "16c42e635da1c310c59518f1204e3a165a2ebd930ee0887022511c3b72301bec",
+    "m022_facts_on_insert":
+        "b77ea08e1c417bac1825103f25d802aca57a10432331eba32c0195658bf9a048",
 }
 
 HOW_TO_ADD = (

@@ -7,6 +7,7 @@ other in full, and the tasks must come out the same.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
 import sqlite3
@@ -63,24 +64,51 @@ def test_the_facts_sql_knows_the_maintenance_types_the_rules_know():
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_facts_worked_out_in_python_are_those_of_the_orders(db, seed):
-    # facts_of is what an import uses for the vehicles it creates; the oracle is the
-    # row-by-row reading of the stored orders above.
+def test_a_bulk_insert_leaves_the_facts_and_log_the_triggers_leave(tmp_path, seed):
+    # The same rows written row by row (m022's insert triggers) and in a bulk_insert block
+    # (triggers out, one refresh at the end): the same facts and the same customers and
+    # vehicles logged for planning; the oracle for the facts is the row-by-row reading.
     from crmcli import facts
 
-    rnd = random.Random(seed)
-    c = store.customer(db)
-    vehicles = [store.vehicle(db, c) for _ in range(5)]
-    for _ in range(60):
-        day = f"2026-{rnd.randint(1, 3):02d}-{rnd.randint(1, 3):02d}"  # many ties
-        store.order(db, rnd.choice(vehicles), c, day,
-                    rnd.choice(["repair", "maintenance", "first_maintenance", None]),
-                    rnd.choice([None, None, rnd.randint(0, 90000)]))
-    rows = db.conn.execute("SELECT vehicle_id, id, order_no, order_date, mileage, service_type"
-                           " FROM repair_orders ORDER BY random()").fetchall()
-    got = {r[0]: tuple(r[1:]) for r in facts.facts_of(rows)}
-    assert got == facts_in_python(db)
-    assert len(got) == 5 and any(f[5] for f in got.values())
+    def write(db, rnd, bulk):
+        old = [store.customer(db, f"老{i}") for i in range(3)]  # before the block
+        olds = [store.vehicle(db, c) for c in old]
+        store.order(db, olds[0], old[0], "2026-01-05", "maintenance", 5000)
+        start = db.conn.execute("SELECT max(seq) FROM plan_dirt").fetchone()[0]
+        db.conn.commit()
+        with dbmod.write_transaction(db), (facts.bulk_insert(db.conn) if bulk
+                                           else contextlib.nullcontext()):
+            cs = old + [store.customer(db, f"新{i}") for i in range(3)]
+            vs = olds + [store.vehicle(db, rnd.choice(cs)) for _ in range(4)]
+            for _ in range(40):
+                day = f"2026-{rnd.randint(1, 3):02d}-{rnd.randint(1, 3):02d}"  # many ties
+                store.order(db, rnd.choice(vs), rnd.choice(cs), day,
+                            rnd.choice(["repair", "maintenance", "first_maintenance", None]),
+                            rnd.choice([None, None, rnd.randint(0, 90000)]))
+            # an update inside the block keeps its own trigger
+            db.conn.execute("UPDATE repair_orders SET vehicle_id = ? WHERE id = 1", (vs[-1],))
+        return {r for r in db.conn.execute(
+            "SELECT customer_id, vehicle_id FROM plan_dirt WHERE seq > ?", (start,))}
+
+    got = {}
+    for bulk in (False, True):
+        db = dbmod.connect(tmp_path / f"{bulk}.db")
+        logged = write(db, random.Random(seed), bulk)
+        got[bulk] = (facts_in_table(db), logged)
+        assert facts_in_table(db) == facts_in_python(db)
+        names = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master"
+                                               " WHERE type = 'trigger'")}
+        assert set(facts.INSERT_TRIGGERS) <= names  # put back
+        db.conn.close()
+    # (the order numbers differ: store numbers every order it makes)
+    assert ({v: f[:-1] for v, f in got[True][0].items()}
+            == {v: f[:-1] for v, f in got[False][0].items()})
+    # Row by row logs more lines (a customer alone, then with a car); what they name is
+    # the same: every customer and vehicle new in the block or named by a new order.
+    for bulk in (False, True):
+        logged = got[bulk][1]
+        assert {c for c, _v in logged} == {c for c, _v in got[False][1]}
+        assert {v for _c, v in logged} - {None} == {v for _c, v in got[False][1]} - {None}
 
 
 @pytest.mark.parametrize("seed", range(6))

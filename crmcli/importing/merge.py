@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import sqlite_utils
 
 from .. import normalize as nz
-from ..facts import FactsFromOrders, note_inserted
 from .result import ImportResult, ParsedRow, Problem, note_problems
 
 if TYPE_CHECKING:
@@ -118,9 +117,6 @@ class Merger:
         # then the orders, which are final once merged. A customer or vehicle that a later
         # row changes is written again by flush.
         self.new_orders: list[tuple] = []  # (id, order_no, created_at, updated_at, *ORDER_COLS)
-        self.order_pairs: set[tuple] = set()  # (vehicle id, customer id) of orders written
-        self.new_vehicle_ids: set[int] = set()
-        self.order_facts = FactsFromOrders()  # of the orders written, by vehicle
         self.dropped_indexes: list[str] = []  # CREATE INDEX (or TRIGGER) statements to run again
         self.bulk_caps: list[str] = []  # the length caps' UPDATEs, for a table bulk-loaded
         self.written = {"customers": 0, "vehicles": 0}  # how many of new_* write_new wrote
@@ -514,7 +510,6 @@ class Merger:
                       "plate": rec.get("plate"), "created_at": self.now,
                       "updated_at": self.now, "_new": True})
             self.new_vehicles.append(v)
-            self.new_vehicle_ids.add(v["id"])
             self._index_vehicle(v)
             return v, True
         return v, False
@@ -795,9 +790,6 @@ class Merger:
         cols = ("id", "order_no", "created_at", "updated_at") + self.ORDER_COLS
         self.conn.executemany(f"INSERT INTO repair_orders ({','.join(cols)})"
                               f" VALUES ({','.join('?' * len(cols))})", self.new_orders)
-        self.order_pairs.update(map(itemgetter(4, 5), self.new_orders))
-        # Facts of every new order's vehicle; flush keeps those of the vehicles new here.
-        self.order_facts.add(map(itemgetter(4, 0, 1, 8, 9, 10), self.new_orders))
         self.new_orders = []
 
     def flush(self) -> None:
@@ -818,14 +810,6 @@ class Merger:
         update("customers", self.CUSTOMER_COLS, self.dirty_customers.values())
         update("vehicles", self.VEHICLE_COLS, self.dirty_vehicles.values())
         update("repair_orders", self.ORDER_COLS, self.dirty_orders.values())
-        # Updates reach planning's facts and log through triggers; bulk inserts through this.
-        # A vehicle made by this import has no orders but the new ones (unless an update
-        # above moved a stored order to it): its facts are worked out here.
-        complete = self.new_vehicle_ids - {o.get("vehicle_id") for o in self.dirty_orders.values()}
-        note_inserted(conn, customers=[c["id"] for c in self.new_customers],
-                      vehicles=[(v["id"], v.get("customer_id")) for v in self.new_vehicles],
-                      orders=self.order_pairs,
-                      facts=[f for f in self.order_facts.rows() if f[0] in complete])
         # Opens first, then each close ends the ownership it follows (since <= the close
         # date), so a vehicle that changes hands twice in one file keeps both steps.
         opens = [(vid, cid, since or "") for op, vid, cid, since in self.owner_changes

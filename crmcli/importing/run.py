@@ -40,6 +40,7 @@ from .. import clock
 from ..db import write_transaction
 from ..errors import FileRefused, UsageError
 from ..excel import open_sheets
+from ..facts import bulk_insert
 from ..fields import FIELDS_BY_KIND, alias_table
 from .header import HEADER_SCAN_ROWS, alternate_columns, find_header, map_columns
 from .merge import field_getter, merge_rows
@@ -195,7 +196,11 @@ def import_file(
             with write_transaction(db):
                 import_id = _log_import(db, result, path, now=now, status="running")
                 result.import_id = import_id
-                merge_rows(db, result, parsed, rec_fields, kind, import_id, now, _user(), sieve)
+                # The facts of what the import inserts are brought up to date once, at
+                # the end, rather than by a trigger per row (facts.bulk_insert).
+                with bulk_insert(db.conn):
+                    merge_rows(db, result, parsed, rec_fields, kind, import_id, now, _user(),
+                               sieve)
                 _store_problems(db, result, parsed, rec_fields, import_id)
                 _finish_import(db, result, import_id)
                 if dry_run:
