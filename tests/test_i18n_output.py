@@ -325,3 +325,18 @@ def test_customer_list_edit_and_the_import_dry_run_in_both_languages(sample_db, 
     en = run(monkeypatch, "en", "import", "vehicles", SAMPLE / "delivery_list.xlsx", "--dry-run",
              "--date", "2026-11-26")
     assert "Column in file" in en.stdout and "Row verdicts" in en.stdout and "unchanged" in en.stdout
+
+
+def test_the_rejects_workbook_gives_the_reasons_in_the_language(tmp_path, monkeypatch):
+    import openpyxl
+    from conftest import SAMPLE
+
+    out = tmp_path / "待核.xlsx"
+    r = run(monkeypatch, "zh_CN", "import", "orders", SAMPLE / "dms_orders.xlsx", "--date",
+            "2026-11-26", "--rejects", out, "-q")
+    assert r.exit_code == 1
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("行号 Row", "处理 Verdict", "原因 Reason")
+    reasons = {row[2] for row in rows[1:]}
+    assert "工单号: 没有工单号" in reasons
+    assert "结算日期: 工单日期：不是有效日期：2025-02-30" in reasons

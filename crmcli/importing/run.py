@@ -299,11 +299,13 @@ def rejects_sheet(result: ImportResult) -> list[list]:
     missing = [row_no for row_no in by_row if not cells.get(row_no)]
     if missing:
         cells.update(_cells_again(result, missing))
+    from ..reasons import translate  # the reasons in the language of the run
+
     out = [["行号 Row", "处理 Verdict", "原因 Reason"] + list(result.header)]
     for row_no in sorted(by_row):
         probs = by_row[row_no]
         verdict = "拒绝 rejected" if any(p.severity == "rejected" for p in probs) else "已导入待核 flagged"
-        reason = "; ".join(f"{p.column or p.field}: {p.reason}" for p in probs)
+        reason = "; ".join(f"{p.column or p.field}: {translate(p.reason)}" for p in probs)
         out.append([row_no, verdict, reason] + list(cells.get(row_no) or []))
     return out
 
