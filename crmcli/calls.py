@@ -213,7 +213,10 @@ def log_call(
         try:
             parsed = nz.parse_phone(phone)
         except ValueError as exc:
-            raise UsageError(_("phone {phone!r}: {exc}").format(phone=phone, exc=exc)) from None
+            from .reasons import translate
+
+            raise UsageError(_("phone {phone!r}: {exc}").format(
+                phone=phone, exc=translate(str(exc)))) from None
         corrected = parsed[0] if parsed else None
     from .planner import work_calendar
 

@@ -341,13 +341,13 @@ def _validate(key: str, raw) -> dict:
         try:
             d = nz.parse_date(raw, today=date.max) if raw != "" else None
         except ValueError as exc:
-            raise UsageError(_("birthday {raw!r}: {exc}").format(raw=raw, exc=exc)) from None
+            raise UsageError(_("birthday {raw!r}: {exc}").format(raw=raw, exc=_said(exc))) from None
         return {"birthday": d.isoformat() if d else None, "birthday_source": "edit"}
     if key == "lunar_birthday":
         try:
             return {"lunar_birthday": nz.parse_lunar_birthday(raw)}
         except ValueError as exc:
-            raise UsageError(_("lunar birthday {raw!r}: {exc}").format(raw=raw, exc=exc)) from None
+            raise UsageError(_("lunar birthday {raw!r}: {exc}").format(raw=raw, exc=_said(exc))) from None
     if key == "gender":
         try:
             return {"gender": nz.parse_gender(raw), "gender_source": "edit"}
@@ -357,7 +357,7 @@ def _validate(key: str, raw) -> dict:
         try:
             found = nz.parse_phone(raw)
         except ValueError as exc:
-            raise UsageError(_("{raw!r}: {exc}").format(raw=raw, exc=exc)) from None
+            raise UsageError(_("{raw!r}: {exc}").format(raw=raw, exc=_said(exc))) from None
         out = {key: found[0] if found else None}
         if key == "mobile" and found:
             out["phone_kind"] = found[1]
@@ -366,3 +366,10 @@ def _validate(key: str, raw) -> dict:
     if key == "callback_consent":
         return {"callback_consent": 1 if raw else 0}
     return {key: nz.text(raw)}
+
+
+def _said(exc: Exception) -> str:
+    """A parser's reason (``normalize``'s words) in the clerk's language."""
+    from .reasons import translate
+
+    return translate(str(exc))

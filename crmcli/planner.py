@@ -594,8 +594,11 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
     """
     newest = newest_planned_day(db)
     if newest is not None and day < newest:
-        raise PastDay(f"{day} is before {newest}, the newest day planned: planning it would"
-                      " rewrite what happened since; `crmcli today --date` shows it as planned")
+        from .i18n import _
+
+        raise PastDay(_("{day} is before {newest}, the newest day planned: planning it would "
+                        "rewrite what happened since; `crmcli today --date` shows it as planned"
+                        ).format(day=day, newest=newest))
     result = PlanResult(day=day.isoformat())
     # Read first: a change committed while this plan runs is after `seen`, and
     # is planned next time.

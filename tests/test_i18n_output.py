@@ -248,6 +248,10 @@ def test_core_errors_are_said_in_the_language_with_the_same_exit_code(sample_db,
         (("complaint", "show", "42"), 3, "没有投诉 #42", "no complaint #42"),
         (("stats", "--month", "2026-13"), 2, "月份 '2026-13'：请用 YYYY-MM 格式",
          "month '2026-13': use YYYY-MM"),
+        # a parser's reason inside a core error is said in the language too
+        (("customer", "edit", "#1", "--lunar-birthday", "13-40"), 2,
+         "农历生日 '13-40'：农历月份须为 1-12，日须为 1-30",
+         "lunar birthday '13-40': lunar month must be 1-12 and day 1-30"),
     ]
     for args, code, zh, en in cases:
         r_zh = run(monkeypatch, "zh_CN", *args)
@@ -340,3 +344,44 @@ def test_the_rejects_workbook_gives_the_reasons_in_the_language(tmp_path, monkey
     reasons = {row[2] for row in rows[1:]}
     assert "工单号: 没有工单号" in reasons
     assert "结算日期: 工单日期：不是有效日期：2025-02-30" in reasons
+
+
+def test_the_remaining_commands_speak_both_languages(sample_db, monkeypatch, tmp_path):
+    """backup, opt-outs, template preview, complaint add/reply, action done, forget."""
+    zh = run(monkeypatch, "zh_CN", "backup", tmp_path / "b.db")
+    assert zh.stdout.startswith(f"已备份到 {tmp_path / 'b.db'}：") and "位客户，结构版本 m0" in zh.stdout
+    en = run(monkeypatch, "en", "backup", tmp_path / "c.db")
+    assert en.stdout.startswith(f"backed up to {tmp_path / 'c.db'}: ")
+
+    zh = run(monkeypatch, "zh_CN", "optout", "add", "#1", "sms", "--reason", "电话中要求",
+             "--date", "2026-11-26")
+    assert zh.stdout == "客户 #1：已退订短信\n"
+    zh = run(monkeypatch, "zh_CN", "optout", "list")
+    assert "短信  自 2026-11-26 起  电话中要求  （tester 登记）" in zh.stdout
+    assert run(monkeypatch, "en", "optout", "remove", "#1", "sms").stdout == \
+        "customer #1: SMS opt-out removed\n"
+    assert run(monkeypatch, "zh_CN", "optout", "list").stdout == "没有退订记录\n"
+
+    zh = run(monkeypatch, "zh_CN", "template", "preview", "birthday")
+    assert re.search(r"^\d+ 个字符，1 条短信（营销短信：结尾带退订语）$", zh.stdout, re.M), zh.stdout
+    en = run(monkeypatch, "en", "template", "preview", "birthday")
+    assert re.search(r"^\d+ characters, 1 SMS \(marketing: ends with the unsubscribe line\)$",
+                     en.stdout, re.M)
+
+    zh = run(monkeypatch, "zh_CN", "complaint", "add", "#1", "--text", "等太久", "--category",
+             "维修时间", "--at", "2026-11-26 10:00")
+    assert re.fullmatch(r"投诉 #1 已开立：2026-11-26 \d\d:\d\d 前上报，2026-11-2\d \d\d:\d\d 前答复\n",
+                        zh.stdout), zh.stdout
+    zh = run(monkeypatch, "zh_CN", "complaint", "reply", "1", "--note", "已处理", "--at",
+             "2026-11-26 11:00")
+    assert zh.stdout.startswith("投诉 #1：已答复；投诉回访任务 #") and "将询问客户对处理结果是否满意" in zh.stdout
+
+    run(monkeypatch, "en", "action", "add", "洗车后复查", "--owner", "王经理", "--deadline",
+        "2026-12-20", "--at", "2026-11-26 12:00")
+    zh = run(monkeypatch, "zh_CN", "action", "done", "1", "--at", "2026-11-27 12:00")
+    assert zh.stdout == "措施 #1 已完成\n"
+
+    zh = run(monkeypatch, "zh_CN", "customer", "forget", "#2", "--yes")
+    assert zh.stdout.startswith("客户 #2 的个人信息已删除：") and "工单和统计数据保留" in zh.stdout
+    zh = run(monkeypatch, "zh_CN", "customer", "forget", "#3", input="no\n")
+    assert zh.exit_code == 2 and "删除个人信息无法撤销：加 --yes 确认" in zh.stderr
