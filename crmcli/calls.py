@@ -275,7 +275,16 @@ def log_call(
 
             record(db, task["customer_id"], "call", reason=f"refused on the call for task"
                    f" #{task_id}", by=by, day=at.date(), now=now)
-        if corrected and outcome in ("reached", "booked", "done_elsewhere") \
+        contact = _contact(db, task)
+        if corrected and outcome in ("reached", "booked", "done_elsewhere") and contact \
+                and corrected != contact[1]:
+            # The call went to whoever brought the car: their number is corrected on the
+            # order; the owner's stays as it is.
+            db.conn.execute("UPDATE repair_orders SET contact_phone=? WHERE id=?",
+                            (corrected, task["order_id"]))
+            _audit(db, "order", task["order_id"], "contact_phone", contact[1], corrected, now, by)
+            result["phone_corrected"] = corrected
+        elif corrected and outcome in ("reached", "booked", "done_elsewhere") and not contact \
                 and task["customer_id"] \
                 and corrected != task["mobile"]:
             # A clerk's correction: imports of older DMS data do not undo it.
@@ -404,6 +413,16 @@ def _apply_outcome(db, task: dict, outcome: str, at: datetime, call_at: datetime
                     (attempts, nxt.isoformat(), now, f"no answer ({attempts} of {tries} tries)",
                      nxt.isoformat(), tid))
     return {"task_state": "open", "next_try": nxt.isoformat(), "attempts": attempts}
+
+
+def _contact(db, task: dict) -> tuple | None:
+    """(name, phone) of whoever brought the car, when a post-repair call goes to them
+    rather than to the owner (the order's contact), else None."""
+    if task["kind"] != "post_repair" or not task["order_id"]:
+        return None
+    row = db.conn.execute("SELECT contact_name, contact_phone FROM repair_orders WHERE id = ?",
+                          (task["order_id"],)).fetchone()
+    return tuple(row) if row and (row[0] or row[1]) else None
 
 
 def _thank_you(db, task: dict, at: datetime, settings: dict, now: str) -> None:

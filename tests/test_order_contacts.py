@@ -221,3 +221,21 @@ def test_an_export_with_a_senders_column_alone_reads_it_as_the_person_named(db, 
     assert db.conn.execute("SELECT c.name, o.contact_name, o.contact_phone FROM repair_orders o"
                            " JOIN customers c ON c.id = o.customer_id").fetchall() == [
         ("张伟", "李娜", "13912345678")]
+
+
+def test_a_number_corrected_on_the_call_is_the_contacts_and_the_thank_you_greets_her(spouse):
+    from crmcli import calls
+
+    db, s = spouse, settings()
+    day = date(2026, 11, 23)
+    planner.plan(db, day, s)
+    t = next(t for t in planner.today_list(db, day, s)["tasks"] if t["kind"] == "post_repair")
+    r = calls.log_call(db, t["id"], "reached", s, by="小李", at=datetime(2026, 11, 23, 10, 0),
+                       phone="13912345670")
+    assert r["phone_corrected"] == "13912345670"
+    assert db.conn.execute("SELECT contact_phone FROM repair_orders").fetchone()[0] == \
+        "13912345670"
+    assert db.conn.execute("SELECT mobile, mobile_source FROM customers").fetchone() == (
+        "13607958890", None)  # the owner's number is his, untouched
+    thanks = db.conn.execute("SELECT reason FROM tasks WHERE kind = 'thank_you_sms'").fetchone()[0]
+    assert "李娜" in thanks and "张先生" not in thanks
