@@ -140,6 +140,12 @@ def _already_logged(db, task_id: int, outcome: str, at: datetime) -> dict | None
 def normalise_outcome(value: str) -> str:
     key = value.strip().lower()
     if key not in OUTCOME_ALIASES:
+        from .choices import OUTCOMES as NAMES
+
+        # The names the call session and the lists show, in either language.
+        for code, (zh, en) in NAMES.items():
+            if key in (zh, en):
+                return code
         raise UsageError(_("outcome {value!r}: use one of {items}").format(
                              value=value, items=', '.join(OUTCOMES)))
     return OUTCOME_ALIASES[key]

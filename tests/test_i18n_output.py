@@ -385,3 +385,13 @@ def test_the_remaining_commands_speak_both_languages(sample_db, monkeypatch, tmp
     assert zh.stdout.startswith("客户 #2 的个人信息已删除：") and "工单和统计数据保留" in zh.stdout
     zh = run(monkeypatch, "zh_CN", "customer", "forget", "#3", input="no\n")
     assert zh.exit_code == 2 and "删除个人信息无法撤销：加 --yes 确认" in zh.stderr
+
+
+@pytest.mark.parametrize("said, code", [
+    ("非车主本人", "not_owner"), ("not the owner", "not_owner"), ("空号/错号", "wrong_number"),
+    ("Wrong Number", "wrong_number"), ("已在别处办理", "done_elsewhere"), ("拒绝回访", "refused"),
+    ("busy, call later", "busy"), ("忙/约时间", "busy")])
+def test_an_outcome_is_taken_by_the_name_the_lists_show(said, code):
+    from crmcli import calls
+
+    assert calls.normalise_outcome(said) == code
