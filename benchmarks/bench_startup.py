@@ -1,6 +1,7 @@
 """Start-up of `crmcli --help` and `crmcli today` as whole processes, in both languages.
 
     python benchmarks/bench_startup.py [--runs 15] [--no-bytecode] [--compare CHECKOUT]
+    python benchmarks/bench_startup.py --instructions [--compare CHECKOUT]   # valgrind
 
 Goals (issue 16): `crmcli --help` <= 1.3 x `python -c "import typer, rich"` and
 `crmcli today` <= 1.5 x `python -c "import typer, rich.table, sqlite_utils"`, each
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -36,13 +38,34 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
+# Every process runs in this empty folder: `python -c` searches the current folder
+# first, so from a checkout it would import that checkout's crmcli whatever PYTHONPATH
+# says, and listing a big folder (a shared /tmp) would be part of every figure.
+QUIET_DIR = Path(tempfile.mkdtemp())
+
+
+def instructions(cmd: list[str], env: dict) -> int:
+    """User-space instructions of one whole process, counted by valgrind's callgrind:
+    the same on a busy machine as on an idle one (PYTHONHASHSEED fixed), though it is
+    a count, not a time (system calls, page faults and cache misses are not in it)."""
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           *cmd], env=dict(env, PYTHONHASHSEED="0"), cwd=QUIET_DIR,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          check=False)
+    if done.returncode != 0:
+        sys.exit(f"{cmd[3:]} failed under valgrind ({done.returncode}):\n"
+                 + "\n".join(line for line in done.stderr.splitlines()
+                             if not line.startswith("=="))[-1000:])
+    return int(re.search(r"Collected : (\d+)", done.stderr).group(1))
+
+
 def timed(cmd: list[str], env: dict) -> tuple[float, float]:
     """Wall time and CPU time (user + system, from the kernel) of one whole process.
     On a loaded machine the wall time includes waiting for a core; the CPU time
     does not, so its ratios hold steadier there."""
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, cwd=QUIET_DIR)
     _, _, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
     proc.returncode = 0  # reaped by wait4
@@ -67,8 +90,9 @@ def checkout_env(root: Path, tmp: Path, no_bytecode: bool) -> dict:
     for kind, name in (("vehicles", "delivery_list.xlsx"), ("orders", "dms_orders.xlsx")):
         subprocess.run([*CLI, "import", kind, str(root / "sample_data" / name), "--quiet",
                         "--date", "2026-11-26"], env=base, capture_output=True,
-                       check=False)  # exit 1: the sample has rows to check, on purpose
-    subprocess.run([*CLI, "plan", "--date", "2026-11-26", "-q"], env=base, check=True)
+                       check=False, cwd=QUIET_DIR)  # exit 1: the sample has rows to check, on purpose
+    subprocess.run([*CLI, "plan", "--date", "2026-11-26", "-q"], env=base, check=True,
+                   cwd=QUIET_DIR)
     return base
 
 
@@ -77,6 +101,9 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--no-bytecode", action="store_true",
                    help="compile crmcli's modules on every run (PYTHONDONTWRITEBYTECODE=1)")
+    p.add_argument("--instructions", action="store_true",
+                   help="instead of timing, count each case's instructions once under "
+                        "valgrind (slow; the same figures however busy the machine is)")
     p.add_argument("--compare", type=Path, metavar="CHECKOUT",
                    help="also run crmcli from this other checkout (e.g. an export of main "
                         "before a change), interleaved with the rest")
@@ -98,11 +125,13 @@ def main() -> int:
         for lang in ("en", "zh_CN"):
             cases[f"crmcli today ({lang}){tag}"] = (
                 [*CLI, "today", "--date", "2026-11-26"], dict(env, CRMCLI_LANG=lang))
+    if args.instructions:
+        return count_instructions(cases, checkouts)
     times: dict[str, list[float]] = {k: [] for k in cases}
     cpu: dict[str, list[float]] = {k: [] for k in cases}
     load_before = os.getloadavg()
     for name, (cmd, env) in cases.items():  # warm-up: bytecode written, files cached
-        done = subprocess.run(cmd, env=env, capture_output=True, check=False)
+        done = subprocess.run(cmd, env=env, capture_output=True, check=False, cwd=QUIET_DIR)
         if done.returncode != 0:
             sys.exit(f"{name} failed ({done.returncode}): {done.stderr.decode()[-500:]}")
     for _ in range(args.runs):
@@ -145,10 +174,32 @@ def main() -> int:
             "print(min(t) * 1000, sorted(t)[10] * 1000, len(i18n.load_po(p)))")
     for lang in ("zh_CN", "en"):
         best, median, entries = subprocess.run([PY, "-c", code, lang], env=base,
-                                               capture_output=True, text=True,
-                                               check=True).stdout.split()
+                                               capture_output=True, text=True, check=True,
+                                               cwd=QUIET_DIR).stdout.split()
         print(f"reading the {lang} catalog ({int(entries)} translated entries), in process: "
               f"{float(median):.2f} ms (min {float(best):.2f}) of 20")
+    return 0
+
+
+def count_instructions(cases: dict, checkouts: dict) -> int:
+    for cmd, env in cases.values():  # bytecode written first
+        subprocess.run(cmd, env=env, capture_output=True, check=False, cwd=QUIET_DIR)
+    print("user-space instructions of one run of each case (valgrind callgrind)")
+    n = {}
+    for name, (cmd, env) in cases.items():
+        n[name] = instructions(cmd, env)
+        print(f"{name:52} {n[name] / 1e6:10.1f} M", flush=True)
+    print()
+    for tag in checkouts:
+        for lang in ("en", "zh_CN"):
+            h = n[f"crmcli --help ({lang}){tag}"] / n["floor: import typer, rich"]
+            t = (n[f"crmcli today ({lang}){tag}"]
+                 / n["floor: import typer, rich.table, sqlite_utils"])
+            print(f"{lang + tag:17} --help / floor {h:.2f}   today / floor {t:.2f}")
+        h = n[f"crmcli --help (zh_CN){tag}"] - n[f"crmcli --help (en){tag}"]
+        t = n[f"crmcli today (zh_CN){tag}"] - n[f"crmcli today (en){tag}"]
+        print(f"translations, zh_CN minus en{tag}: --help {h / 1e6:+.1f} M, "
+              f"today {t / 1e6:+.1f} M")
     return 0
 
 
