@@ -583,12 +583,11 @@ def advance(db, complaint_id: int, step: str, *, by: str, at: datetime | None = 
             raise NotFound(_("no complaint #{complaint_id}").format(complaint_id=complaint_id))
         k = row[0]
         state = k["state"]
-        allowed = {"escalate": ("open",), "reply": ("open", "escalated"), "close": ("replied",)}
-        if state not in allowed[step]:
-            raise UsageError(f"complaint #{complaint_id} is {state}; cannot {step} it"
-                             + (" before a reply" if step == "close" else ""))
         new = STEPS[step][1]
         col = {"escalate": "escalated", "reply": "replied", "close": "closed"}[step]
+        if state == new:  # the same step again: done already, nothing to change
+            return dict(complaint(db, complaint_id), unchanged=True)
+        _check_step(k, step)
         late_esc = k["late_escalation"] or (state == "open" and stamp > k["escalate_by"])
         late_reply = k["late_reply"] or (step == "reply" and stamp > k["reply_by"])
         reply_by = _iso(reply_deadline(at, settings, wc)) if step == "escalate" else k["reply_by"]
@@ -606,6 +605,25 @@ def advance(db, complaint_id: int, step: str, *, by: str, at: datetime | None = 
                             (f"complaint #{complaint_id} closed by {by}", stamp, stamp,
                              k["followup_task_id"]))
     return complaint(db, complaint_id)
+
+
+def _check_step(k: dict, step: str) -> None:
+    """Refuse a step the complaint's state does not allow, saying why and what to do."""
+    state, cid = k["state"], k["id"]
+    if state == "closed":
+        raise UsageError((_("complaint #{id} was closed on {at}: it cannot be escalated any more; "
+                            "open a new complaint if the customer complains again")
+                          if step == "escalate" else
+                          _("complaint #{id} was closed on {at}: there is nothing left to reply "
+                            "to; open a new complaint if the customer complains again"))
+                         .format(id=cid, at=k["closed_at"]))
+    if step == "escalate" and state == "replied":
+        raise UsageError(_("complaint #{id} was replied to on {at}: escalating comes before the "
+                           "reply, so there is nothing to escalate now").format(
+                               id=cid, at=k["replied_at"]))
+    if step == "close" and state in ("open", "escalated"):
+        raise UsageError(_("complaint #{id} has no reply yet: cannot close it before a reply; "
+                           "record the reply first (crmcli complaint reply {id})").format(id=cid))
 
 
 def _plan_followup(db, k: dict, at: datetime, settings: dict, wc) -> int:
@@ -713,15 +731,11 @@ def add_action(db, text: str, owner: str, deadline: date, *, by: str, kind: str 
 
     if kind not in ("corrective", "preventive"):
         raise UsageError(_("an action is corrective or preventive"))
-    if month is not None:
-        try:
-            first = datetime.strptime(month, "%Y-%m")
-        except ValueError:
-            raise UsageError(_("month {month!r}: use YYYY-MM").format(month=month)) from None
-        from .limits import check_day
-
-        check_day(first, "--month")
     at = at or _now()
+    if month is not None:
+        from .limits import parse_month
+
+        month = parse_month(month, at.date())  # as in stats: '2026/11', '2026年11月', '11'
     before = before_period = None
     if metric is not None:
         stats.check_metric(metric)

@@ -88,6 +88,55 @@ def parse_day(value: str | None, what: str = "--date") -> date | None:
     return check_day(d, what)
 
 
+_MONTH_RE = None
+
+
+def _month_hint() -> str:
+    return _("{what} {value!r}: use YYYY-MM (2026-11), 2026/11, 2026年11月 or the month alone (11)")
+
+
+def parse_month(value: str | None, today: date | None = None, what: str = "--month") -> str | None:
+    """A month as a clerk types it -> 'YYYY-MM'; ``None`` stays ``None``.
+
+    '2026-11', '2026/11', '2026.11', '2026年11月', '202611' name the month; a day in
+    any of ``parse_day``'s forms names its month; the month alone ('11', '11月')
+    is the last such month up to ``today`` (default: the real today), since a
+    report is read after its month: in January, '12' is December of last year.
+
+    >>> parse_month("2026/1"), parse_month("2026年11月"), parse_month("2026-11-26")
+    ('2026-01', '2026-11', '2026-11')
+    >>> parse_month("11", date(2026, 12, 7)), parse_month("12月", date(2027, 1, 5))
+    ('2026-11', '2026-12')
+    """
+    global _MONTH_RE
+    if value is None:
+        return None
+    if _MONTH_RE is None:
+        import re
+
+        _MONTH_RE = re.compile(r"(?:(\d{4})(?:[-/.年](\d{1,2})月?|(\d{2}))|(\d{1,2})月?)")
+    text = value.strip()
+    m = _MONTH_RE.fullmatch(text)
+    if m is None:
+        try:
+            d = parse_day(text, what)
+        except UsageError:
+            d = None
+        if d is None:
+            raise UsageError(_month_hint().format(what=what, value=value)) from None
+        return f"{d.year}-{d.month:02d}"
+    year, month = m.group(1), int(m.group(2) or m.group(3) or m.group(4))
+    if not 1 <= month <= 12:
+        raise UsageError(_month_hint().format(what=what, value=value))
+    if year is None:
+        today = today or date.today()
+        y = today.year if month <= today.month else today.year - 1
+    else:
+        y = int(year)
+    check_day(date(y, month, 1), what)
+    return f"{y}-{month:02d}"
+
+
 def check_id(value: int, what: str = N_("the id")) -> int:
     """An id or a limit SQLite can hold (1 to 2**63 - 1)."""
     if not 1 <= value <= INT_MAX:

@@ -121,7 +121,10 @@ def ratio(num: int, den: int) -> dict:
 
 def period_bounds(month: str | None = None, week: date | None = None,
                   today: date | None = None) -> tuple[date, date, str]:
-    """(first day, last day, label): a calendar month, or the Monday-Sunday week of ``week``."""
+    """(first day, last day, label): a calendar month, or the Monday-Sunday week of ``week``.
+
+    ``month`` is read as a clerk types it (``limits.parse_month``): '2026-11', '2026/11',
+    '2026年11月', or '11' alone for the last November up to ``today``."""
     if week is not None:
         start = week - timedelta(days=week.weekday())
         end = start + timedelta(days=6)
@@ -130,15 +133,11 @@ def period_bounds(month: str | None = None, week: date | None = None,
     if month is None:
         today = today or date.today()
         month = f"{today.year}-{today.month:02d}"
-    try:
-        start = date.fromisoformat(month + "-01")
-    except ValueError:
-        from .errors import UsageError
+    else:
+        from .limits import parse_month
 
-        raise UsageError(_("month {month!r}: use YYYY-MM").format(month=month)) from None
-    from .limits import check_day
-
-    check_day(start, "month")
+        month = parse_month(month, today)  # '2026/11', '2026年11月', '11' as typed
+    start = date.fromisoformat(month + "-01")
     end = add_months(start, 1) - timedelta(days=1)
     return start, end, month
 

@@ -40,8 +40,9 @@ TIME_OPTIONS = [
     ("complaint close 1", "--at"), ("action add 复查 --owner 王 --deadline 2026-12-10", "--at"),
     ("action approve 1", "--at"), ("action done 1", "--at"),
 ]
-MONTH_OPTIONS = [("stats", "--month"), ("action add 复查 --owner 王 --deadline 2026-12-10",
-                                        "--month")]
+MONTH_OPTIONS = [("stats", "--month"), ("stats unsatisfied", "--month"),
+                 ("stats unreached", "--month"),
+                 ("action add 复查 --owner 王 --deadline 2026-12-10", "--month")]
 ID_COMMANDS = [
     "log {id} -o no_answer", "complaint escalate {id}", "complaint reply {id}",
     "complaint close {id}", "complaint show {id}", "action approve {id}", "action done {id}",

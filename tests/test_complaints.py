@@ -275,3 +275,40 @@ def test_the_call_session_asks_the_follow_up_question(db):
     assert "Satisfied with the resolution? (y/n)" in r.stdout
     k = calls.complaint(db, cid)
     assert (k["state"], k["resolution"]) == ("escalated", "not_satisfied")
+
+
+def test_a_step_done_twice_or_out_of_turn_says_so(db):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    cid, _ = opened_from_a_call(db)
+    with pytest.raises(UsageError, match=f"complaint #{cid} has no reply yet: cannot close it"
+                                         " before a reply"):
+        calls.advance(db, cid, "close", by="b", at=at("2026-11-26 11:00"), settings=S)
+    calls.advance(db, cid, "escalate", by="a", at=at("2026-11-26 11:00"), settings=S)
+    # The same step again changes nothing, not even the events, and says it was done.
+    again = calls.advance(db, cid, "escalate", by="c", at=at("2026-11-26 12:00"), settings=S)
+    assert again["unchanged"] and again["escalated_by"] == "a"
+    calls.advance(db, cid, "reply", by="b", at=at("2026-11-26 14:00"), settings=S)
+    with pytest.raises(UsageError, match="was replied to on 2026-11-26 14:00: escalating comes"):
+        calls.advance(db, cid, "escalate", by="a", settings=S)
+    calls.advance(db, cid, "close", by="b", at=at("2026-11-30 09:00"), settings=S)
+    events = len(calls.complaint(db, cid)["events"])
+    assert calls.advance(db, cid, "close", by="c", at=at("2026-11-30 10:00"),
+                         settings=S)["unchanged"]
+    k = calls.complaint(db, cid)
+    assert (len(k["events"]), k["closed_at"], k["closed_by"]) == (events, "2026-11-30 09:00", "b")
+    with pytest.raises(UsageError, match="was closed on 2026-11-30 09:00: there is nothing left"):
+        calls.advance(db, cid, "reply", by="b", settings=S)
+    with pytest.raises(UsageError, match="cannot be escalated any more"):
+        calls.advance(db, cid, "escalate", by="b", settings=S)
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["complaint", "close", str(cid)])
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.strip() == (f"complaint #{cid} was already closed on 2026-11-30 09:00 by b;"
+                                " nothing changed")
+    r = runner.invoke(app, ["complaint", "reply", str(cid)], env={"CRMCLI_LANG": "zh_CN"})
+    assert r.exit_code == 2 and r.stdout == ""
+    assert f"投诉 #{cid} 已于 2026-11-30 09:00 关闭" in r.stderr

@@ -406,3 +406,57 @@ def test_reminders_done_elsewhere_are_counted_by_type_in_their_period(month):
                            env={"COLUMNS": "200"})
     assert r.exit_code == 0, r.output
     assert f"done elsewhere {after['maintenance']}" in r.stdout
+
+
+@pytest.mark.parametrize("typed, today, month", [
+    ("2026-11", date(2026, 12, 7), "2026-11"),
+    ("2026/11", date(2026, 12, 7), "2026-11"),
+    ("2026.11", date(2026, 12, 7), "2026-11"),
+    ("2026年11月", date(2026, 12, 7), "2026-11"),
+    ("202611", date(2026, 12, 7), "2026-11"),
+    ("2026-1", date(2026, 12, 7), "2026-01"),
+    (" 2026-11-26 ", date(2026, 12, 7), "2026-11"),  # a day names its month
+    ("11", date(2026, 12, 7), "2026-11"),
+    ("11月", date(2026, 12, 7), "2026-11"),
+    # The month alone is the last such month up to today: a report is read after its month.
+    ("12", date(2026, 12, 1), "2026-12"),
+    ("12", date(2026, 11, 30), "2025-12"),
+    ("1", date(2027, 1, 1), "2027-01"),
+    ("2", date(2027, 1, 31), "2026-02"),
+])
+def test_a_month_is_read_as_a_clerk_types_it(typed, today, month):
+    from crmcli.limits import parse_month
+
+    assert parse_month(typed, today) == month
+    assert stats.period_bounds(month=typed, today=today)[2] == month
+
+
+@pytest.mark.parametrize("typed", ["13", "0", "2026-13", "2026-00", "11 月份", "Nov", "9999-12"])
+def test_a_month_that_is_not_one_is_refused(typed):
+    from crmcli.errors import UsageError
+    from crmcli.limits import parse_month
+
+    with pytest.raises(UsageError, match="--month"):
+        parse_month(typed, date(2026, 12, 7))
+
+
+def test_stats_unsatisfied_takes_the_month_after_the_subcommand(month):
+    runner = CliRunner()
+
+    def rows(*args):
+        r = runner.invoke(app, ["stats", *args, "--json"])
+        assert r.exit_code == 0, r.output + r.stderr
+        return [(u["clerk"], u["scores"]) for u in json.loads(r.stdout)]
+
+    expected = [("C", {"overall": 3, "advisor": 3, "quality": 4}), ("A", {"overall": 2})]
+    assert rows("--month", "2026-11", "unsatisfied") == expected
+    for typed in ("2026-11", "2026/11", "2026年11月", "11"):
+        assert rows("unsatisfied", "--month", typed, "--date", "2026-12-07") == expected
+    # Given after the subcommand, it wins over the group's; December has none of them.
+    assert rows("--month", "2026-11", "unsatisfied", "--month", "2026-12") == []
+    assert rows("unsatisfied", "--month", "2026-11", "--clerk", "A") == [("A", {"overall": 2})]
+    assert [r["kind"] for r in json.loads(runner.invoke(
+        app, ["stats", "unreached", "--month", "11", "--date", "2026-12-07", "--json"]).stdout)
+            ] == ["recovery"]
+    r = runner.invoke(app, ["stats", "unsatisfied", "--month", "13"])
+    assert r.exit_code == 2 and "--month '13'" in r.stderr

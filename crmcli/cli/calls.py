@@ -183,6 +183,15 @@ def _complaint_step(ctx, complaint_id: int, step: str, note, owner, by, at) -> N
     state: State = ctx.obj
     k = calls.advance(state.db, complaint_id, step, by=_clerk(by), at=calls.parse_when(at),
                       note=note, owner=owner, settings=state.settings)
+    if k.get("unchanged"):  # done before: say when and by whom, exit 0 (as `gh issue close`)
+        col = {"escalate": "escalated", "reply": "replied", "close": "closed"}[step]
+        say({"escalate": _("complaint #{id} was already escalated on {at} by {by}; nothing "
+                           "changed"),
+             "reply": _("complaint #{id} was already replied to on {at} by {by}; nothing "
+                        "changed"),
+             "close": _("complaint #{id} was already closed on {at} by {by}; nothing changed"),
+             }[step].format(id=k["id"], at=k[f"{col}_at"] or "-", by=k[f"{col}_by"] or "-"))
+        return
     from ..choices import label
 
     msg = _("complaint #{id}: {state}").format(id=k["id"],
@@ -292,7 +301,8 @@ def action_add(
     category: Annotated[Optional[str], typer.Option(
         help="The complaint category that prompted it, e.g. 维修质量.")] = None,
     month: Annotated[Optional[str], typer.Option(
-        help="The monthly report that prompted it (YYYY-MM).")] = None,
+        help="The monthly report that prompted it: 2026-11, 2026/11, 2026年11月 or 11.")
+    ] = None,
     complaint_id: Annotated[Optional[int], typer.Option(
         "--complaint", help="The complaint that prompted it.")] = None,
     metric: Annotated[Optional[str], typer.Option(

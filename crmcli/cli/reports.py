@@ -109,7 +109,8 @@ def retention_cmd(ctx: typer.Context, day: DateOpt = None, as_json: JsonOpt = Fa
 
 
 MonthOpt = Annotated[Optional[str], typer.Option(
-    "--month", help="The month to report, YYYY-MM; default: the month of --date (today).")]
+    "--month", help="The month to report: 2026-11, 2026/11, 2026年11月, or 11 alone for the last "
+    "November; default: the month of --date (today).")]
 WeekOpt = Annotated[Optional[str], typer.Option(
     "--week", help="Report the Monday-Sunday week containing this day (YYYY-MM-DD) instead.")]
 ClerkOpt = Annotated[Optional[str], typer.Option("--clerk", help="Only this clerk's calls.")]
@@ -185,13 +186,20 @@ def stats_cmd(
         say(_("Workbook written to {path}").format(path=xlsx), console)
 
 
-def _follow_up(ctx: typer.Context, which: str, as_json: bool) -> None:
+def _follow_up(ctx: typer.Context, which: str, as_json: bool, month, week, clerk, day) -> None:
+    """The group's --month/--week/--clerk/--date, or the same options given after the
+    subcommand (``stats unsatisfied --month 11``, as a clerk types it), which win."""
     from .. import render, stats
 
     state: State = ctx.obj
-    check_clerk(state.db, ctx.meta.get("stats_clerk"))
-    rows = stats.follow_up(state.db, state.settings, which, clerk=ctx.meta.get("stats_clerk"),
-                           **ctx.meta["stats_period"])
+    period = dict(ctx.meta["stats_period"])
+    if month is not None or week is not None:
+        period.update(month=month, week=parse_day(week, "--week"))
+    if day is not None:
+        period["today"] = parse_day(day)
+    clerk = clerk if clerk is not None else ctx.meta.get("stats_clerk")
+    check_clerk(state.db, clerk)
+    rows = stats.follow_up(state.db, state.settings, which, clerk=clerk, **period)
     if as_json:
         emit_json(rows)
         return
@@ -200,13 +208,28 @@ def _follow_up(ctx: typer.Context, which: str, as_json: bool) -> None:
 
 @stats_app.command("unsatisfied")
 @handle_errors
-def stats_unsatisfied(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Customers who gave any score below the satisfied threshold, and what happened since."""
-    _follow_up(ctx, "unsatisfied", as_json)
+def stats_unsatisfied(ctx: typer.Context, month: MonthOpt = None, week: WeekOpt = None,
+                      clerk: ClerkOpt = None, day: DateOpt = None,
+                      as_json: JsonOpt = False) -> None:
+    """Customers who gave any score below the satisfied threshold, and what happened since.
+
+    \b
+    Examples:
+      crmcli stats unsatisfied --month 2026-11
+      crmcli stats unsatisfied --month 11 --clerk 王芳
+    """
+    _follow_up(ctx, "unsatisfied", as_json, month, week, clerk, day)
 
 
 @stats_app.command("unreached")
 @handle_errors
-def stats_unreached(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Call tasks of the period that were tried but never reached, and what happened since."""
-    _follow_up(ctx, "unreached", as_json)
+def stats_unreached(ctx: typer.Context, month: MonthOpt = None, week: WeekOpt = None,
+                    clerk: ClerkOpt = None, day: DateOpt = None,
+                    as_json: JsonOpt = False) -> None:
+    """Call tasks of the period that were tried but never reached, and what happened since.
+
+    \b
+    Example:
+      crmcli stats unreached --month 2026年11月
+    """
+    _follow_up(ctx, "unreached", as_json, month, week, clerk, day)
