@@ -13,7 +13,7 @@ import contextlib
 import os
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -24,6 +24,14 @@ from .i18n import _
 # Long enough for an import of a large file (one transaction of a few seconds)
 # to finish while a clerk logs a call; short enough that cron does not hang forever.
 BUSY_TIMEOUT_MS = 60_000
+# A wait for another writer's lock longer than this is announced (``lock_wait_notice``),
+# once, before the rest of the wait: a minute of silence looks like a hung terminal.
+LOCK_NOTICE_MS = 1_500
+
+#: Called with the database's path when a write has waited ``LOCK_NOTICE_MS`` for
+#: another process's lock and goes on waiting (the CLI says so on stderr). The
+#: library itself never prints: None (the default) waits in silence.
+lock_wait_notice: Callable[[str], None] | None = None
 
 
 def data_dir() -> Path:
@@ -178,7 +186,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
         with db.atomic():
             yield db
         return
-    conn.execute("BEGIN IMMEDIATE")
+    _begin_immediate(conn)
     try:
         yield db
         # A COMMIT that fails (a deferred foreign key left broken, a full disk) leaves
@@ -188,6 +196,30 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting up to ``BUSY_TIMEOUT_MS`` for another writer; after
+    ``LOCK_NOTICE_MS`` of it, ``lock_wait_notice`` is told (SQLite's busy handler is
+    not reachable from Python, so the wait is two waits: a short one, then the rest)."""
+    notice = lock_wait_notice
+    if notice is None or LOCK_NOTICE_MS >= BUSY_TIMEOUT_MS:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    conn.execute(f"PRAGMA busy_timeout = {int(LOCK_NOTICE_MS)}")
+    try:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        row = conn.execute("PRAGMA database_list").fetchone()
+        notice(row[2] if row and row[2] else ":memory:")
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS - LOCK_NOTICE_MS)}")
+        conn.execute("BEGIN IMMEDIATE")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def dicts(db: sqlite_utils.Database, sql: str, params=()) -> list[dict]:

@@ -307,3 +307,70 @@ def test_every_task_kind_has_one_name_in_today_the_card_and_the_report():
     for kind, (zh, en) in choices.KINDS.items():
         assert render.kind_label(kind) == zh
         assert (report_labels.kind(kind, "zh"), report_labels.kind(kind, "en")) == (zh, en)
+
+
+# The commands that print progress or a summary of a batch run, which cron and scripts
+# run: each takes --quiet. A new command that prints either joins this list.
+QUIET = {"plan", "export", "classify", "backup", "broadcast", "import orders",
+         "import vehicles", "import sms-report"}
+
+
+def _commands(group=None, prefix=""):
+    from typer.main import get_command
+
+    group = group or get_command(app)
+    for name, cmd in group.commands.items():
+        path = f"{prefix}{name}"
+        if hasattr(cmd, "commands"):
+            if cmd.callback is not None and any(p.name == "quiet" for p in cmd.params):
+                yield path, cmd
+            yield from _commands(cmd, path + " ")
+        else:
+            yield path, cmd
+
+
+def test_every_command_that_prints_progress_takes_quiet():
+    having = {path for path, cmd in _commands()
+              if any("--quiet" in p.opts for p in cmd.params)}
+    assert having == QUIET
+
+
+def test_quiet_says_nothing_on_success_for_each_of_them(tmp_path, sample_db):
+    from openpyxl import Workbook
+
+    out = tmp_path / "out"
+    out.mkdir()
+    wb = Workbook()
+    wb.active.append(["手机号码", "回复内容", "回复时间"])
+    wb.active.append(["13800000002", "TD", "2026-11-26 09:00"])
+    report = tmp_path / "unsub.xlsx"
+    wb.save(report)
+    (tmp_path / "settings.toml").write_text(  # beside the test database: the SMS need these
+        '[dealer]\nshort_name = "安达丰田"\nhotline = "0755-86543210"\nrescue = "400-800-1234"\n'
+        'address = "科技园"\n', encoding="utf-8")
+    runs = {
+        "import vehicles": ["import", "vehicles", SAMPLE / "delivery_list.xlsx", "--force"],
+        "import orders": ["import", "orders", SAMPLE / "dms_orders.xlsx", "--force"],
+        "plan": ["plan"],
+        "classify": ["classify"],
+        "export": ["export", "--out", out],
+        "import sms-report": ["import", "sms-report", report],
+        "broadcast": ["broadcast", "weather", "--text", "台风预警", "--yes"],
+        "backup": ["backup", tmp_path / "b.db"],
+    }
+    assert set(runs) == QUIET
+    for name, args in runs.items():
+        for lang in ("en", "zh_CN"):
+            r = invoke(*args, "--date", "2026-11-26", "--quiet", lang=lang) \
+                if name != "backup" else invoke(*args, "--quiet", lang=lang)
+            # The sample's orders have rejected rows: exit 1, said by the code alone.
+            assert r.exit_code == (1 if name == "import orders" else 0), (name, r.output)
+            if name in ("import orders", "import vehicles"):
+                # An import's rows to check are shown even then: they need a clerk.
+                assert "rows read" not in r.stdout and "读取" not in r.stdout, r.stdout
+            else:
+                assert r.stdout == "", (name, r.stdout)
+            loud = invoke(*args, "--date", "2026-11-26", lang=lang) \
+                if name != "backup" else invoke(*args, lang=lang)
+            assert loud.exit_code == r.exit_code and loud.stdout.strip(), (name, loud.output)
+            assert len(loud.stdout) > len(r.stdout), name

@@ -174,3 +174,78 @@ def test_m014_adds_sms_end_states_and_keeps_existing_optouts(tmp_path):
     with pytest.raises(sqlite3.IntegrityError):
         new.conn.execute("UPDATE tasks SET state = 'lost'")
     assert new.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def _holder(path):
+    """Another process's connection in the middle of a write (the lock held)."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE IF NOT EXISTS held (x)")
+    return other
+
+
+def test_a_write_waiting_for_the_lock_is_announced_once_then_goes_on(tmp_path, monkeypatch):
+    path = tmp_path / "lock.db"
+    database = dbmod.connect(path)
+    other = _holder(path)
+    told = []
+
+    def notice(where):
+        told.append(where)
+        other.execute("COMMIT")  # the other writer finishes while we wait
+
+    monkeypatch.setattr(dbmod, "LOCK_NOTICE_MS", 50)  # not a timing assertion: a short first wait
+    monkeypatch.setattr(dbmod, "lock_wait_notice", notice)
+    with dbmod.write_transaction(database):
+        database.conn.execute("CREATE TABLE mine (x)")
+    assert told == [str(path)]
+    assert {"held", "mine"} <= set(database.table_names())
+    # The wait after the notice is the rest of the minute; the next write waits as long.
+    assert database.conn.execute("PRAGMA busy_timeout").fetchone()[0] == dbmod.BUSY_TIMEOUT_MS
+    # No other writer: nothing to say.
+    with dbmod.write_transaction(database):
+        database.conn.execute("INSERT INTO mine VALUES (1)")
+    assert told == [str(path)]
+    other.close()
+
+
+def test_a_lock_never_released_ends_in_busy_after_one_notice(tmp_path, monkeypatch):
+    path = tmp_path / "lock.db"
+    database = dbmod.connect(path)
+    other = _holder(path)
+    told = []
+    monkeypatch.setattr(dbmod, "LOCK_NOTICE_MS", 20)
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 60)
+    monkeypatch.setattr(dbmod, "lock_wait_notice", told.append)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        with dbmod.write_transaction(database):
+            database.conn.execute("CREATE TABLE mine (x)")
+    assert told == [str(path)] and not database.conn.in_transaction
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_the_command_line_says_what_it_waits_for_on_stderr(tmp_path):
+    """A real second process: `action add` while this test holds the write lock. Its stderr
+    is read until it says it is waiting; then the lock is let go and the command ends well."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "lock.db"
+    dbmod.connect(path).conn.close()
+    other = _holder(path)
+    env = dict(os.environ, CRMCLI_DB=str(path), CRMCLI_LANG="zh_CN")
+    proc = subprocess.Popen([sys.executable, "-m", "crmcli.cli", "action", "add", "复查",
+                             "--owner", "王", "--deadline", "2100-01-01"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stderr.readline()  # blocks until the command has something to say
+        other.execute("COMMIT")
+        out, rest = proc.communicate()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        other.close()
+    assert line.startswith(f"crmcli: 正在等待 {path}："), line + rest
+    assert rest == "" and proc.returncode == 0, (line, rest)
+    assert "#1" in out

@@ -64,6 +64,7 @@ class State:
                     "there is no database at {path}: check --db or CRMCLI_DB, or create one by "
                     "importing a DMS export: crmcli --db {path} import vehicles FILE.xlsx"
                 ).format(path=path))
+            db.lock_wait_notice = _say_waiting
             self._db = db.connect(path)
         return self._db
 
@@ -104,6 +105,23 @@ class State:
             return Path(os.environ["CRMCLI_SETTINGS"])
         beside = self.path.parent / "settings.toml"
         return beside if beside.exists() else None
+
+
+_waited: list[str] = []
+
+
+def _say_waiting(path: str) -> None:
+    """Another process holds the database's write lock: say so once a run (on stderr, so a
+    pipe or a cron log is not mixed with it), then the wait goes on."""
+    if _waited:
+        return
+    _waited.append(path)
+    from .. import db
+
+    say_error(_("waiting for {path}: another crmcli (an import, the cron job or another "
+                "clerk) is writing to it; waiting up to {seconds} seconds more, Ctrl-C to "
+                "stop").format(path=path,
+                               seconds=(db.BUSY_TIMEOUT_MS - db.LOCK_NOTICE_MS) // 1000))
 
 
 def out() -> "Console":

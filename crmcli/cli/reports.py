@@ -13,6 +13,7 @@ from .base import (
     DateOpt,
     JsonOpt,
     KindOpt,
+    QuietOpt,
     State,
     app,
     emit_json,
@@ -40,6 +41,7 @@ def classify_cmd(
     since: Annotated[Optional[str], typer.Option(
         "--since", help="With --changes: every move since this day (YYYY-MM-DD).")] = None,
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Classify every customer (A loyal, B opportunity, C marginal, D lost) and show the counts."""
     from .. import classify, customers, render
@@ -79,6 +81,8 @@ def classify_cmd(
     m = classify.matrix(state.db)
     if as_json:
         emit_json(dict(result, **m))
+        return
+    if quiet:  # the nightly job: classes stored, nothing to read
         return
     labels = {b: classify.band_label(b, state.settings["classes"]) for b in classify.BANDS}
     for part in render.class_matrix(m, labels):

@@ -14,6 +14,7 @@ from .base import (
     ByOpt,
     DateOpt,
     JsonOpt,
+    QuietOpt,
     State,
     _clerk,
     app,
@@ -56,8 +57,7 @@ def export_cmd(
         "--out", help="The folder the files go into (it must exist): sms-DAY.csv, sms-DAY.xlsx "
                       "and calls-DAY.xlsx.", show_default=False)],
     day: DateOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success "
-                                        "(errors still go to stderr, one line).")] = False,
+    quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The day's SMS file and call list, for cron. Each SMS is sent once: run it again and the
@@ -273,6 +273,9 @@ def broadcast_cmd(
                                       )] = False,
     by: ByOpt = None,
     as_json: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="With --yes: print nothing on success (for scripts); without "
+        "--yes the preview is shown all the same, for the question.")] = False,
 ) -> None:
     """A weather alert or seasonal campaign by SMS: preview the count and one text, confirm,
     then plan the SMS for the day (the next export sends them)."""
@@ -293,7 +296,8 @@ def broadcast_cmd(
     criteria = broadcast.Criteria(region=region, value_class=value_class, min_age=min_age,
                                   max_age=max_age, model=model, usage=usage)
     choice = broadcast.choose(state.db, settings, kind, criteria, when, body)
-    if not as_json:
+    quiet = quiet and yes
+    if not as_json and not quiet:
         from ..text import clean
 
         from ..render import reason_text
@@ -320,7 +324,7 @@ def broadcast_cmd(
     broadcast.plan(state.db, choice, body, criteria, by=_clerk(by), now=clock.now())
     if as_json:
         emit_json(choice.as_dict())
-    else:
+    elif not quiet:
         _say(_("broadcast #{id}: {count} SMS planned for {day}; `crmcli export` sends them"
                ).format(id=choice.broadcast_id, count=choice.planned, day=when))
 
@@ -334,6 +338,7 @@ def import_sms_report(
     day: DateOpt = None,
     by: ByOpt = None,
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Read back what the SMS platform reports: failed numbers are flagged and their SMS-only
     tasks end not delivered; numbers that replied T/TD/N become opt-outs."""
@@ -345,5 +350,5 @@ def import_sms_report(
                                      day=parse_day(day) or now.date(), now=now)
     if as_json:
         emit_json(result.as_dict())
-    else:
+    elif not quiet:
         _say(result.summary())

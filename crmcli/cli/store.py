@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from ..i18n import N_, _
-from .base import JsonOpt, State, app, emit_json, handle_errors, say
+from .base import JsonOpt, QuietOpt, State, app, emit_json, handle_errors, say
 
 
 def _db_path(state: State) -> Path:
@@ -22,6 +22,7 @@ def backup_cmd(
     path: Annotated[Path, typer.Argument(help="The backup file to write, e.g. "
                                               "/srv/backup/crmcli-mon.db (replaced whole if it exists).")],
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Copy the database to PATH, safely while others work (SQLite's online backup).
 
@@ -33,6 +34,8 @@ def backup_cmd(
     r = backup.backup(state.db, path)
     if as_json:
         emit_json(r)
+        return
+    if quiet:
         return
     say(_("backed up to {path}: {bytes:,} bytes, {customers} customers, schema {schema}").format(
         path=r["backup"], bytes=r["bytes"], customers=r["customers"], schema=r["schema"]))
