@@ -642,8 +642,13 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
             (day.isoformat(), f"{mark}:{seen}", mark, seen, result.scope, now,
              missed_before.isoformat())).lastrowid
         _late_callbacks(db, day, settings, now, result, scoped)
-        pending = _store(db, day, end, cands, vehicles, now, result, scoped=scoped)
-        result.merged = _combine_stored(db, day, settings, wc, now, scoped, pending)
+        pending, changed = _store(db, day, end, cands, vehicles, now, result, scoped=scoped)
+        result.merged, released, regrouped = _combine_stored(db, day, settings, wc, now, scoped,
+                                                             pending)
+        # Each count says what this run did: a task updated twice over is one updated
+        # task, and tasks that stay combined as they were are not "merged" again.
+        result.updated = len(changed | regrouped)
+        result.missed += released
         # Close what expired unworked.
         cur = db.conn.execute(
             "UPDATE tasks SET state='missed', state_reason='not done by ' || expires_on,"
@@ -664,9 +669,10 @@ def plan(db: sqlite_utils.Database, day: date, settings: dict, *, force: bool = 
 
 def _store(db, day: date, end: date, cands: list[Candidate],
            vehicles: dict[int, VehicleFacts], now: str, result: PlanResult,
-           scoped: bool = False) -> list[list]:
+           scoped: bool = False) -> tuple[list[list], set[int]]:
     """Update and withdraw stored tasks; return the new ones, ids given, to be written
-    once combining has said what each becomes (so each is written once)."""
+    once combining has said what each becomes (so each is written once), and the ids
+    of the stored tasks updated."""
     conn = db.conn
     keys = [c.key for c in cands]
     existing: dict[str, tuple] = {}
@@ -725,7 +731,7 @@ def _store(db, day: date, end: date, cands: list[Candidate],
         "UPDATE tasks SET state='withdrawn', state_reason=?, closed_at=?, updated_at=?,"
         " merged_into=NULL WHERE id=?", withdraw)
     result.withdrawn = len(withdraw)
-    return inserts
+    return inserts, {u[-1] for u in updates} | {m[-1] for m in moved}
 
 
 SERVICE_KINDS = ("first_maintenance", "regular_maintenance", "warranty_check", "advice_followup",
@@ -847,13 +853,15 @@ def no_show_candidates(db, day: date, settings: dict, scoped: bool) -> list[Cand
 
 
 def _combine_stored(db, day: date, settings: dict, wc: cal.WorkCalendar, now: str,
-                    scoped: bool, pending: list[list] = ()) -> int:
+                    scoped: bool, pending: list[list] = ()) -> tuple[int, int, set[int]]:
     """Combine the open tasks of each customer by the day each will really happen.
 
     Every open task takes part, old and new alike; a task combined into one that
     has since closed without reaching the customer (unreachable, refused, missed,
     withdrawn) is free again, or missed with that reason when its own window
-    has closed. Returns how many tasks are combined into another after this.
+    has closed. Returns what this run changed: how many tasks it combined into
+    another (new ones, and stored ones not combined so before), how many it closed
+    as missed, and the ids of the stored tasks it set apart or moved to another day.
     """
     conn = db.conn
     window = settings["planning"]["contact_window_days"]
@@ -911,8 +919,8 @@ def _combine_stored(db, day: date, settings: dict, wc: cal.WorkCalendar, now: st
                     row[7] = max(row[7], on_s)
             continue
         if lead is not None:
-            merged += 1
             if (state, old_lead) != ("merged", lead):
+                merged += 1
                 updates.append(("merged", f"combined into task {lead}", lead, None, None, now,
                                 tid))
         elif (state, old_on) != ("open", on_s):
@@ -933,7 +941,7 @@ def _combine_stored(db, day: date, settings: dict, wc: cal.WorkCalendar, now: st
         "UPDATE tasks SET state=?, state_reason=coalesce(?, CASE WHEN state = 'merged'"
         " THEN NULL ELSE state_reason END), merged_into=?, contact_on=?,"
         " expires_on=max(expires_on, coalesce(?, expires_on)), updated_at=? WHERE id=?", updates)
-    return merged
+    return merged, len(released), {u[-1] for u in updates if u[0] == "open"}
 
 
 def _not_before(db, day: date, window: int, scoped: bool) -> dict[int, date]:

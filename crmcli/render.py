@@ -83,9 +83,13 @@ def problems_table(problems: list, limit: int = 50) -> Table:
     t = Table(title=_("Rows to check"), title_justify="left")
     for col in (N_("Row"), N_("Order"), N_("Plate"), "", N_("Column"), N_("Value"), N_("Reason")):
         t.add_column(_(col) if col else "", overflow="fold")
+    # A row is rejected or flagged as a whole (as the summary counts it): every line of a
+    # rejected row says rejected, though some of its reasons alone would only flag it.
+    rejected = {p.row_no for p in problems if p.severity == "rejected"}
     for p in problems[:limit]:
-        style = "red" if p.severity == "rejected" else "yellow"
-        severity = _(SEVERITY_WORDS[p.severity]) if p.severity in SEVERITY_WORDS else p.severity
+        verdict = "rejected" if p.row_no in rejected else p.severity
+        style = "red" if verdict == "rejected" else "yellow"
+        severity = _(SEVERITY_WORDS[verdict]) if verdict in SEVERITY_WORDS else verdict
         _row(t, str(p.row_no), p.order_no or "", p.plate or "", Text(severity, style=style),
              p.column or field_label(p.field), mask_value(p.field, p.value) or "",
              reason_text(p.reason))

@@ -588,3 +588,52 @@ def test_a_row_flagged_while_merging_comes_back_whole_in_the_rejects_sheet(db, t
     # the file changed since: the row is still listed, without cells read from another file
     orders_file(tmp_path, rows[:2])
     assert importing.rejects_sheet(r)[1][3:] == []
+
+
+def _rows_listed(problems):
+    rejected = {p.row_no for p in problems if p.severity == "rejected"}
+    flagged = {p.row_no for p in problems} - rejected
+    return len(flagged), len(rejected)
+
+
+def test_the_counts_agree_with_the_rows_listed(db, tmp_path):
+    rows = good_rows()
+    first = list(rows[0])
+    first[4] = "12345"  # a bad phone: this row alone would be flagged ...
+    rows.insert(0, first)  # ... but a later row of the same order supersedes it
+    bad = list(rows[2])
+    bad[0], bad[6], bad[4] = "RO9", "2026-02-30", "999"  # rejected (no such day), bad phone too
+    rows.append(bad)
+    flagged = list(rows[3])
+    flagged[0], flagged[4] = "RO8", "12"  # imported and flagged
+    rows.append(flagged)
+    r = run(db, orders_file(tmp_path, rows))
+    assert (r.superseded, r.flagged, r.rejected) == (1, 1, 1)
+    assert _rows_listed(r.problems) == (r.flagged, r.rejected)
+    assert 3 not in {p.row_no for p in r.problems}  # the superseded row (under two title rows)
+    # Its flag is not stored either: nothing of that row is in the database.
+    assert db.conn.execute("SELECT count(DISTINCT row_no) FROM row_problems WHERE severity ="
+                           " 'flagged'").fetchone()[0] == 2  # the flagged row, the rejected one
+    from rich.console import Console
+
+    from crmcli.render import problems_table
+
+    console = Console(width=200, record=True)
+    console.print(problems_table(r.problems))
+    lines = [line for line in console.export_text().splitlines() if "│" in line]
+    verdicts = {line.split("│")[1].strip(): line.split("│")[4].strip() for line in lines}
+    rejected_row = next(p.row_no for p in r.problems if p.severity == "rejected")
+    assert verdicts[str(rejected_row)] == "rejected"  # every line of it, its bad phone too
+    assert list(verdicts.values()).count("flagged") == 1
+
+
+def test_the_sample_files_counts_agree_with_their_rows_to_check(db):
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parent.parent / "sample_data"
+    for path, kind in ((sample / "delivery_list.xlsx", "vehicles"),
+                       (sample / "dms_orders.xlsx", "orders")):
+        r = run(db, path, kind)
+        assert _rows_listed(r.problems) == (r.flagged, r.rejected), path.name
+        assert r.rows_read == (r.inserted + r.updated + r.unchanged + r.rejected + r.skipped
+                               + r.superseded), path.name

@@ -273,3 +273,35 @@ def test_an_imported_warranty_end_plans_the_check_without_a_delivery_date(db):
     rows = db.conn.execute("SELECT customer_id, due_date, expires_on FROM tasks"
                            " WHERE kind = 'warranty_check'").fetchall()
     assert rows == [(c, "2026-11-20", "2026-12-20")]
+
+
+def test_the_counts_say_what_this_run_did(db):
+    # A reminder due a day after a post-repair call is combined into it once; later runs
+    # that leave it combined do not count it as "merged" again.
+    s = settings(contact_window_days=3)
+    c = store.customer(db)
+    v = store.vehicle(db, c, insurance_compulsory_expiry="2026-12-27")  # due 2026-11-27
+    store.order(db, v, c, "2026-11-23", "repair")  # post-repair due 2026-11-26
+    first = planner.plan(db, DAY, s)
+    assert (first.created, first.merged) == (2, 1)
+    again = planner.plan(db, DAY, s, force=True)
+    assert (again.created, again.updated, again.merged, again.withdrawn, again.missed) == (
+        0, 0, 0, 0, 0)
+    assert again.open == first.open == 1
+    # A second car of the same customer, its insurance due the same day: one more combined.
+    v2 = store.vehicle(db, c, insurance_compulsory_expiry="2026-12-27")
+    assert v2
+    third = planner.plan(db, DAY, s, force=True)
+    assert (third.created, third.merged) == (1, 1)
+    assert db.conn.execute("SELECT count(*) FROM tasks WHERE state='merged'").fetchone()[0] == 2
+
+
+def test_plan_from_the_command_line_reports_no_merges_when_nothing_changed(sample_db):
+    runner = CliRunner()
+    first = json.loads(runner.invoke(app, ["plan", "--date", "2026-11-26", "--json"]).stdout)
+    merged = sample_db.conn.execute("SELECT count(*) FROM tasks WHERE state='merged'"
+                                    ).fetchone()[0]
+    assert first["merged"] == merged > 0
+    r = runner.invoke(app, ["plan", "--date", "2026-11-26", "--force"])
+    assert r.exit_code == 0
+    assert "0 new, 0 updated, 0 merged, 0 withdrawn, 0 missed" in r.stdout

@@ -888,6 +888,7 @@ def merge_rows(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[
         "customer_name")}
     order_no, vin, plate = get["order_no"], get["vin"], get["plate"]
     last: dict[str, ParsedRow] = {}
+    moot: set[int] = set()  # the problems of superseded rows (by id)
     for pr in accepted:
         rec = pr.record
         key = order_no(rec) if kind == "orders" else (vin(rec) or "p:" + plate(rec))
@@ -896,7 +897,13 @@ def merge_rows(db, result: ImportResult, parsed: list[ParsedRow], fields: tuple[
             result.superseded += 1
             what = "order number" if kind == "orders" else "vehicle"
             result.verdicts.append((prev.row_no, f"superseded by row {pr.row_no} (same {what})"))
+            if prev.problems:  # not imported, so nothing of it to check: not listed as flagged
+                moot.update(map(id, prev.problems))
+                result.problem_rows.pop(prev.row_no, None)
+                prev.problems = ()
         last[key] = pr
+    if moot:
+        result.problems = [p for p in result.problems if id(p) not in moot]
     accepted = list(last.values())  # merged in the order sorted below
     merger = Merger(db, import_id, now, user)
     merger.preload([pr.record for pr in accepted], fields, kind)
