@@ -29,7 +29,7 @@ def test_import_orders_json_summary_and_exit_codes(tmp_path):
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
     assert (summary["inserted"], summary["rejected"], summary["exit_code"]) == (2, 0, 0)
-    assert {"column": "工单号", "field": "order_no"} in summary["mapping"]
+    assert {"column": "工单号", "field": "order_no"} in summary["files"][0]["mapping"]
 
     bad = messy.write_xlsx(tmp_path / "b.xlsx", messy.DEFAULT_ROWS + [["", "粤B1", "", "", "",
                                                                        "2025-01-01", 1]])
@@ -237,3 +237,23 @@ def test_the_console_script_exits_with_the_commands_code_and_all_its_output(samp
     assert run("log", str(task), "--outcome", "no_answer").returncode == 0
     assert dbmod.connect(path).conn.execute(
         "SELECT count(*) FROM calls WHERE task_id = ?", (task,)).fetchone()[0] == 1
+
+
+def test_import_json_has_one_shape_for_one_file_or_several(tmp_path):
+    good = messy.write_xlsx(tmp_path / "g.xlsx", messy.DEFAULT_ROWS)
+    bad = messy.write_xlsx(tmp_path / "b.xlsx", messy.DEFAULT_ROWS + [["", "粤B1", "", "", "",
+                                                                       "2025-01-01", 1]])
+    missing = tmp_path / "nope.xlsx"
+    one = json.loads(invoke("import", "orders", good, "--json", "--date", "2026-11-26").stdout)
+    r = invoke("import", "orders", bad, missing, "--json", "--date", "2026-11-26", "--force")
+    several = json.loads(r.stdout)
+    assert set(one) == set(several)
+    assert (one["status"], one["inserted"], one["exit_code"], len(one["files"])) == (
+        "done", 2, 0, 1)
+    assert one["files"][0]["file"] == str(good)
+    # b.xlsx: its 2 orders again (unchanged), 1 row rejected; nope.xlsx refused (exit 2).
+    assert r.exit_code == 2
+    assert (several["status"], several["rows_read"], several["unchanged"], several["rejected"],
+            several["exit_code"]) == ("mixed", 3, 2, 1, 2)
+    assert [f["status"] for f in several["files"]] == ["done", "refused"]
+    assert {p["file"] for p in several["problems"]} == {str(bad)}

@@ -22,3 +22,9 @@ def test_docstring_examples(name):
 def test_rule_modules_have_worked_examples(name):
     examples = doctest.DocTestFinder().find(importlib.import_module(name))
     assert sum(len(t.examples) for t in examples) >= 3, name
+
+
+@pytest.mark.parametrize("name", ["crmcli.limits", "crmcli.importing.result"])
+def test_the_examples_of_other_modules_run_too(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted and result.failed == 0, name

@@ -80,7 +80,7 @@ def _run_import(ctx: typer.Context, kind: str, files: list[Path], dry_run: bool,
         if not as_json and not quiet:
             say(_("Rejected and flagged rows written to {path}").format(path=rejects), console)
     if as_json:
-        emit_json(summaries if len(summaries) > 1 else summaries[0])
+        emit_json(importer.run_summary(summaries))  # one shape for one file or several
     raise typer.Exit(worst)
 
 

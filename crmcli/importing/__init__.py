@@ -10,8 +10,8 @@ The stages, each a module (``run`` drives them for one file)::
 
 from .merge import Merger, same_person
 from .parse import parse_lunar_birthday
-from .result import ImportResult, ParsedRow, Problem
+from .result import ImportResult, ParsedRow, Problem, run_summary
 from .run import import_file, record_refusal, rejects_sheet
 
 __all__ = ["ImportResult", "Merger", "ParsedRow", "Problem", "import_file", "parse_lunar_birthday",
-           "record_refusal", "rejects_sheet", "same_person"]
+           "record_refusal", "rejects_sheet", "run_summary", "same_person"]

@@ -84,3 +84,33 @@ def note_problems(result: ImportResult, parsed: list[ParsedRow]) -> None:
         if pr.problems:
             result.problems.extend(pr.problems)
             result.problem_rows[pr.row_no] = pr.cells
+
+
+COUNTS = ("rows_read", "inserted", "updated", "unchanged", "flagged", "rejected", "skipped",
+          "superseded")
+
+
+def run_summary(files: list[dict]) -> dict:
+    """What ``import ... --json`` prints: one shape whether one file or several were given.
+
+    The counts (``COUNTS``), ``problems`` (each naming its ``file``), ``warnings`` and
+    ``exit_code`` (the worst) are for the whole run; ``files`` has each file's own
+    summary (``ImportResult.summary``, or a refused file's file/status/message/exit_code).
+    ``status`` is the files' common status, else ``mixed``.
+
+    >>> s = run_summary([{"file": "a.xlsx", "kind": "orders", "status": "done", "inserted": 2,
+    ...                   "problems": [{"row_no": 3}], "exit_code": 0},
+    ...                  {"file": "b.csv", "kind": "orders", "status": "refused", "exit_code": 2}])
+    >>> s["inserted"], s["status"], s["exit_code"], s["problems"], len(s["files"])
+    (2, 'mixed', 2, [{'row_no': 3, 'file': 'a.xlsx'}], 2)
+    """
+    statuses = {f["status"] for f in files}
+    return {
+        "kind": files[0]["kind"] if files else None,
+        "status": statuses.pop() if len(statuses) == 1 else "mixed",
+        **{k: sum(f.get(k) or 0 for f in files) for k in COUNTS},
+        "problems": [dict(p, file=f["file"]) for f in files for p in f.get("problems", ())],
+        "warnings": [f"{f['file']}: {w}" for f in files for w in f.get("warnings", ())],
+        "exit_code": max((f["exit_code"] for f in files), default=0),
+        "files": files,
+    }
