@@ -720,6 +720,20 @@ def list_complaints(db, now: datetime, *, include_closed: bool = False) -> list[
 # --------------------------------------------------------------------------- actions
 
 
+def check_deadline(deadline: date, at: datetime, force: bool = False) -> date:
+    """An action's deadline must not be past when it is added (``at``): a typo in the
+    year would make it overdue from its first day. ``force`` accepts it (recording an
+    old action from paper). The day it is added is not past.
+
+    >>> check_deadline(date(2026, 11, 26), datetime(2026, 11, 26, 10, 0))
+    datetime.date(2026, 11, 26)
+    """
+    if deadline < at.date() and not force:
+        raise UsageError(_("--deadline {due} is already past (on {day}); give a later day, or "
+                           "--force to record it anyway").format(due=deadline, day=at.date()))
+    return deadline
+
+
 def add_action(db, text: str, owner: str, deadline: date, *, by: str, kind: str = "corrective",
                category: str | None = None, month: str | None = None,
                complaint_id: int | None = None, at: datetime | None = None,

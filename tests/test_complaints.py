@@ -312,3 +312,12 @@ def test_a_step_done_twice_or_out_of_turn_says_so(db):
     r = runner.invoke(app, ["complaint", "reply", str(cid)], env={"CRMCLI_LANG": "zh_CN"})
     assert r.exit_code == 2 and r.stdout == ""
     assert f"投诉 #{cid} 已于 2026-11-30 09:00 关闭" in r.stderr
+
+
+def test_an_action_deadline_before_the_day_it_is_added_needs_force():
+    added = at("2026-11-26 17:59")
+    assert calls.check_deadline(date(2026, 11, 26), added) == date(2026, 11, 26)
+    assert calls.check_deadline(date(2026, 11, 27), added) == date(2026, 11, 27)
+    with pytest.raises(UsageError, match="--deadline 2026-11-25 is already past"):
+        calls.check_deadline(date(2026, 11, 25), added)
+    assert calls.check_deadline(date(2026, 11, 25), added, force=True) == date(2026, 11, 25)

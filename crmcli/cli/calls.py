@@ -323,13 +323,8 @@ def action_add(
     from .. import calls, clock
 
     state: State = ctx.obj
-    due = parse_day(deadline, "--deadline")
     when = calls.parse_when(at) or clock.now()
-    if due < when.date() and not force:
-        from ..errors import UsageError
-
-        raise UsageError(_("--deadline {due} is already past (on {day}); give a later day, or "
-                           "--force to record it anyway").format(due=due, day=when.date()))
+    due = calls.check_deadline(parse_day(deadline, "--deadline"), when, force)
     aid = calls.add_action(state.db, text, owner, due, by=_clerk(by),
                            kind="preventive" if preventive else "corrective", category=category,
                            month=month, complaint_id=complaint_id, metric=metric,
