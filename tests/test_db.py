@@ -217,9 +217,9 @@ def test_a_lock_never_released_ends_in_busy_after_one_notice(tmp_path, monkeypat
     monkeypatch.setattr(dbmod, "LOCK_NOTICE_MS", 20)
     monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 60)
     monkeypatch.setattr(dbmod, "lock_wait_notice", told.append)
-    with pytest.raises(sqlite3.OperationalError, match="locked"):
-        with dbmod.write_transaction(database):
-            database.conn.execute("CREATE TABLE mine (x)")
+    with pytest.raises(sqlite3.OperationalError, match="locked"), \
+            dbmod.write_transaction(database):
+        database.conn.execute("CREATE TABLE mine (x)")
     assert told == [str(path)] and not database.conn.in_transaction
     other.execute("ROLLBACK")
     other.close()
