@@ -183,10 +183,15 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console,
     call_at = appointment = elsewhere = None
     if outcome == "reached" and task["kind"] == calls.FOLLOWUP_KIND:
         # The complaint's follow-up asks one thing: is the customer satisfied with the resolution?
-        while resolution_ok is None:
-            answer = ask(console, _("Satisfied with the resolution? (y/n): ")).lower()
-            resolution_ok = {"y": True, "n": False, "是": True, "否": False}.get(answer)
-        note = ask(console, _("Note (Enter for none): ")) or None
+        try:
+            while answers.get("resolution_ok") is None:
+                answer = ask(console, _("Satisfied with the resolution? (y/n): ")).lower()
+                answers["resolution_ok"] = {"y": True, "n": False, "是": True, "否": False}.get(answer)
+            if "note" not in answers:
+                answers["note"] = ask(console, _("Note (Enter for none): ")) or None
+        except (Quit, KeyboardInterrupt):
+            _keep(db, task, outcome, answers, console)
+        resolution_ok, note = answers["resolution_ok"], answers["note"]
     elif outcome == "reached" and task["kind"] in calls.REMINDER_KINDS:
         # A reminder asks what fits the customer, not the six satisfaction questions.
         try:
@@ -237,13 +242,20 @@ def handle(db, task: dict, settings: dict, clerk: str, console: Console,
         scores = {q: answers[q] for q in calls.QUESTIONS}
         complaint, category, note = answers["complaint"], answers.get("category"), answers["note"]
     elif outcome == "busy":
-        while True:
-            text = ask(console, _("Call back when (YYYY-MM-DD HH:MM, Enter = next working day): "))
-            try:
-                call_at = calls.parse_when(text) if text else None
-                break
-            except CrmError as exc:
-                say(console, exc.message)
+        # The outcome is kept as soon as it is known: a session ended at the question of
+        # when to call back starts the next time at that question.
+        try:
+            while "call_at" not in answers:
+                text = ask(console,
+                           _("Call back when (YYYY-MM-DD HH:MM, Enter = next working day): "))
+                try:
+                    calls.parse_when(text) if text else None
+                    answers["call_at"] = text or None
+                except CrmError as exc:
+                    say(console, exc.message)
+        except (Quit, KeyboardInterrupt):
+            _keep(db, task, outcome, answers, console)
+        call_at = calls.parse_when(answers["call_at"]) if answers["call_at"] else None
     try:
         result = calls.log_call(db, task["id"], outcome, settings, by=clerk, at=at or clock.now(),
                                 scores=scores, note=note, complaint=complaint, category=category,

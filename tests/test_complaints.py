@@ -321,3 +321,52 @@ def test_an_action_deadline_before_the_day_it_is_added_needs_force():
     with pytest.raises(UsageError, match="--deadline 2026-11-25 is already past"):
         calls.check_deadline(date(2026, 11, 25), added)
     assert calls.check_deadline(date(2026, 11, 25), added, force=True) == date(2026, 11, 25)
+
+
+def test_a_follow_up_call_left_at_its_question_resumes_there(db):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    cid, _ = opened_from_a_call(db)
+    calls.advance(db, cid, "reply", by="b", at=at("2026-11-26 14:00"), settings=S)
+    tid = followup(db, cid)[0]
+    runner = CliRunner()
+    # Reached, then the input ends at "satisfied with the resolution?": kept, nothing saved.
+    first = runner.invoke(app, ["call", "--date", "2026-11-27"], input="r\n")
+    assert first.exit_code == 0 and f"Kept the answers so far for task #{tid}" in first.stdout
+    assert db.conn.execute("SELECT count(*) FROM calls WHERE task_id=?", (tid,)).fetchone()[0] == 0
+    # Next time it starts at that question; answered, then the input ends at the note.
+    second = runner.invoke(app, ["call", "--date", "2026-11-27"], input="y\n")
+    resumed = second.stdout.split("Resuming")[1]
+    assert "Satisfied with the resolution?" in resumed and "Kept the answers" in resumed
+    # Then only the note is left: the answer given before is not asked again.
+    third = runner.invoke(app, ["call", "--date", "2026-11-27"], input="已解决\nq\n")
+    resumed = third.stdout.split("Resuming")[1].split("Saved:")[0]
+    assert "Satisfied with the resolution?" not in resumed and "Note" in resumed
+    assert (calls.complaint(db, cid)["state"], calls.complaint(db, cid)["resolution"]) == (
+        "closed", "satisfied")
+    assert db.conn.execute("SELECT outcome, note FROM calls WHERE task_id=?", (tid,)
+                           ).fetchone() == ("reached", "已解决")
+
+
+def test_a_busy_call_left_at_the_call_back_time_resumes_there(db):
+    from typer.testing import CliRunner
+
+    from crmcli.cli import app
+
+    cid, _ = opened_from_a_call(db)
+    calls.advance(db, cid, "reply", by="b", at=at("2026-11-26 14:00"), settings=S)
+    tid = followup(db, cid)[0]
+    runner = CliRunner()
+    first = runner.invoke(app, ["call", "--date", "2026-11-27"], input="b\n")
+    assert f"Kept the answers so far for task #{tid}" in first.stdout
+    again = runner.invoke(app, ["call", "--date", "2026-11-27"],
+                          input="明天\n2026-11-28 15:30\nq\n")
+    resumed = again.stdout.split("Resuming")[1].split("Saved:")[0]
+    assert "busy" in resumed and "Call back when" in resumed
+    assert "[r]eached" not in resumed  # the outcome is not asked again
+    assert db.conn.execute("SELECT outcome FROM calls WHERE task_id=?", (tid,)).fetchone() == (
+        "busy",)
+    assert db.conn.execute("SELECT call_at FROM tasks WHERE id=?", (tid,)).fetchone()[0] \
+        .startswith("2026-11-28 15:30")
