@@ -132,11 +132,19 @@ def test_steps_out_of_order_are_refused_by_name(db):
     cid = opened(db)
     with pytest.raises(UsageError) as e:
         calls.advance(db, cid, "close", by="a", settings=S)
-    assert str(e.value) == f"complaint #{cid} is open; cannot close it before a reply"
+    assert str(e.value) == (f"complaint #{cid} has no reply yet: cannot close it before a reply;"
+                            f" record the reply first (crmcli complaint reply {cid})")
     calls.advance(db, cid, "escalate", by="a", at=at("2026-11-26 11:00"), settings=S)
+    # The same step again is done already: nothing changes, and the caller is told so.
+    again = calls.advance(db, cid, "escalate", by="b", at=at("2026-11-26 12:00"), settings=S)
+    assert (again["unchanged"], again["escalated_at"], again["escalated_by"]) == (
+        True, "2026-11-26 11:00", "a")
+    assert [e["action"] for e in again["events"]] == ["opened", "escalate"]
+    calls.advance(db, cid, "reply", by="b", at=at("2026-11-26 14:00"), settings=S)
     with pytest.raises(UsageError) as e:
         calls.advance(db, cid, "escalate", by="a", settings=S)
-    assert str(e.value) == f"complaint #{cid} is escalated; cannot escalate it"
+    assert str(e.value) == (f"complaint #{cid} was replied to on 2026-11-26 14:00: escalating"
+                            " comes before the reply, so there is nothing to escalate now")
     with pytest.raises(NotFound, match="^no complaint #99$"):
         calls.advance(db, 99, "reply", by="a", settings=S)
 
@@ -334,7 +342,8 @@ def test_a_metric_without_settings_keeps_no_figures(db):
 def test_an_action_is_refused_before_anything_is_written(db):
     with pytest.raises(UsageError, match="^an action is corrective or preventive$"):
         calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", kind="other")
-    with pytest.raises(UsageError, match="^month '2026-13': use YYYY-MM$"):
+    with pytest.raises(UsageError, match=r"^--month '2026-13': use YYYY-MM \(2026-11\), 2026/11,"
+                                         r" 2026年11月 or the month alone \(11\)$"):
         calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", month="2026-13")
     with pytest.raises(UsageError, match="^--month 1800-01-01 is out of range"):
         calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", month="1800-01")
@@ -395,3 +404,13 @@ def test_the_call_card(db):
     assert calls.call_card(db, tid)["greeting"] == ""
     with pytest.raises(NotFound, match="^no task #99; see `crmcli today` for the ids$"):
         calls.call_card(db, 99)
+
+
+def test_an_actions_month_is_read_as_typed(db):
+    # As stats --month: '2026年10月' is stored as 2026-10; '10' alone is the last October
+    # up to the day the action is added.
+    a = calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", month="2026年10月",
+                         at=at("2026-11-05 09:00"))
+    b = calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", month="12",
+                         at=at("2026-11-05 09:00"))
+    assert [action_row(db, i)[6] for i in (a, b)] == ["2026-10", "2025-12"]
