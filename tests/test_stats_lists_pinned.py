@@ -226,8 +226,9 @@ def test_period_bounds_of_a_month(month, expected):
 def test_period_bounds_refusals_and_the_default_month():
     with pytest.raises(UsageError) as e:
         stats.period_bounds(month="2026-13")
-    assert str(e.value) == "month '2026-13': use YYYY-MM"
-    with pytest.raises(UsageError, match="^month 1800-01-01 is out of range"):
+    assert str(e.value) == ("--month '2026-13': use YYYY-MM (2026-11), 2026/11, 2026年11月 or"
+                            " the month alone (11)")
+    with pytest.raises(UsageError, match="^--month 1800-01-01 is out of range"):
         stats.period_bounds(month="1800-01")
     assert stats.period_bounds(today=date(2026, 11, 26)) == (
         date(2026, 11, 1), date(2026, 11, 30), "2026-11")
