@@ -1087,3 +1087,21 @@ def m022_facts_on_insert(db: sqlite_utils.Database) -> None:
         END;
         """
     )
+
+
+@MIGRATIONS()
+def m023_order_owners_for_now(db: sqlite_utils.Database) -> None:
+    """A car's owner that an order made is an owner for now (``since`` '').
+
+    Before m020 an order gave a car with no owner on file an owner from the order's
+    date; m020 rewrote only the cars it had to repair. Such an ownership (current,
+    starting on the day of an order of the car, which is none of the car's delivery
+    or purchase dates) now starts on '': a delivery list naming someone else replaces
+    that owner whatever its date, as it does for owners the importer makes now.
+    """
+    db.execute(
+        "UPDATE OR IGNORE vehicle_owners SET since = '' WHERE until IS NULL AND since <> ''"
+        " AND EXISTS (SELECT 1 FROM repair_orders o WHERE o.vehicle_id = vehicle_owners.vehicle_id"
+        "  AND o.customer_id = vehicle_owners.customer_id AND o.order_date = vehicle_owners.since)"
+        " AND NOT EXISTS (SELECT 1 FROM vehicles v WHERE v.id = vehicle_owners.vehicle_id"
+        "  AND vehicle_owners.since IN (coalesce(v.delivery_date, ''), coalesce(v.purchase_date, '')))")

@@ -60,6 +60,8 @@ SHIPPED = {
         "16c42e635da1c310c59518f1204e3a165a2ebd930ee0887022511c3b72301bec",
     "m022_facts_on_insert":
         "b77ea08e1c417bac1825103f25d802aca57a10432331eba32c0195658bf9a048",
+    "m023_order_owners_for_now":
+        "11d9dd91bc9239b89ed0c3101102af2d725dd3b277427cc60d2d45990551d4f0",
 }
 
 HOW_TO_ADD = (

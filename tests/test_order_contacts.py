@@ -239,3 +239,37 @@ def test_a_number_corrected_on_the_call_is_the_contacts_and_the_thank_you_greets
         "13607958890", None)  # the owner's number is his, untouched
     thanks = db.conn.execute("SELECT reason FROM tasks WHERE kind = 'thank_you_sms'").fetchone()[0]
     assert "李娜" in thanks and "张先生" not in thanks
+
+
+def test_m023_an_owner_an_order_made_gives_way_to_the_delivery_list(tmp_path):
+    # Before m020: 李娜 brought the car first (2025-01-05) and became its owner from that
+    # day; the delivery list (张伟, delivered 2024-10-01) came later and, being older,
+    # did not move it. After m023 the same delivery list again gives 张伟 the car and
+    # the order, with 李娜 as its contact.
+    import store
+
+    from crmcli import db as dbmod
+    from crmcli import migrations
+
+    old = dbmod.connect(tmp_path / "old.db", migrate=False)
+    with dbmod.write_transaction(old):
+        migrations.MIGRATIONS.apply(old, stop_before="m023_order_owners_for_now")
+        li = store.customer(old, "李娜", "13912345678")
+        delivered = store.customer(old, "王强", "13800000003")
+        v = store.vehicle(old, li, vin=VIN, plate="粤B12345")
+        v2 = store.vehicle(old, delivered, delivery_date="2024-05-01")
+        old.conn.executemany(
+            "INSERT INTO vehicle_owners (vehicle_id, customer_id, since) VALUES (?,?,?)",
+            [(v, li, "2025-01-05"), (v2, delivered, "2024-05-01")])
+        store.order(old, v, li, "2025-01-05")
+        store.order(old, v2, delivered, "2024-05-01")  # a visit on the delivery day
+    old.conn.close()
+    db = dbmod.connect(tmp_path / "old.db")
+    assert db.conn.execute("SELECT vehicle_id, since FROM vehicle_owners ORDER BY vehicle_id"
+                           ).fetchall() == [(v, ""), (v2, "2024-05-01")]
+    run(db, messy.write_xlsx(tmp_path / "d.xlsx", [DELIVERY, [
+        "张伟", "男", "13607958890", VIN, "粤B12345", "2024-10-01"]]), "vehicles")
+    assert db.conn.execute(
+        "SELECT c.name, o.contact_name, o.contact_phone FROM repair_orders o"
+        " JOIN customers c ON c.id = o.customer_id WHERE o.vehicle_id = ?", (v,)).fetchall() == [
+        ("张伟", "李娜", "13912345678")]
