@@ -489,8 +489,8 @@ def check_severity(severity: str | None) -> str:
         return "normal"
     key = _SEVERITY_ALIASES.get(severity.strip().lower())
     if key is None:
-        raise UsageError(f"severity {severity!r}: use one of "
-                         + ", ".join(f"{k} ({v})" for k, v in SEVERITIES.items()))
+        raise UsageError(_("severity {severity!r}: use one of {items}").format(
+            severity=severity, items=", ".join(f"{k} ({v})" for k, v in SEVERITIES.items())))
     return key
 
 

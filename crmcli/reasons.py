@@ -102,6 +102,7 @@ TEMPLATES: tuple[str, ...] = (
     N_("unreachable ({why})"),
     N_("customer asked to be called {when}"),
     N_("done elsewhere: the customer had it done elsewhere"),
+    N_("complaint #{id} closed by {by}"),
     # importing/ and normalize.py: why an imported cell or row is flagged or rejected
     N_("not a mobile or landline number"),
     N_("check digit wrong (expected {digit})"),

@@ -248,6 +248,8 @@ def test_core_errors_are_said_in_the_language_with_the_same_exit_code(sample_db,
         (("complaint", "show", "42"), 3, "没有投诉 #42", "no complaint #42"),
         (("stats", "--month", "2026-13"), 2, "--month '2026-13'：请写作 YYYY-MM",
          "--month '2026-13': use YYYY-MM"),
+        (("complaint", "add", "#1", "--text", "x", "--severity", "很严重"), 2,
+         "严重程度 '很严重'：请用以下之一：normal (一般)", "severity '很严重': use one of normal"),
         # a parser's reason inside a core error is said in the language too
         (("customer", "edit", "#1", "--lunar-birthday", "13-40"), 2,
          "农历生日 '13-40'：农历月份须为 1-12，日须为 1-30",
