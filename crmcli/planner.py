@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -277,11 +278,16 @@ def candidates(db: sqlite_utils.Database, day: date, settings: dict,
                 dates = inspection_dates[k] = rules.inspection_dates(
                     v, settings["inspection_rules"], inspection_until)
             out += rules.inspection(v, care, settings["inspection_rules"], day, end, dates)
-    longest = max(care["post_repair"]["days_after"] + care["post_repair"]["expires_after_days"],
-                  care["advice_followup"]["days_after"]
+    post = care["post_repair"]["days_after"] + care["post_repair"]["expires_after_days"]
+    longest = max(post, care["advice_followup"]["days_after"]
                   + care["advice_followup"]["expires_after_days"])
+    # An order settled before `post` days ago has no post-repair call left in the window
+    # (its expiry is before the day): only one with advice can still give a contact.
+    # ('+' keeps the order-date index on the range, so the rows come in the same order.)
     for o in load_orders(db, day - timedelta(days=longest), end,
-                         f"AND o.customer_id {_IN_SCOPE}" if scoped else ""):
+                         "AND (+o.order_date >= ? OR (o.advice IS NOT NULL AND o.advice <> ''))"
+                         + (f" AND o.customer_id {_IN_SCOPE}" if scoped else ""),
+                         ((day - timedelta(days=post)).isoformat(),)):
         out += rules.post_repair(o, care, window)
         out += rules.advice_followup(o, care, window)
     out += _customer_candidates(db, day, end, care, last_visit, scoped)
@@ -346,32 +352,37 @@ def _vehicle_gate(day: date, end: date, settings: dict):
                 return own
         return default_kmpd
 
-    by_km = rules.km_days
+    max_km_days, ceil = rules.MAX_KM_DAYS, math.ceil  # rules.km_days, inlined
 
-    def regular_due(last_m: str, last_km: int | None, per_day: float) -> bool:
+    def regular_due(last_m: str, last_km: int | None, row: tuple) -> bool:
         last = ordinal[last_m]
         lo, hi = last + 28 * r_months, last + 31 * r_months
         if last_km is not None:  # the last maintenance has a mileage: km counts too
-            k = last + by_km(r_km, per_day)
+            k = last + min(max_km_days, ceil(r_km / km_per_day(row)))
             lo, hi = min(lo, k), min(hi, k)
         return lo - r_lead <= end_o and hi - r_lead + r_exp >= day_o
 
-    def warranty_due(delivery: str, per_day: float) -> bool:
+    def warranty_due(delivery: str, row: tuple) -> bool:
         d = ordinal[delivery]
+        per_day = None
         for lo, hi, km in w_points:
-            k = d + by_km(km, per_day)
+            # The point is reached by time on d + hi at the latest: a check that ended
+            # before the window whatever the mileage needs no km/day.
+            if d + hi - w_lead + w_exp < day_o:
+                continue
+            if per_day is None:
+                per_day = km_per_day(row)
+            k = d + min(max_km_days, ceil(km / per_day))
             if min(d + lo, k) - w_lead <= end_o and min(d + hi, k) - w_lead + w_exp >= day_o:
                 return True
         return False
 
     def gate(row: tuple) -> tuple | None:
         delivery, ins1, ins2, insp, last_m = row[3], row[5], row[6], row[7], row[13]
-        regular = last_m is not None and last_m >= maintenance_from
-        warranty = delivery is not None and delivery >= warranty_from
-        if regular or warranty:
-            per_day = km_per_day(row)
-            regular = regular and regular_due(last_m, row[19], per_day)
-            warranty = warranty and warranty_due(delivery, per_day)
+        regular = last_m is not None and last_m >= maintenance_from and regular_due(
+            last_m, row[19], row)
+        warranty = delivery is not None and delivery >= warranty_from and warranty_due(
+            delivery, row)
         if not warranty and row[17] is not None:
             warranty = w_given[0] <= row[17] <= w_given[1]
         flags = (
@@ -382,7 +393,7 @@ def _vehicle_gate(day: date, end: date, settings: dict):
             regular,
             warranty,
             (ins1 is not None and lo1 <= ins1 <= hi1) or (ins2 is not None and lo2 <= ins2 <= hi2),
-            inspection(insp, delivery),
+            inspection(insp, delivery, row[4]),
         )
         return flags if True in flags else None
 
@@ -395,8 +406,10 @@ def _inspection_gate(day: date, end: date, cfg: dict, table: dict):
     Inspection dates fall on whole-month steps from delivery (or from the
     imported date), every step a multiple of the gcd of the rule table's
     intervals; a vehicle whose month is not congruent with any month the
-    window can reach is skipped without walking its dates. Takes the stored
-    inspection and delivery dates as ISO strings.
+    window can reach is skipped without walking its dates. A vehicle that passes
+    and has a delivery date is then judged exactly, on its due dates (cached per
+    usage and dates). Takes the stored inspection and delivery dates as ISO
+    strings, and the usage.
     """
     from math import gcd
 
@@ -413,12 +426,29 @@ def _inspection_gate(day: date, end: date, cfg: dict, table: dict):
         months.add((d.year * 12 + d.month - 1) % g)
         d = rules.add_months(d, 1)
     lo_s, hi_s = lo.isoformat(), hi.isoformat()
+    lead, expires = timedelta(days=cfg["lead_days"]), timedelta(days=cfg["expires_after_days"])
+    until = end + lead  # as candidates() asks rules.inspection_dates
+    due: dict[tuple, bool] = {}
 
-    def gate(inspection_due: str | None, delivery: str | None) -> bool:
-        if inspection_due is not None and lo_s <= inspection_due <= hi_s:
-            return True
-        start = inspection_due or delivery
-        return start is not None and (int(start[:4]) * 12 + int(start[5:7]) - 1) % g in months
+    def in_window(inspection_due: str | None, delivery: str, usage: str | None) -> bool:
+        # With a delivery date the due dates depend on the usage and the two dates
+        # alone (the VIN's year only stands in for a missing delivery): worked out once
+        # per distinct three, with rules.inspection's own test of each date.
+        key = (usage, inspection_due, delivery)
+        hit = due.get(key)
+        if hit is None:
+            v = rules.VehicleFacts(0, 0, None, _d(delivery), usage, None, None,
+                                   _d(inspection_due), None, None, None, None)
+            hit = due[key] = any(day <= d - lead + expires and d - lead <= end
+                                 for d in rules.inspection_dates(v, table, until))
+        return hit
+
+    def gate(inspection_due: str | None, delivery: str | None, usage: str | None) -> bool:
+        if not (inspection_due is not None and lo_s <= inspection_due <= hi_s):
+            start = inspection_due or delivery
+            if start is None or (int(start[:4]) * 12 + int(start[5:7]) - 1) % g not in months:
+                return False
+        return not delivery or in_window(inspection_due, delivery, usage)
 
     return gate
 
@@ -448,7 +478,8 @@ def _customer_candidates(db, day: date, end: date, care: dict, last_visit: dict[
         cutoff = (day - timedelta(days=cfg["lost_after_days"] - cfg["every_days"])).isoformat()
         for cid, lv in last_visit.items():
             if lv <= cutoff:
-                out += rules.recovery(CustomerFacts(cid, None, None, None, _d(lv)), care, day)
+                out += rules.recovery(CustomerFacts(cid, None, None, None, _d(lv)), care, day,
+                                      (day, end))
     return out
 
 
@@ -874,6 +905,16 @@ def _combine_stored(db, day: date, settings: dict, wc: cal.WorkCalendar, now: st
     day_s = day.isoformat()
     contacts, stored, released = [], {}, []
     _day = rules.IsoDays()
+    # contact_day of a task with no time chosen depends on its day and channel alone.
+    days: dict[tuple, date] = {}
+
+    def on(d: date, channel: str) -> date:
+        k = (d, channel)
+        got = days.get(k)
+        if got is None:
+            got = days[k] = contact_day(d, None, None, channel, day, wc)
+        return got
+
     for (tid, kind, cid, channel, weight, due, expires, next_try, call_at, attempts, sent,
          state, lead, contact_on, lead_state) in rows:
         if state == "merged" and lead_state != "open":
@@ -888,7 +929,8 @@ def _combine_stored(db, day: date, settings: dict, wc: cal.WorkCalendar, now: st
         due_d, nt = _day[due], _day[next_try]
         contacts.append(Contact(
             tid, kind, cid, channel, weight, due_d, _day[expires],
-            contact_day(due_d, nt, call_at, channel, day, wc), bool(call_at),
+            contact_day(due_d, nt, call_at, channel, day, wc) if call_at
+            else on(nt or due_d, channel), bool(call_at),
             bool(attempts or sent)))
     new = {}
     for row in pending:
@@ -896,7 +938,7 @@ def _combine_stored(db, day: date, settings: dict, wc: cal.WorkCalendar, now: st
         new[tid] = row
         stored[tid] = ("new", None, None)
         contacts.append(Contact(tid, row[2], row[3], row[8], row[9], due_d, exp_d,
-                                contact_day(due_d, None, None, row[8], day, wc), False, False))
+                                on(due_d, row[8]), False, False))
     conn.executemany("UPDATE tasks SET state='missed', state_reason=?, merged_into=NULL,"
                      " closed_at=?, updated_at=? WHERE id=?", released)
     not_before = _not_before(db, day, window, scoped)

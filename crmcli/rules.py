@@ -532,11 +532,12 @@ def holiday_greetings(c: CustomerFacts, care: dict, hols: list[cal.Holiday]) -> 
     return out
 
 
-def recovery(c: CustomerFacts, care: dict, day: date) -> list[Candidate]:
+def recovery(c: CustomerFacts, care: dict, day: date, window: Window = None) -> list[Candidate]:
     """Recovery calls for a lost customer (no visit for ``lost_after_days``), every ``every_days``.
 
     Last visit 2025-06-01, lost after 365 days: first call 2026-06-01, then
-    2026-08-30, 2026-11-28, ... (every 90 days) until they come back.
+    2026-08-30, 2026-11-28, ... (every 90 days) until they come back. With a
+    ``window``, only the calls that reach it.
     """
     cfg = care["recovery"]
     if not cfg["enabled"] or c.last_visit is None:
@@ -549,7 +550,7 @@ def recovery(c: CustomerFacts, care: dict, day: date) -> list[Candidate]:
     for n in (k, k + 1):
         due = first + timedelta(days=n * cfg["every_days"])
         out.append(_cand("recovery", f"recovery:c{c.id}:{c.last_visit}:{n}", cfg, due,
-                         f"lost customer: last visit {c.last_visit}, "
+                         lambda due=due: f"lost customer: last visit {c.last_visit}, "
                          f"{(due - c.last_visit).days} days before this call",
-                         customer_id=c.id))
-    return out
+                         customer_id=c.id, window=window))
+    return _keep(*out)
