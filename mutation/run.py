@@ -4,6 +4,7 @@
     python mutation/run.py rules classify   # only these
     python mutation/run.py --list           # the modules and the tests that cover each
     python mutation/run.py planner --sample 150 --seed 1   # an estimate from 150 random mutants
+    python mutation/run.py calls --again    # after new tests: only what survived, again
 
 For each module it copies crmcli/, tests/ and pyproject.toml into
 mutation/.work/<module>/ (ignored by git), runs mutmut there on that one module
@@ -204,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="run N mutants drawn at random and estimate the score from them")
     parser.add_argument("--seed", type=int, default=17,
                         help="the seed of --sample's draw (default 17: the same draw each time)")
+    parser.add_argument("--again", action="store_true",
+                        help="keep the last run's results and run again only the mutants that"
+                             " survived, reached no test or have no result (after new tests or"
+                             " a change of the code); within the last --sample when it was one")
     args = parser.parse_args(argv)
     if args.sample is not None and args.sample < 1:
         parser.error("--sample needs a number of mutants, 1 or more")
@@ -231,6 +236,20 @@ def main(argv: list[str] | None = None) -> int:
             run = subprocess.CompletedProcess([], 0 if (work / "mutants").exists() else 1, "", "")
             if (work / "sample.json").exists():
                 drawn = json.loads((work / "sample.json").read_text("utf-8"))
+        elif args.again:
+            # Killed mutants stay killed when tests are only added; mutmut itself drops the
+            # results of the functions whose code changed (it hashes each function).
+            work = prepare(module, sources, tests, keep=True)
+            everyone = generate(work, args.jobs)
+            if (work / "sample.json").exists():
+                drawn = json.loads((work / "sample.json").read_text("utf-8"))
+            scope = drawn["names"] if drawn else everyone
+            before = results(work)
+            names = [k for k in scope if before.get(k) in (None, 0, 5, 33)]
+            print(f"   running {len(names)} again (survived, no tests or not run yet)",
+                  flush=True)
+            run = (mutmut(work, "run", "--max-children", str(args.jobs), *names, capture=True)
+                   if names else subprocess.CompletedProcess([], 0, "", ""))
         else:
             work = prepare(module, sources, tests, args.keep)
             (work / "sample.json").unlink(missing_ok=True)
