@@ -339,6 +339,19 @@ def test_a_metric_without_settings_keeps_no_figures(db):
     assert r == {"action_id": a, "metric": "performed_rate", "after": None, "after_period": None}
 
 
+def test_an_action_is_approved_once_by_its_number(db):
+    a = calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", at=at("2026-11-05 09:00"))
+    calls.approve_action(db, a, by="服务经理", at=at("2026-11-06 09:00"))
+    with pytest.raises(UsageError) as e:
+        calls.approve_action(db, a, by="x")
+    assert str(e.value) == f"action #{a} was approved on 2026-11-06 09:00"
+    b = calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", at=at("2026-11-05 09:00"))
+    calls.finish_action(db, b, by="y", at=at("2026-11-07 09:00"))
+    with pytest.raises(UsageError) as e:
+        calls.approve_action(db, b, by="x")
+    assert str(e.value) == f"action #{b} is already done"
+
+
 def test_an_action_is_refused_before_anything_is_written(db):
     with pytest.raises(UsageError, match="^an action is corrective or preventive$"):
         calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", kind="other")

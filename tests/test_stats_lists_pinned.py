@@ -134,6 +134,9 @@ def test_the_unreached_list_row_by_row(lists):
     assert [r["task_id"] for r in stats.follow_up(db, S, "unreached", month="2026-11",
                                                   clerk="A")] == [i["u6"]]
     assert stats.follow_up(db, S, "unreached", week=date(2026, 11, 16)) == [got[1]]
+    # No month or week: the month of the day the list is read.
+    assert stats.follow_up(db, S, "unreached", today=date(2026, 11, 26)) == got
+    assert stats.follow_up(db, S, "unreached", today=date(2026, 10, 26)) == []
 
 
 def test_an_unknown_list_is_refused(db):

@@ -125,3 +125,26 @@ def test_a_car_with_no_date_is_aged_by_its_vin_and_a_date_beats_the_vin(db):
     r = stats.retention(db, DAY)
     assert [(x["age"], x["vehicles"], x["customers"]) for x in r["rows"]] == [
         ("2", 1, 1), ("7", 1, 0), ("unknown", 0, 1)]
+
+
+def test_each_row_has_its_rates_and_the_total_its_own(db):
+    # Two customers with 2-year-old cars: one came back (a paid visit on 2026-11-01), one
+    # did not; a 5-year-old car whose owner has no visit. Holding per row: 1/2 and 0/1;
+    # active per row: 1/2 and 0/1; in all 1/3 and 1/3.
+    for delivered, visit in (("2024-01-01", "2026-11-01"), ("2024-02-01", None),
+                             ("2021-01-01", None)):
+        c = store.customer(db)
+        v = store.vehicle(db, c, delivery_date=delivered)
+        if visit:
+            store.order(db, v, c, visit, "repair", total_fen=10000)
+    r = stats.retention(db, DAY)
+    assert [(x["age"], x["holding_rate"], x["active_ratio"]) for x in r["rows"]] == [
+        ("2", 0.5, 0.5), ("5", 0.0, 0.0)]
+    assert (r["total"]["holding_rate"], r["total"]["active_ratio"]) == (1 / 3, 1 / 3)
+    # A row of customers without a car on file yet (delivered after the day): no vehicles,
+    # so no holding rate, but an active ratio.
+    c = store.customer(db)
+    store.vehicle(db, c, delivery_date="2026-12-01")
+    r = stats.retention(db, DAY)
+    assert [(x["age"], x["vehicles"], x["customers"], x["holding_rate"], x["active_ratio"])
+            for x in r["rows"]][-1] == ("unknown", 0, 1, None, 0.0)
