@@ -352,3 +352,19 @@ def test_reasons_and_answers_need_the_customer_on_the_line(db):
         calls.log_call(db, tid, "reached", S, by="a", appointment=at("2026-11-28 09:00"))
     assert str(e.value) == "--appointment goes with --outcome booked"
     assert db.conn.execute("SELECT count(*) FROM calls").fetchone() == (0,)
+
+
+def test_in_chinese_the_refusals_name_the_kind_and_the_state(db, monkeypatch):
+    # English names an SMS kind by its key (scripts match it), Chinese by its name
+    # (choices: post_repair is 修后回访, done is 已完成); the catalog's sentences.
+    tid, *_ = full_task(db)
+    monkeypatch.setenv("CRMCLI_LANG", "zh_CN")
+    db.conn.execute("UPDATE tasks SET channel='sms' WHERE id=?", (tid,))
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 10:05"))
+    assert str(e.value) == f"任务 #{tid} 是短信（修后回访）；没有通话可记录"
+    db.conn.execute("UPDATE tasks SET channel='call', state='done', state_reason=NULL"
+                    " WHERE id=?", (tid,))
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 10:05"))
+    assert str(e.value) == f"任务 #{tid} 状态为 已完成；无需记录"
