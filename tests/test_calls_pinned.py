@@ -368,3 +368,53 @@ def test_in_chinese_the_refusals_name_the_kind_and_the_state(db, monkeypatch):
     with pytest.raises(UsageError) as e:
         calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 10:05"))
     assert str(e.value) == f"任务 #{tid} 状态为 已完成；无需记录"
+
+
+def test_a_second_no_answer_the_same_day_says_so_whole(db):
+    tid, *_ = full_task(db)
+    calls.log_call(db, tid, "no_answer", S, by="a", at=at("2026-11-26 10:00"))
+    # Thursday's second try: nothing used, the next try still Friday 11-27.
+    assert calls.log_call(db, tid, "no_answer", S, by="a", at=at("2026-11-26 16:00")) == {
+        "call_id": 2, "task_id": tid, "outcome": "no_answer", "task_state": "open",
+        "next_try": "2026-11-27", "attempts": 1, "used_try": False}
+
+
+def test_a_refusal_gives_back_what_was_combined_into_the_call(db):
+    tid, c, *_ = full_task(db)
+    # A birthday SMS combined into the call, open until 12-05: it comes back on its own
+    # (an SMS, so the opt-out of calls leaves it).
+    sms = db.conn.execute(
+        "INSERT INTO tasks (key, kind, customer_id, due_date, expires_on, channel, weight,"
+        " reason, state, merged_into, planned_at, updated_at) VALUES ('birthday:t', 'birthday',"
+        " ?, '2026-11-26', '2026-12-05', 'sms', 10, 'r', 'merged', ?, 'x', 'x')",
+        (c, tid)).lastrowid
+    r = calls.log_call(db, tid, "refused", S, by="a", at=at("2026-11-26 10:05"))
+    assert r["released"] == 1
+    assert db.conn.execute("SELECT state, state_reason FROM tasks WHERE id=?", (sms,)).fetchone() \
+        == ("open", f"back on its own: task {tid} ended refused")
+
+
+def test_due_calls_are_the_calls_of_the_day_not_its_messages_nor_later_times(db):
+    tid, c, *_ = full_task(db)
+    db.conn.execute(
+        "INSERT INTO tasks (key, kind, customer_id, due_date, expires_on, channel, weight,"
+        " reason, state, planned_at, updated_at) VALUES ('birthday:s', 'birthday', ?,"
+        " '2026-11-26', '2026-11-30', 'sms', 10, 'r', 'open', 'x', 'x')", (c,))
+    tasks, total = calls.due_calls(db, date(2026, 11, 26), S)
+    assert ([t["id"] for t in tasks], total) == ([tid], 1)
+    # The customer asked to be called at 15:00: not offered before then.
+    calls.log_call(db, tid, "busy", S, by="a", at=at("2026-11-26 10:00"),
+                   call_at=at("2026-11-26 15:00"))
+    assert calls.due_calls(db, date(2026, 11, 26), S, now=at("2026-11-26 14:59"))[0] == []
+    assert [t["id"] for t in calls.due_calls(db, date(2026, 11, 26), S,
+                                             now=at("2026-11-26 15:00"))[0]] == [tid]
+
+
+def test_times_refused_say_what_and_which(db):
+    with pytest.raises(UsageError) as e:
+        calls.parse_when("明天下午")
+    assert str(e.value) == "the time: '明天下午' is not a time like 2026-11-27 15:00"
+    with pytest.raises(UsageError) as e:
+        calls.parse_when("2099-01-01", what="--at", past_only=True)
+    assert str(e.value) == "--at: 2099-01-01 09:00 is in the future; give the time it happened"
+    assert calls.parse_when("2026-01-01 08:00", past_only=True) == datetime(2026, 1, 1, 8, 0)
