@@ -360,3 +360,62 @@ def test_kinds_and_clerk_keep_their_complaints(two_months):
     # A called t10 and opened the other complaint by hand; B called neither of them.
     assert figures(clerk="A") == ((1, 1, 1), 2)
     assert figures(clerk="B") == ((2, 2, 1), 0)
+
+
+def test_counts_add_up_when_values_repeat(two_months):
+    # October's two complaints are both 价格: one category counted twice.
+    r = stats.report(two_months, S, month="2026-10", compare=False)
+    assert r["problems"]["complaint_categories"] == [{"category": "价格", "count": 2}]
+
+
+def test_scores_tags_and_reasons_that_repeat(db):
+    c = store.customer(db)
+    v = store.vehicle(db, c)
+    o = store.order(db, v, c, "2026-11-01", "repair", advisor="刘洋")
+
+    def reached(due, note=None, **scores):
+        t = db.conn.execute(
+            "INSERT INTO tasks (key, kind, customer_id, vehicle_id, order_id, due_date,"
+            " expires_on, channel, weight, reason, state, planned_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (f"k{due}", "post_repair", c, v, o, due, due, "call", 50, "r", "done", due, due)
+        ).lastrowid
+        call(db, t, "A", f"{due} 10:00", "reached", note, **scores)
+
+    # Three overall 5s in three different rows of answers, one advisor 4 and two 3s.
+    reached("2026-11-02", overall=5, advisor=4)
+    reached("2026-11-03", overall=5, advisor=3)
+    reached("2026-11-04", overall=5, advisor=3, price=2)
+    # Eleven tags: #a twice, #k twice, the others once; the first ten by count, then name.
+    reached("2026-11-05", "#a #b #c #d #e #f")
+    reached("2026-11-06", "#a #g #h #i #j #k")
+    reached("2026-11-07", "#k")
+    r = stats.report(db, S, month="2026-11", compare=False)
+    q = r["satisfaction"]["questions"]
+    assert (q["overall"]["answers"], q["overall"]["average"]) == (3, 5.0)
+    assert q["overall"]["distribution"] == {"1": 0, "2": 0, "3": 0, "4": 0, "5": 3}
+    # Advisor: (4 + 3 + 3) / 3 = 3.333.
+    assert (q["advisor"]["answers"], q["advisor"]["average"]) == (3, 3.333)
+    assert q["advisor"]["distribution"] == {"1": 0, "2": 0, "3": 2, "4": 1, "5": 0}
+    adv = r["by_advisor"]["advisors"]
+    assert [(a["advisor"], a["questions"]["overall"], a["questions"]["advisor"]) for a in adv] \
+        == [("刘洋", {"answers": 3, "average": 5.0}, {"answers": 3, "average": 3.333})]
+    assert r["problems"]["note_tags"] == [
+        {"tag": "a", "count": 2}, {"tag": "k", "count": 2}, {"tag": "b", "count": 1},
+        {"tag": "c", "count": 1}, {"tag": "d", "count": 1}, {"tag": "e", "count": 1},
+        {"tag": "f", "count": 1}, {"tag": "g", "count": 1}, {"tag": "h", "count": 1},
+        {"tag": "i", "count": 1}]
+
+
+def test_reasons_for_leaving_most_said_first(db):
+    for due, why in (("2026-11-02", "价格"), ("2026-11-03", "距离远"), ("2026-11-04", "距离远"),
+                     ("2026-11-05", "搬迁")):
+        t = task(db, "recovery", due, store.customer(db))
+        db.conn.execute("INSERT INTO calls (task_id, clerk, called_at, logged_at, outcome,"
+                        " lost_reason) VALUES (?,?,?,?,?,?)",
+                        (t, "A", f"{due} 10:00", f"{due} 10:00", "reached", why))
+    lost = stats.report(db, S, month="2026-11", compare=False)["lost_customers"]
+    # 距离远 twice first; then 价格 and 搬迁 once each, by name (价 U+4EF7 before 搬 U+642C).
+    assert lost["reasons"] == [{"reason": "距离远", "count": 2}, {"reason": "价格", "count": 1},
+                               {"reason": "搬迁", "count": 1}]
+    assert (lost["recovery_due"], lost["reached"]) == (4, 4)
