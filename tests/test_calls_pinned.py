@@ -418,3 +418,14 @@ def test_times_refused_say_what_and_which(db):
         calls.parse_when("2099-01-01", what="--at", past_only=True)
     assert str(e.value) == "--at: 2099-01-01 09:00 is in the future; give the time it happened"
     assert calls.parse_when("2026-01-01 08:00", past_only=True) == datetime(2026, 1, 1, 8, 0)
+
+
+def test_a_score_refused_names_the_question_and_the_scale(db):
+    tid, *_ = full_task(db)
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "reached", S, by="a", scores={"price": 6})
+    assert str(e.value) == "score price=6 is outside the scale 1-5"
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "reached", S, by="a", scores={"mood": 3})
+    assert str(e.value) == ("unknown question 'mood'; questions: overall, advisor, quality,"
+                            " timeliness, price, cleanliness")
