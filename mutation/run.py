@@ -90,7 +90,9 @@ def prepare(module: str, sources: list[str], tests: list[str], keep: bool) -> Pa
     lines += ["disable_test_id_escaping_and_forfeit_all_rights_to_community_support = true"]
     lines += ["", "[tool.mutmut]",
               'source_paths = ["crmcli"]',
-              'also_copy = ["sample_data"]',
+              # the catalogs too: mutmut copies the package's .py files only, and without
+              # them every message is English (a test of the Chinese fails the clean run)
+              'also_copy = ["sample_data", "crmcli/locale"]',
               f"only_mutate = {json.dumps(sources)}",
               f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
               'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
