@@ -429,3 +429,32 @@ def test_a_score_refused_names_the_question_and_the_scale(db):
         calls.log_call(db, tid, "reached", S, by="a", scores={"mood": 3})
     assert str(e.value) == ("unknown question 'mood'; questions: overall, advisor, quality,"
                             " timeliness, price, cleanliness")
+
+
+def test_a_number_corrected_on_a_call_to_whoever_brought_the_car_is_theirs(db):
+    # The order names a contact (李娜, who brought the car); the post-repair call went to
+    # her: the new number goes on the order, audited as the order's, the owner's stays.
+    c = store.customer(db, "张伟", mobile="13800000001", gender="M")
+    v = store.vehicle(db, c)
+    o = store.order(db, v, c, "2026-11-23", "repair", contact_name="李娜",
+                    contact_phone="13800000009")
+    planner.plan(db, date(2026, 11, 26), S)
+    tid = db.conn.execute("SELECT id FROM tasks WHERE kind='post_repair'").fetchone()[0]
+    r = calls.log_call(db, tid, "reached", S, by="小李", at=at("2026-11-26 10:05"),
+                       phone="13912345678")
+    assert r["phone_corrected"] == "13912345678"
+    assert db.conn.execute("SELECT contact_phone FROM repair_orders WHERE id=?", (o,)
+                           ).fetchone() == ("13912345678",)
+    assert db.conn.execute("SELECT entity, entity_id, field, old_value, new_value, by_user"
+                           " FROM changes").fetchall() == [
+        ("order", o, "contact_phone", "13800000009", "13912345678", "小李")]
+    assert db.conn.execute("SELECT mobile FROM customers").fetchone() == ("13800000001",)
+
+
+def test_a_booked_call_corrects_the_file_too(db):
+    tid, c, *_ = full_task(db)
+    r = calls.log_call(db, tid, "booked", S, by="a", at=at("2026-11-26 10:05"),
+                       appointment=at("2026-11-28 09:30"), phone="13912345678")
+    assert r["phone_corrected"] == "13912345678"
+    assert db.conn.execute("SELECT mobile FROM customers WHERE id=?", (c,)).fetchone() == (
+        "13912345678",)
