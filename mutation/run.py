@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import fnmatch
 import json
 import math
 import os
@@ -210,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="run N mutants drawn at random and estimate the score from them")
     parser.add_argument("--seed", type=int, default=17,
                         help="the seed of --sample's draw (default 17: the same draw each time)")
+    parser.add_argument("--only", metavar="PATTERN",
+                        help="run every mutant whose name matches this pattern (fnmatch), e.g."
+                             " '*same_person*': a complete run of one function")
     parser.add_argument("--again", action="store_true",
                         help="keep the last run's results and run again only the mutants that"
                              " survived, reached no test or have no result (after new tests or"
@@ -258,7 +262,18 @@ def main(argv: list[str] | None = None) -> int:
         else:
             work = prepare(module, sources, tests, args.keep)
             (work / "sample.json").unlink(missing_ok=True)
-            if args.sample:
+            if args.only:
+                everyone = generate(work, args.jobs)
+                names = [k for k in everyone if fnmatch.fnmatch(k, args.only)]
+                if not names:
+                    print(f"== {module}: no mutant matches {args.only!r}")
+                    summary[module] = {"error": "no match"}
+                    continue
+                drawn = {"only": args.only, "population": len(names), "names": names}
+                (work / "sample.json").write_text(json.dumps(drawn, indent=1), "utf-8")
+                print(f"   the {len(names)} mutants matching {args.only!r}", flush=True)
+                run = mutmut(work, "run", "--max-children", str(args.jobs), *names, capture=True)
+            elif args.sample:
                 everyone = generate(work, args.jobs)
                 if not everyone:
                     print(f"== {module}: mutmut made no mutants")
@@ -291,7 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         summary[module] = {"total": total, "killed": len(killed), "timeout": len(timeouts),
                            "survived": survived, "no_tests": untested, "other": other,
                            "score": round(score, 4)}
-        if drawn is not None:
+        if drawn is not None and "only" in drawn:
+            print(f"{module}: all {total} mutants matching {drawn['only']!r} (a complete run"
+                  f" of those)")
+        elif drawn is not None:
             low, high = wilson(len(killed) + len(timeouts), total)
             summary[module].update(sample=total, population=drawn["population"],
                                    seed=drawn["seed"], interval=[round(low, 4), round(high, 4)])
@@ -320,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
             (len(killed) + len(timeouts)) / real, 4) if real else 1.0
         print(f"{module}: {summary[module]['score_without_equivalent']:.1%} of the {real} mutants"
               f" that are not SQL-case equivalents ({len(equivalent)} are)")
-        if drawn is not None:
+        if drawn is not None and "only" not in drawn:
             low, high = wilson(len(killed) + len(timeouts), real)
             summary[module]["interval_without_equivalent"] = [round(low, 4), round(high, 4)]
             print(f"{module}: without them, 95% interval {low:.1%}-{high:.1%}")
