@@ -32,7 +32,7 @@ def english_words(text: str) -> set[str]:
     """Latin words left in a Chinese screen (plates, VINs and order numbers excluded)."""
     words = set()
     for token in re.split(r"[\s│┃|,，;；:：()（）\[\]]+", text):
-        if re.search(r"\d", token):  # 粤BD81226, RO2026..., LVGB..., 10-27
+        if re.search(r"\d", token) or "/" in token:  # 粤BD81226, RO2026..., 10-27, paths
             continue
         words.update(w for w in WORD.findall(token) if w not in ALLOWED)
     return words
