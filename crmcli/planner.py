@@ -353,36 +353,39 @@ def _vehicle_gate(day: date, end: date, settings: dict):
         return default_kmpd
 
     max_km_days, ceil = rules.MAX_KM_DAYS, math.ceil  # rules.km_days, inlined
-
-    def regular_due(last_m: str, last_km: int | None, row: tuple) -> bool:
-        last = ordinal[last_m]
-        lo, hi = last + 28 * r_months, last + 31 * r_months
-        if last_km is not None:  # the last maintenance has a mileage: km counts too
-            k = last + min(max_km_days, ceil(r_km / km_per_day(row)))
-            lo, hi = min(lo, k), min(hi, k)
-        return lo - r_lead <= end_o and hi - r_lead + r_exp >= day_o
-
-    def warranty_due(delivery: str, row: tuple) -> bool:
-        d = ordinal[delivery]
-        per_day = None
-        for lo, hi, km in w_points:
-            # The point is reached by time on d + hi at the latest: a check that ended
-            # before the window whatever the mileage needs no km/day.
-            if d + hi - w_lead + w_exp < day_o:
-                continue
-            if per_day is None:
-                per_day = km_per_day(row)
-            k = d + min(max_km_days, ceil(km / per_day))
-            if min(d + lo, k) - w_lead <= end_o and min(d + hi, k) - w_lead + w_exp >= day_o:
-                return True
-        return False
+    # The window's tests on day numbers, with the lead and expiry moved to the bounds: a
+    # regular maintenance due on `due` may be planned when due - lead <= end and
+    # due - lead + expires >= day; a warranty point likewise.
+    r_lo, r_hi = 28 * r_months, 31 * r_months
+    r_upto, r_from = end_o + r_lead, day_o + r_lead - r_exp
+    w_upto, w_from = end_o + w_lead, day_o + w_lead - w_exp
 
     def gate(row: tuple) -> tuple | None:
         delivery, ins1, ins2, insp, last_m = row[3], row[5], row[6], row[7], row[13]
-        regular = last_m is not None and last_m >= maintenance_from and regular_due(
-            last_m, row[19], row)
-        warranty = delivery is not None and delivery >= warranty_from and warranty_due(
-            delivery, row)
+        per_day = None  # the car's km/day, worked out once and only when needed
+        regular = False
+        if last_m is not None and last_m >= maintenance_from:
+            last = ordinal[last_m]
+            lo, hi = last + r_lo, last + r_hi
+            if row[19] is not None:  # the last maintenance has a mileage: km counts too
+                per_day = km_per_day(row)
+                k = last + min(max_km_days, ceil(r_km / per_day))
+                lo, hi = min(lo, k), min(hi, k)
+            regular = lo <= r_upto and hi >= r_from
+        warranty = False
+        if delivery is not None and delivery >= warranty_from:
+            d = ordinal[delivery]
+            for lo, hi, km in w_points:
+                # The point is reached by time on d + hi at the latest: a check that
+                # ended before the window whatever the mileage needs no km/day.
+                if d + hi < w_from:
+                    continue
+                if per_day is None:
+                    per_day = km_per_day(row)
+                k = d + min(max_km_days, ceil(km / per_day))
+                if min(d + lo, k) <= w_upto and min(d + hi, k) >= w_from:
+                    warranty = True
+                    break
         if not warranty and row[17] is not None:
             warranty = w_given[0] <= row[17] <= w_given[1]
         flags = (
@@ -443,10 +446,18 @@ def _inspection_gate(day: date, end: date, cfg: dict, table: dict):
                                  for d in rules.inspection_dates(v, table, until))
         return hit
 
+    reach: dict[str, bool] = {}  # 'YYYY-MM' -> whether its month is one the window reaches
+
     def gate(inspection_due: str | None, delivery: str | None, usage: str | None) -> bool:
         if not (inspection_due is not None and lo_s <= inspection_due <= hi_s):
             start = inspection_due or delivery
-            if start is None or (int(start[:4]) * 12 + int(start[5:7]) - 1) % g not in months:
+            if start is None:
+                return False
+            ym = start[:7]
+            ok = reach.get(ym)
+            if ok is None:
+                ok = reach[ym] = (int(ym[:4]) * 12 + int(ym[5:7]) - 1) % g in months
+            if not ok:
                 return False
         return not delivery or in_window(inspection_due, delivery, usage)
 
