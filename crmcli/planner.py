@@ -578,8 +578,9 @@ def combine(contacts: list[Contact], window_days: int,
         by_customer.setdefault(c.customer_id, []).append(c)
     for cid, group in by_customer.items():
         # Calls before SMS, so that an SMS can ride on a call (never the other way).
-        group.sort(key=lambda c: (not c.pinned, not c.engaged, c.channel == "sms", -c.weight,
-                                  c.day, c.id))
+        if len(group) > 1:
+            group.sort(key=lambda c: (not c.pinned, not c.engaged, c.channel == "sms",
+                                      -c.weight, c.day, c.id))
         leads: list[list] = []  # [lead, day of the combined contact, members]
         for c in group:
             home = None
