@@ -458,3 +458,47 @@ def test_a_booked_call_corrects_the_file_too(db):
     assert r["phone_corrected"] == "13912345678"
     assert db.conn.execute("SELECT mobile FROM customers WHERE id=?", (c,)).fetchone() == (
         "13912345678",)
+
+
+def test_more_refusals_word_for_word(db):
+    # An 8-character day that is not real is the day parser's refusal, not "not a time".
+    with pytest.raises(UsageError) as e:
+        calls.parse_when("20260230", what="--at")
+    assert str(e.value) == "--at: '20260230' is not a date like 2026-11-26"
+    with pytest.raises(UsageError) as e:
+        calls.parse_when("1899-12-31 10:00", what="--at")
+    assert str(e.value) == ("--at 1899-12-31 is out of range: use a day between 1900-01-01"
+                            " and 2100-12-31")
+    with pytest.raises(UsageError) as e:
+        calls.check_deadline(date(2026, 11, 25), at("2026-11-26 10:00"))
+    assert str(e.value) == ("--deadline 2026-11-25 is already past (on 2026-11-26); give a later"
+                            " day, or --force to record it anyway")
+    # A follow-up call reached without the answer.
+    c = store.customer(db, "张伟", gender="M")
+    k = calls.add_complaint(db, c, "价格", "贵", S, by="a", at=at("2026-11-26 10:30"))
+    calls.advance(db, k["id"], "reply", by="b", at=at("2026-11-26 14:00"), settings=S)
+    tid = calls.complaint(db, k["id"])["followup_task_id"]
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-27 10:00"))
+    assert str(e.value) == (f"task #{tid} asks whether the customer is satisfied with the"
+                            " resolution: say --satisfied or --not-satisfied")
+
+
+def test_due_calls_up_to_the_limit_and_how_many_in_all(db):
+    full_task(db)
+    full_task(db, mobile="13800000002", name="李娜", gender="F")
+    tasks, total = calls.due_calls(db, date(2026, 11, 26), S, limit=1)
+    assert (len(tasks), total) == (1, 2)
+
+
+def test_a_booked_call_to_whoever_brought_the_car_corrects_their_number(db):
+    c = store.customer(db, "张伟", mobile="13800000001", gender="M")
+    v = store.vehicle(db, c)
+    o = store.order(db, v, c, "2026-11-23", "repair", contact_name="李娜",
+                    contact_phone="13800000009")
+    planner.plan(db, date(2026, 11, 26), S)
+    tid = db.conn.execute("SELECT id FROM tasks WHERE kind='post_repair'").fetchone()[0]
+    calls.log_call(db, tid, "booked", S, by="a", at=at("2026-11-26 10:05"),
+                   appointment=at("2026-11-28 09:30"), phone="13912345678")
+    assert db.conn.execute("SELECT contact_phone FROM repair_orders WHERE id=?", (o,)
+                           ).fetchone() == ("13912345678",)

@@ -419,3 +419,44 @@ def test_reasons_for_leaving_most_said_first(db):
     assert lost["reasons"] == [{"reason": "距离远", "count": 2}, {"reason": "价格", "count": 1},
                                {"reason": "搬迁", "count": 1}]
     assert (lost["recovery_due"], lost["reached"]) == (4, 4)
+
+
+def test_the_report_reads_the_day_it_is_read(two_months):
+    # No month: the month of `today`. Read before the month begins: nothing through the
+    # day before its first (31 October), not two days before.
+    r = stats.report(two_months, S, today=date(2026, 10, 20), compare=False)
+    assert (r["period"], r["through"], r["so_far"]) == ("2026-10", "2026-10-20", True)
+    r = stats.report(two_months, S, month="2026-11", today=date(2026, 10, 15), compare=False)
+    assert (r["through"], r["callbacks"]["total"]["due"]) == ("2026-10-31", 0)
+
+
+def test_the_previous_month_keeps_the_kinds(two_months):
+    # Maintenance calls only: October had one (never performed), November none.
+    r = stats.report(two_months, S, month="2026-11", kinds=["regular_maintenance"])
+    assert (r["previous"]["due"], r["previous"]["performed_rate"]) == (1, 0.0)
+
+
+def test_resolutions_count_up_and_hours_follow_the_settings(db):
+    c = store.customer(db)
+    # Two satisfied; one answered the same day from 10:00 to 15:00 with the dealer's lunch
+    # 12:00-14:00: 2 h + 1 h = 3 h (with the default lunch to 13:30 it would be 3.5 h).
+    for replied in ("2026-11-10 15:00", "2026-11-11 15:00"):
+        db.conn.execute(
+            "INSERT INTO complaints (customer_id, category, text, state, opened_at, opened_by,"
+            " escalate_by, reply_by, replied_at, resolution) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (c, "价格", "x", "closed", replied[:10] + " 10:00", "A", replied, replied, replied,
+             "satisfied"))
+    own = copy.deepcopy(S)
+    own["complaints"]["lunch_end"] = "14:00"
+    k = stats.report(db, own, month="2026-11", compare=False)["complaints"]
+    assert k["resolution"] == {"satisfied": 2, "not_satisfied": 0, "pending": 0}
+    assert k["to_reply"] == {"average_hours": 3.0, "count": 2}
+
+
+def test_unreached_since_counts_from_the_last_call_not_the_due_day(db):
+    c = store.customer(db)
+    t = task(db, "recovery", "2026-11-03", c, state="open")
+    call(db, t, "A", "2026-11-10 10:00", "no_answer")
+    store.order(db, None, c, "2026-11-05", "maintenance")    # between the due day and the call
+    assert [r["since"] for r in stats.follow_up(db, S, "unreached", month="2026-11")] == [
+        "nothing yet"]

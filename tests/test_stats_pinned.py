@@ -148,3 +148,10 @@ def test_each_row_has_its_rates_and_the_total_its_own(db):
     r = stats.retention(db, DAY)
     assert [(x["age"], x["vehicles"], x["customers"], x["holding_rate"], x["active_ratio"])
             for x in r["rows"]][-1] == ("unknown", 0, 1, None, 0.0)
+
+
+def test_a_customer_whose_car_came_on_the_day_is_counted_at_age_0(db):
+    c = store.customer(db, "张伟")
+    store.vehicle(db, c, delivery_date="2026-11-26")
+    r = stats.retention(db, DAY)
+    assert [(x["age"], x["vehicles"], x["customers"]) for x in r["rows"]] == [("0", 1, 1)]
