@@ -502,3 +502,106 @@ def test_a_booked_call_to_whoever_brought_the_car_corrects_their_number(db):
                    appointment=at("2026-11-28 09:30"), phone="13912345678")
     assert db.conn.execute("SELECT contact_phone FROM repair_orders WHERE id=?", (o,)
                            ).fetchone() == ("13912345678",)
+
+
+# --------------------------------------------------------------------------- complete run's survivors
+
+
+def test_what_a_plain_call_stores_and_says(db):
+    tid, *_ = full_task(db)
+    r = calls.log_call(db, tid, "no_answer", S, by="a", at=at("2026-11-26 10:05"), phone=" ")
+    assert r == {"call_id": 1, "task_id": tid, "outcome": "no_answer", "task_state": "open",
+                 "next_try": "2026-11-27", "attempts": 1}
+    # Not reminded, no number: 0 and NULL (not '').
+    assert db.conn.execute("SELECT reminded_maintenance, corrected_phone FROM calls"
+                           ).fetchone() == (0, None)
+
+
+def test_a_number_corrected_on_a_done_elsewhere_call(db):
+    tid, *_ = full_task(db)
+    r = calls.log_call(db, tid, "done_elsewhere", S, by="a", at=at("2026-11-26 10:05"),
+                       phone="13912345678")
+    assert r["phone_corrected"] == "13912345678"
+    c2 = store.customer(db, "王强", mobile="13800000005")
+    v = store.vehicle(db, c2)
+    o = store.order(db, v, c2, "2026-11-23", "repair", contact_name="李娜",
+                    contact_phone="13800000009")
+    planner.plan(db, date(2026, 11, 26), S)
+    t2 = db.conn.execute("SELECT id FROM tasks WHERE kind='post_repair' AND customer_id=?",
+                         (c2,)).fetchone()[0]
+    calls.log_call(db, t2, "done_elsewhere", S, by="a", at=at("2026-11-26 10:06"),
+                   phone="13912345677")
+    assert db.conn.execute("SELECT contact_phone FROM repair_orders WHERE id=?", (o,)
+                           ).fetchone() == ("13912345677",)
+
+
+def test_the_opt_out_of_a_refusal_is_stamped_as_the_call(db):
+    tid, *_ = full_task(db)
+    calls.log_call(db, tid, "refused", S, by="a", at=at("2026-11-26 10:05"))
+    logged = db.conn.execute("SELECT logged_at FROM calls").fetchone()[0]
+    assert db.conn.execute("SELECT changed_at FROM changes WHERE field='optout'").fetchone() == (
+        logged,)
+
+
+def test_wrong_kind_refusals_word_for_word(db):
+    tid, *_ = full_task(db)
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "reached", S, by="a", lost_reason="价格")
+    assert str(e.value) == (f"task #{tid} is not a recovery call; a reason for leaving is asked"
+                            " on recovery calls")
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "reached", S, by="a", resolution_ok=True)
+    assert str(e.value) == f"task #{tid} is not a complaint follow-up call"
+    from crmcli import normalize as nz
+
+    try:
+        nz.parse_phone("12")
+    except ValueError as exc:
+        why = str(exc)
+    with pytest.raises(UsageError) as e:
+        calls.log_call(db, tid, "reached", S, by="a", phone="12")
+    assert str(e.value) == f"phone '12': {why}"
+
+
+def test_steps_refused_word_for_word(db):
+    c = store.customer(db, "张伟", gender="M")
+    k = calls.add_complaint(db, c, "价格", "贵", S, by="a", at=at("2026-11-26 10:30"))["id"]
+    with pytest.raises(UsageError) as e:
+        calls.advance(db, k, "close", by="a", settings=S)
+    assert str(e.value) == (f"complaint #{k} has no reply yet: cannot close it before a reply;"
+                            f" record the reply first (crmcli complaint reply {k})")
+    calls.advance(db, k, "escalate", by="a", at=at("2026-11-26 11:00"), settings=S)
+    with pytest.raises(UsageError) as e:
+        calls.advance(db, k, "close", by="a", settings=S)
+    assert str(e.value).startswith(f"complaint #{k} has no reply yet")
+    calls.advance(db, k, "reply", by="b", at=at("2026-11-26 14:00"), settings=S)
+    with pytest.raises(UsageError) as e:
+        calls.advance(db, k, "escalate", by="a", settings=S)
+    assert str(e.value) == (f"complaint #{k} was replied to on 2026-11-26 14:00: escalating"
+                            " comes before the reply, so there is nothing to escalate now")
+    calls.advance(db, k, "close", by="b", at=at("2026-11-27 09:00"), settings=S)
+    with pytest.raises(UsageError) as e:
+        calls.advance(db, k, "escalate", by="a", settings=S)
+    assert str(e.value) == (f"complaint #{k} was closed on 2026-11-27 09:00: it cannot be"
+                            " escalated any more; open a new complaint if the customer"
+                            " complains again")
+
+
+def test_parse_when_edges(db):
+    assert calls.parse_when("2099-01-01") == datetime(2099, 1, 1, 9, 0)   # future is fine
+    assert calls.parse_when("2026-11-27 15:00:59.5") == datetime(2026, 11, 27, 15, 0)
+    assert calls.parse_when("2026-11-27 15:00+08:00") == datetime(2026, 11, 27, 15, 0)
+    with pytest.raises(UsageError) as e:
+        calls.parse_when("abcdefghij")
+    assert str(e.value) == "the time: 'abcdefghij' is not a time like 2026-11-27 15:00"
+    from crmcli import clock
+
+    # Two minutes ago (whatever the clock says) is the past.
+    recent = (clock.now() - timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M")
+    assert calls.parse_when(recent, past_only=True) is not None
+
+
+def test_due_calls_leave_the_weekend_for_the_weekend(db):
+    tid, *_ = full_task(db)
+    db.conn.execute("UPDATE tasks SET due_date='2026-11-28' WHERE id=?", (tid,))
+    assert calls.due_calls(db, date(2026, 11, 27), S) == ([], 0)   # Friday: not Saturday's
