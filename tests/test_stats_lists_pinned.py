@@ -460,3 +460,12 @@ def test_unreached_since_counts_from_the_last_call_not_the_due_day(db):
     store.order(db, None, c, "2026-11-05", "maintenance")    # between the due day and the call
     assert [r["since"] for r in stats.follow_up(db, S, "unreached", month="2026-11")] == [
         "nothing yet"]
+
+
+def test_the_report_says_what_it_was_asked_and_the_previous_month_keeps_the_clerk(two_months):
+    r = stats.report(two_months, S, month="2026-11", clerk="B", kinds=["post_repair"])
+    assert (r["clerk"], r["kinds"]) == ("B", ["post_repair"])
+    assert r["definitions"]      # the definitions of the figures come with the report
+    # B called two of October's post-repair calls (10-12 and 10-14): the previous month
+    # counts those two, not all three.
+    assert r["previous"]["due"] == 2
