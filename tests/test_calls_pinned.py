@@ -605,3 +605,9 @@ def test_due_calls_leave_the_weekend_for_the_weekend(db):
     tid, *_ = full_task(db)
     db.conn.execute("UPDATE tasks SET due_date='2026-11-28' WHERE id=?", (tid,))
     assert calls.due_calls(db, date(2026, 11, 27), S) == ([], 0)   # Friday: not Saturday's
+
+
+def test_a_call_without_a_number_stores_none(db):
+    tid, *_ = full_task(db)
+    calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 10:05"))
+    assert db.conn.execute("SELECT corrected_phone FROM calls").fetchone() == (None,)

@@ -469,3 +469,22 @@ def test_the_report_says_what_it_was_asked_and_the_previous_month_keeps_the_cler
     # B called two of October's post-repair calls (10-12 and 10-14): the previous month
     # counts those two, not all three.
     assert r["previous"]["due"] == 2
+
+
+def test_a_withdrawn_reminder_is_not_in_the_return_rate(db):
+    c = store.customer(db)
+    v = store.vehicle(db, c)
+    task(db, "regular_maintenance", "2026-11-10", c, vehicle=v, channel="sms_call",
+         state="withdrawn")
+    store.order(db, v, None, "2026-11-12", "maintenance")
+    r = stats.report(db, S, month="2026-11", compare=False)
+    assert r["reminder_effect"]["maintenance"] == {"value": None, "num": 0, "den": 0}
+
+
+def test_an_unsatisfied_row_names_its_call_not_its_task(db):
+    c = store.customer(db)
+    task(db, "post_repair", "2026-11-04", c)                 # task 1, never called
+    t = task(db, "post_repair", "2026-11-05", c)             # task 2
+    k = call(db, t, "A", "2026-11-05 10:00", "reached", overall=2)   # call 1
+    (row,) = stats.follow_up(db, S, "unsatisfied", month="2026-11")
+    assert (row["call_id"], row["task_id"]) == (k, t) and k != t
