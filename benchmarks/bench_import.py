@@ -151,11 +151,21 @@ CHILDREN = {
 # --------------------------------------------------------------------------- the parent
 
 
+def child_env() -> dict:
+    """The children's environment: crmcli's bytecode cached (in out/pycache, outside the
+    checkout) as an installed crmcli has it from pip, even where PYTHONDONTWRITEBYTECODE
+    is set; without this every run compiled the importer's modules inside its timing."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(OUT / "pycache")
+    return env
+
+
 def run(cmd: list[str], timeout: float | None = None) -> tuple[float, float, int, str]:
     """Run cmd; return (wall seconds, peak RSS in MB of that process, exit code, stdout)."""
     with tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, cwd=ROOT)
+        proc = subprocess.Popen(cmd, stdout=out, cwd=ROOT, env=child_env())
         timer = threading.Timer(timeout, proc.kill) if timeout else None
         if timer:
             timer.start()
