@@ -70,11 +70,14 @@ _iso = clock.minute
 
 
 def parse_when(value: str | None, default: datetime | None = None,
-               what: str = N_("the time"), *, past_only: bool = False) -> datetime | None:
+               what: str = N_("the time"), *, past_only: bool = False,
+               now: datetime | None = None) -> datetime | None:
     """'2026-11-27 15:00' -> datetime, the day in any form the imports read
     ('2026/11/27 15:00', '2026.11.27 15:00', '2026年11月27日 15:00', a 'T' between);
     a day alone is 09:00; in 1900-2100 (``limits.check_day``). With ``past_only`` a
-    time later than now is refused: what happened cannot have happened tomorrow."""
+    time more than 5 minutes after ``now`` (``clock.now()`` unless given) is refused:
+    what happened cannot have happened tomorrow. 10:05 passes at 10:00, 10:06 does not.
+    """
     from .i18n import _
     from .limits import check_day, parse_day
 
@@ -97,9 +100,9 @@ def parse_when(value: str | None, default: datetime | None = None,
         raise  # a day of the right form but not real, or out of range: that message
     when = datetime.combine(day, clock_time).replace(second=0, microsecond=0, tzinfo=None)
     if past_only:
-        from . import clock
-
-        if when > clock.now() + timedelta(minutes=5):
+        if now is None:
+            now = clock.now()
+        if when > now + timedelta(minutes=5):
             raise UsageError(_("{what}: {when} is in the future; give the time it happened")
                              .format(what=what, when=when.isoformat(sep=" ", timespec="minutes")))
     return check_day(when, what)
