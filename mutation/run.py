@@ -49,7 +49,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
                                           "tests/test_doctests.py"]),
     "calls": (["crmcli/calls.py"], ["tests/test_calls.py", "tests/test_calls_pinned.py",
                                     "tests/test_complaints.py", "tests/test_complaints_pinned.py",
-                                    "tests/test_care_contacts.py"]),
+                                    "tests/test_care_contacts.py", "tests/test_order_contacts.py"]),
     "stats": (["crmcli/stats.py"], ["tests/test_stats.py", "tests/test_stats_pinned.py",
                                     "tests/test_stats_lists_pinned.py",
                                     "tests/test_complaints.py", "tests/test_doctests.py"]),
