@@ -611,3 +611,132 @@ def test_a_call_without_a_number_stores_none(db):
     tid, *_ = full_task(db)
     calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 10:05"))
     assert db.conn.execute("SELECT corrected_phone FROM calls").fetchone() == (None,)
+
+
+# --------------------------------------------------------------------------- the last 14 survivors
+
+def merged_birthday(db, c: int, lead: int, expires: str) -> int:
+    """A birthday SMS combined into the call ``lead``, open until ``expires``."""
+    return db.conn.execute(
+        "INSERT INTO tasks (key, kind, customer_id, due_date, expires_on, channel, weight,"
+        " reason, state, merged_into, planned_at, updated_at) VALUES (?, 'birthday', ?,"
+        " '2026-11-26', ?, 'sms', 10, 'r', 'merged', ?, 'x', 'x')",
+        (f"birthday:{expires}", c, expires, lead)).lastrowid
+
+
+@pytest.mark.parametrize(("typed", "now", "refused"), [
+    # At 10:00 the grace runs to 10:05: 10:04 and 10:05 happened (not later than
+    # now + 5 minutes), 10:06 is the future.
+    ("2026-11-26 10:04", "2026-11-26 10:00", False),
+    ("2026-11-26 10:05", "2026-11-26 10:00", False),
+    ("2026-11-26 10:06", "2026-11-26 10:00", True),
+    # The seconds of now count: at 10:00:59 the bound is 10:05:59, so 10:06 is later;
+    # at 10:01 it is 10:06 itself, accepted.
+    ("2026-11-26 10:06", "2026-11-26 10:00:59", True),
+    ("2026-11-26 10:06", "2026-11-26 10:01", False),
+    # Across midnight: at 23:58 the bound is 00:03 the next day.
+    ("2026-11-27 00:03", "2026-11-26 23:58", False),
+    ("2026-11-27 00:04", "2026-11-26 23:58", True),
+])
+def test_past_only_allows_five_minutes_pinned_a_minute_either_side(typed, now, refused):
+    if refused:
+        with pytest.raises(UsageError) as e:
+            calls.parse_when(typed, what="--at", past_only=True, now=at(now))
+        assert str(e.value) == f"--at: {typed} is in the future; give the time it happened"
+    else:
+        assert calls.parse_when(typed, what="--at", past_only=True, now=at(now)) == at(typed)
+
+
+def test_now_matters_only_to_past_only():
+    # A call-back time may be any time ahead; now is not read for it.
+    assert calls.parse_when("2026-11-26 10:06", now=at("2026-11-26 10:00")) == \
+        at("2026-11-26 10:06")
+
+
+@pytest.mark.parametrize(("outcome", "words"), [
+    ("wrong_number", "wrong number"), ("not_owner", "the person reached is not the owner")])
+def test_an_unreachable_call_gives_back_what_it_carried_saying_why(db, outcome, words):
+    tid, c, *_ = full_task(db)
+    # One birthday SMS still in its window on Thursday 11-26 (to 12-05): back on its own;
+    # one whose window closed the day before (11-25): missed. Both name the call's end.
+    back = merged_birthday(db, c, tid, "2026-12-05")
+    gone = merged_birthday(db, c, tid, "2026-11-25")
+    r = calls.log_call(db, tid, outcome, S, by="a", at=at("2026-11-26 10:05"))
+    assert r == {"call_id": 1, "task_id": tid, "outcome": outcome, "task_state": "unreachable",
+                 "task_reason": words, "released": 1}
+    got = {i: (s, why) for i, s, why in db.conn.execute(
+        "SELECT id, state, state_reason FROM tasks WHERE id IN (?, ?)", (back, gone))}
+    assert got == {
+        back: ("open", f"back on its own: task {tid} ended unreachable ({words})"),
+        gone: ("missed", f"combined into task {tid}, which ended unreachable ({words})")}
+
+
+def test_a_number_given_to_a_customer_without_one_has_no_old_value(db):
+    # The file has no mobile: the change is from nothing (NULL), not from the text 'None'.
+    tid, c, *_ = full_task(db)
+    db.conn.execute("UPDATE customers SET mobile=NULL WHERE id=?", (c,))
+    r = calls.log_call(db, tid, "reached", S, by="小李", at=at("2026-11-26 10:05"),
+                       phone="13912345678")
+    assert r["phone_corrected"] == "13912345678"
+    assert db.conn.execute("SELECT entity, entity_id, field, old_value, new_value, by_user"
+                           " FROM changes").fetchall() == [
+        ("customer", c, "mobile", None, "13912345678", "小李")]
+    assert db.conn.execute("SELECT field, source, import_value FROM field_sources"
+                           ).fetchall() == [("mobile", "call", None)]
+    assert db.conn.execute("SELECT mobile, mobile_source FROM customers").fetchone() == (
+        "13912345678", "call")
+
+
+def test_a_contact_known_by_name_alone_is_still_whoever_was_called(db):
+    # 李娜 brought the car; the order has her name but no number. The call went to her:
+    # the number given is hers (on the order, changed from nothing), the owner's stays,
+    # and the thank-you greets her by name (no gender known: the name itself).
+    c = store.customer(db, "张伟", mobile="13800000001", gender="M")
+    v = store.vehicle(db, c)
+    o = store.order(db, v, c, "2026-11-23", "repair", contact_name="李娜")
+    planner.plan(db, date(2026, 11, 26), S)
+    tid = db.conn.execute("SELECT id FROM tasks WHERE kind='post_repair'").fetchone()[0]
+    r = calls.log_call(db, tid, "reached", S, by="小李", at=at("2026-11-26 10:05"),
+                       phone="13912345678")
+    assert r["phone_corrected"] == "13912345678"
+    assert db.conn.execute("SELECT contact_name, contact_phone FROM repair_orders WHERE id=?",
+                           (o,)).fetchone() == ("李娜", "13912345678")
+    assert db.conn.execute("SELECT entity, entity_id, field, old_value, new_value FROM changes"
+                           ).fetchall() == [("order", o, "contact_phone", None, "13912345678")]
+    assert db.conn.execute("SELECT mobile FROM customers").fetchone() == ("13800000001",)
+    assert db.conn.execute("SELECT reason FROM tasks WHERE kind='thank_you_sms'").fetchone() == (
+        "thank-you SMS: 感谢李娜的宝贵意见，本店竭诚为您服务。",)
+
+
+def test_the_thank_you_greets_whoever_brought_the_car_not_the_owner(db):
+    c = store.customer(db, "张伟", mobile="13800000001", gender="M")
+    v = store.vehicle(db, c)
+    store.order(db, v, c, "2026-11-23", "repair", contact_name="欧阳娜娜",
+                contact_phone="13800000009")
+    planner.plan(db, date(2026, 11, 26), S)
+    tid = db.conn.execute("SELECT id FROM tasks WHERE kind='post_repair'").fetchone()[0]
+    calls.log_call(db, tid, "reached", S, by="a", at=at("2026-11-26 10:05"))
+    # Her gender is not known: greeted by her name, not as 张先生 (the owner) nor 欧阳女士.
+    assert db.conn.execute("SELECT reason FROM tasks WHERE kind='thank_you_sms'").fetchone() == (
+        "thank-you SMS: 感谢欧阳娜娜的宝贵意见，本店竭诚为您服务。",)
+
+
+def test_only_the_post_repair_call_goes_to_the_orders_contact(db):
+    # 李娜 brought the car on 10-27 and the owner declined the advice. The advice
+    # follow-up (30 days later, 11-26) is the owner's call, not hers: a number corrected
+    # on it is his, and her number on the order stays.
+    c = store.customer(db, "张伟", mobile="13800000001", gender="M")
+    v = store.vehicle(db, c)
+    o = store.order(db, v, c, "2026-10-27", "repair", advice="建议更换轮胎",
+                    contact_name="李娜", contact_phone="13800000009")
+    planner.plan(db, date(2026, 11, 26), S)
+    tid = db.conn.execute("SELECT id FROM tasks WHERE kind='advice_followup'").fetchone()[0]
+    r = calls.log_call(db, tid, "reached", S, by="小李", at=at("2026-11-26 10:05"),
+                       phone="13912345678")
+    assert r["phone_corrected"] == "13912345678"
+    assert db.conn.execute("SELECT mobile, mobile_source FROM customers").fetchone() == (
+        "13912345678", "call")
+    assert db.conn.execute("SELECT contact_name, contact_phone FROM repair_orders WHERE id=?",
+                           (o,)).fetchone() == ("李娜", "13800000009")
+    assert db.conn.execute("SELECT entity, field, old_value, new_value FROM changes"
+                           ).fetchall() == [("customer", "mobile", "13800000001", "13912345678")]
