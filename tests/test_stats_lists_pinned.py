@@ -488,3 +488,163 @@ def test_an_unsatisfied_row_names_its_call_not_its_task(db):
     k = call(db, t, "A", "2026-11-05 10:00", "reached", overall=2)   # call 1
     (row,) = stats.follow_up(db, S, "unsatisfied", month="2026-11")
     assert (row["call_id"], row["task_id"]) == (k, t) and k != t
+
+
+# --------------------------------------------------------------------------- the complete run's rest
+# (tests for the survivors of the complete mutation run of stats.py: each names what it pins)
+
+FULL = ("INSERT INTO complaints (customer_id, task_id, category, severity, text, state,"
+        " opened_at, opened_by, escalate_by, reply_by, escalated_at, replied_at, closed_at,"
+        " resolution) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+
+
+def test_kinds_and_clerk_choose_complaints_by_their_task_and_by_who_opened_them(db):
+    c = store.customer(db)
+    # t1: A called first (no answer), B reached the customer and opened the complaint.
+    t1 = task(db, "post_repair", "2026-11-05", c)
+    call(db, t1, "A", "2026-11-05 09:00", "no_answer")
+    call(db, t1, "B", "2026-11-05 10:00", "reached", overall=2)
+    t2 = task(db, "post_repair", "2026-11-06", c)                 # B's alone
+    call(db, t2, "B", "2026-11-06 10:00", "reached", overall=1)
+    t3 = task(db, "regular_maintenance", "2026-11-07", c)         # A's maintenance call
+    call(db, t3, "A", "2026-11-07 10:00", "reached", overall=2)
+    for tid, by, opened in ((t1, "B", "2026-11-05 10:00"), (t2, "B", "2026-11-06 10:00"),
+                            (t3, "A", "2026-11-07 10:00"),
+                            (None, "A", "2026-11-10 10:00"),     # opened by hand, no task
+                            (None, "B", "2026-11-11 10:00")):
+        db.conn.execute(COMPLAINT, (c, tid, "价格", "normal", "x", "open", opened, by, opened,
+                                    opened, None))
+
+    def opened(**kw):
+        return stats.report(db, S, month="2026-11", compare=False, **kw)["complaints"]["opened"]
+
+    assert opened() == 5
+    # A kind keeps the complaints of its tasks; one opened by hand has no task, so no kind.
+    assert opened(kinds=["post_repair"]) == 2                    # t1's and t2's
+    assert opened(kinds=["regular_maintenance"]) == 1            # t3's
+    # A clerk: the complaints of the tasks they called (whoever opened them), and those they
+    # opened by hand. A called t1 and t3 and opened one by hand; B called t1 and t2.
+    assert opened(clerk="A") == 3
+    assert opened(clerk="B") == 3
+    assert opened(clerk="A", kinds=["post_repair"]) == 1         # t1's alone
+
+
+def test_complaint_figures_count_each_answer_and_work_in_the_settings_hours(db):
+    # The dealer's lunch is 12:00-14:00 (the default ends at 13:30); days 09:00-18:00.
+    # November 2026: the 10th is a Tuesday, the 16th a Monday; no holiday in the month.
+    own = copy.deepcopy(S)
+    own["complaints"]["lunch_end"] = "14:00"
+    c = store.customer(db)
+    for row in (
+            # 1: open, never escalated nor answered.
+            ("服务态度", "open", "2026-11-02 10:00", "2026-11-02 15:15", "2026-11-03 15:15",
+             None, None, None, None),
+            # 2, 3: answered without an escalation, awaiting the follow-up call.
+            ("维修质量", "replied", "2026-11-16 09:00", "2026-11-16 14:15", "2026-11-17 14:15",
+             None, "2026-11-16 11:00", None, None),
+            ("维修质量", "replied", "2026-11-17 09:00", "2026-11-17 14:15", "2026-11-18 14:15",
+             None, "2026-11-17 15:00", None, None),
+            # 4: escalated after 20 minutes, answered, closed: the customer was satisfied.
+            ("维修质量", "closed", "2026-11-11 10:00", "2026-11-11 15:15", "2026-11-12 10:20",
+             "2026-11-11 10:20", "2026-11-11 11:20", "2026-11-12 10:00", "satisfied"),
+            # 5: escalated, answered, not satisfied: back with the manager, a new reply by
+            # 13 November 10:00.
+            ("价格", "escalated", "2026-11-10 10:00", "2026-11-10 15:15", "2026-11-13 10:00",
+             "2026-11-10 15:00", "2026-11-11 09:00", None, "not_satisfied")):
+        category, state, opened, esc_by, reply_by, esc, replied, closed, resolution = row
+        db.conn.execute(FULL, (c, None, category, "normal", "x", state, opened, "A", esc_by,
+                               reply_by, esc, replied, closed, resolution))
+    r = stats.report(db, own, month="2026-11", compare=False)
+    k = r["complaints"]
+    # Overdue at the month's end: 1 (escalation due 2 November) and 5 (reply due 13 November).
+    assert (k["opened"], k["closed"], k["overdue"]) == (5, 1, 2)
+    # Pending: the two awaiting the follow-up call (replied, no answer yet); the open one is
+    # not pending, and the one sent back keeps its "not satisfied".
+    assert k["resolution"] == {"satisfied": 1, "not_satisfied": 1, "pending": 2}
+    # To the GM: 4 took 10:00-10:20 = 1/3 h; 5 took 10:00-12:00 and 14:00-15:00 = 3 h (3.5 h
+    # with the default lunch). (1/3 + 3) / 2 = 1.6667, shown to 2 places.
+    assert k["to_escalation"] == {"average_hours": 1.67, "count": 2}
+    # To the reply, from the escalation or else the opening: 2 h (09:00-11:00), 4 h
+    # (09:00-12:00, 14:00-15:00), 1 h (10:20-11:20), 3 h (15:00-18:00, the 11th at 09:00).
+    assert k["to_reply"] == {"average_hours": 2.5, "count": 4}
+    # Categories: the most frequent first, then by name (价 U+4EF7 before 服 U+670D),
+    # whatever order they were opened in.
+    assert r["problems"]["complaint_categories"] == [
+        {"category": "维修质量", "count": 3}, {"category": "价格", "count": 1},
+        {"category": "服务态度", "count": 1}]
+
+
+def test_the_data_last_changed_when_the_latest_call_was_logged_even_if_the_task_stayed(db):
+    c = store.customer(db)
+    t1 = task(db, "post_repair", "2026-11-05", c)
+    call(db, t1, "A", "2026-11-05 10:00", "reached", overall=5)
+    t2 = task(db, "post_repair", "2026-11-06", c, state="open", attempts=1)
+    call(db, t2, "A", "2026-11-06 10:00", "no_answer")
+    late = call(db, t2, "A", "2026-11-06 16:00", "no_answer")
+    # Each call is logged a minute after it was made; logging the first call of a task
+    # stamps the task too. A second no-answer the same day uses no try and leaves the task
+    # as it was: it is still a change of the month's data, the latest one.
+    db.conn.execute("UPDATE calls SET logged_at = substr(called_at, 1, 15) || '1'")
+    db.conn.execute("UPDATE calls SET used_try = 0 WHERE id = ?", (late,))
+    db.conn.execute("UPDATE tasks SET updated_at = due_date || ' 10:01'")
+    r = stats.report(db, S, month="2026-11", compare=False)
+    assert r["last_changed"] == "2026-11-06 16:01"
+
+
+def test_a_reason_for_leaving_counts_every_call_that_gave_it_whatever_their_scores(db):
+    for due, why, scores in (("2026-11-02", "价格", {"overall": 2}), ("2026-11-03", "价格", {}),
+                             ("2026-11-04", "距离远", {"overall": 2})):
+        t = task(db, "recovery", due, store.customer(db))
+        k = call(db, t, "A", f"{due} 10:00", "reached", **scores)
+        db.conn.execute("UPDATE calls SET lost_reason = ? WHERE id = ?", (why, k))
+    lost = stats.report(db, S, month="2026-11", compare=False)["lost_customers"]
+    assert lost["reasons"] == [{"reason": "价格", "count": 2}, {"reason": "距离远", "count": 1}]
+
+
+def test_the_unreached_list_of_a_clerk_whose_task_comes_after_anothers(lists):
+    db, i = lists
+    # u6 (A's, due 3 November) comes before u1 (B's last call, due 16 November).
+    assert [r["task_id"] for r in stats.follow_up(db, S, "unreached", month="2026-11",
+                                                  clerk="B")] == [i["u1"]]
+
+
+def test_unreached_since_counts_the_cars_visits_under_any_name(db):
+    c = store.customer(db)
+    v = store.vehicle(db, c)
+    t = task(db, "regular_maintenance", "2026-11-10", c, vehicle=v, state="open", attempts=1)
+    call(db, t, "A", "2026-11-10 10:00", "no_answer")
+    store.order(db, v, c, "2026-11-10", "maintenance")                       # the call's day
+    store.order(db, v, None, "2026-11-20", "maintenance")                    # on no one's name
+    store.order(db, v, store.customer(db, "李娜"), "2026-11-25", "repair")   # another's name
+    (row,) = stats.follow_up(db, S, "unreached", month="2026-11")
+    assert row["since"] == "2 visit(s), last 2026-11-25"
+
+
+def test_the_previous_month_judges_its_complaints_at_the_same_now(db):
+    c = store.customer(db)
+    # Opened by hand on Friday 30 October at 16:00 and never escalated. Half a working day
+    # (3.75 h) to the GM: 2 h on Friday, 1.75 h on Monday 2 November: 10:45.
+    db.conn.execute(COMPLAINT, (c, None, "价格", "normal", "x", "open", "2026-10-30 16:00", "A",
+                                "2026-11-02 10:45", "2026-11-03 10:45", None))
+
+    def previous(now):
+        return stats.report(db, S, month="2026-11", now=now)["previous"]
+
+    assert previous("2026-11-20 10:00")["complaints_opened"] == 1
+    assert previous("2026-11-20 10:00")["complaints_overdue"] == 1
+    # One minute either side of the deadline: late only after it.
+    assert previous("2026-11-02 10:45")["complaints_overdue"] == 0
+    assert previous("2026-11-02 10:46")["complaints_overdue"] == 1
+    # No `now`: each month is judged at its own end; on 31 October it was not late yet.
+    assert previous(None)["complaints_overdue"] == 0
+
+
+def test_the_reports_definitions_are_english_with_the_settings_values(db, monkeypatch):
+    # The JSON speaks English whatever the interface's language; the terminal and the
+    # workbook translate. The sixth definition is the satisfied share's, with its setting.
+    monkeypatch.setenv("CRMCLI_LANG", "zh_CN")
+    own = copy.deepcopy(S)
+    own["calls"]["satisfied_from"] = 5
+    d = stats.report(db, own, month="2026-11", compare=False)["definitions"]
+    assert d[5] == "Satisfied: overall scores of 5 or more / overall answers."
+    assert d[0].startswith("Attribution: every figure of a callback task")
