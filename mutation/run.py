@@ -5,12 +5,16 @@
     python mutation/run.py --list           # the modules and the tests that cover each
     python mutation/run.py planner --sample 150 --seed 1   # an estimate from 150 random mutants
     python mutation/run.py calls --again    # after new tests: only what survived, again
+    python mutation/run.py calls --report --stubs /tmp/judge.toml   # survivors to judge
 
 For each module it copies crmcli/, tests/ and pyproject.toml into
 mutation/.work/<module>/ (ignored by git), runs mutmut there on that one module
 with only the test files that cover it (so a mutant runs tens of tests, not the
 suite), then prints the score (killed / all mutants) and every surviving mutant
-as a diff. With ``--sample N`` it runs N mutants drawn at random (``--seed``) and
+as a diff. A survivor is counted as equivalent when it only changes the case of SQL text,
+or when mutation/equivalent.toml lists it with the change it makes and why no test can tell
+it from the original; the rest are reported as neither killed nor shown equivalent.
+With ``--sample N`` it runs N mutants drawn at random (``--seed``) and
 prints the estimated score with its sample size and a 95% (Wilson) interval: for
 modules whose full run does not fit the time at hand. mutmut forks a worker per mutant from a process that has already
 imported the code and collected the tests, and runs only the tests that reached
@@ -39,6 +43,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "mutation" / ".work"
+# Survivors shown equivalent by reading them: each with the change it makes and why no test
+# can tell it from the original (SQL-case mutants are recognised without a list).
+EQUIVALENT = ROOT / "mutation" / "equivalent.toml"
 
 # module -> (source file(s) to mutate, the test files that cover it). Most important first.
 MODULES: dict[str, tuple[list[str], list[str]]] = {
@@ -199,6 +206,36 @@ _NAME = r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?"
 _COLUMNS = re.compile(rf"\(?\s*{_NAME}(?:\s*,\s*{_NAME})+\s*,?\s*\)?")
 
 
+def load_equivalents(path: Path = EQUIVALENT) -> dict[str, dict[str, str]]:
+    """The survivors shown equivalent: mutant name -> {"change": the lines it changes,
+    "why": the reason}. An entry without a reason is not counted."""
+    if not path.exists():
+        return {}
+    entries = tomllib.loads(path.read_text("utf-8"))
+    return {name: entry for name, entry in entries.items()
+            if isinstance(entry, dict) and str(entry.get("why", "")).strip()}
+
+
+def _lines(diff: str) -> list[str]:
+    return [line.strip() for line in diff.splitlines() if line.strip()]
+
+
+def judged_equivalent(name: str, diff: str, equivalents: dict[str, dict[str, str]]) -> str | None:
+    """The reason a survivor is equivalent, if it is listed with exactly the change it makes
+    now. mutmut numbers a function's mutants afresh when the function changes, so a listed
+    name whose change differs is a different mutant: it must be looked at again."""
+    entry = equivalents.get(name)
+    if entry and _lines(entry.get("change", "")) == _lines(diff):
+        return " ".join(str(entry["why"]).split())
+    return None
+
+
+def stub(name: str, diff: str) -> str:
+    """A TOML entry to fill in for a survivor nobody has judged yet."""
+    change = "\n".join(line.strip() for line in _lines(diff))
+    return f'["{name}"]\nchange = """\n{change}\n"""\nwhy = ""\n'
+
+
 def _column_list(line: str) -> bool:
     literal = _LITERAL.fullmatch(line.strip())
     return bool(literal and _COLUMNS.fullmatch(literal.group(1).strip()))
@@ -222,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", metavar="PATTERN",
                         help="run every mutant whose name matches this pattern (fnmatch), e.g."
                              " '*same_person*': a complete run of one function")
+    parser.add_argument("--stubs", type=Path, metavar="FILE",
+                        help="write a TOML entry (change filled in, reason empty) for every"
+                             " survivor not yet shown equivalent, to copy into"
+                             " mutation/equivalent.toml once each is judged")
     parser.add_argument("--again", action="store_true",
                         help="keep the last run's results and run again only the mutants that"
                              " survived, reached no test or have no result (after new tests or"
@@ -241,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     summary = {}
+    equivalents = load_equivalents()
+    stubs: list[str] = []
     for module in chosen:
         sources, tests = (existing(p) for p in MODULES[module])
         if not sources or not tests:
@@ -328,24 +371,38 @@ def main(argv: list[str] | None = None) -> int:
               f" of {total}; {len(survived)} survived, {len(untested)} reached by no test"
               f"{f', {len(other)} other' if other else ''})")
         cache: dict = {}
-        equivalent = []
+        equivalent, judged, unexplained = [], [], []
         for name in survived + untested + other + timeouts:
             status = "survived" if name in survived else (
                 "no tests" if name in untested else
                 "timed out (counted as caught)" if name in timeouts else f"exit {codes[name]}")
             diff = changed_lines(work, name, cache)
+            why = judged_equivalent(name, diff, equivalents) if name in survived else None
             if name in survived and sql_case_only(diff):
                 equivalent.append(name)
                 status = "survived, equivalent: only the case of SQL text"
+            elif why:
+                judged.append(name)
+                status = f"survived, equivalent: {why}"
+            elif name not in timeouts:
+                unexplained.append(name)
+                stubs.append(stub(name, diff))
+                if name in equivalents:
+                    status += ("; listed in equivalent.toml with another change: the function"
+                               " changed, judge it again")
             print(f"  {name} [{status}]")
             if not args.no_diff:
                 print(diff)
-        real = total - len(equivalent)
+        real = total - len(equivalent) - len(judged)
         summary[module]["equivalent_sql_case"] = equivalent
+        summary[module]["equivalent_judged"] = judged
+        summary[module]["unexplained"] = unexplained
         summary[module]["score_without_equivalent"] = round(
             (len(killed) + len(timeouts)) / real, 4) if real else 1.0
         print(f"{module}: {summary[module]['score_without_equivalent']:.1%} of the {real} mutants"
-              f" that are not SQL-case equivalents ({len(equivalent)} are)")
+              f" that are not equivalent ({len(equivalent)} only change the case of SQL text,"
+              f" {len(judged)} are shown equivalent in mutation/equivalent.toml);"
+              f" {len(unexplained)} neither killed nor shown equivalent")
         if drawn is not None and "only" not in drawn:
             low, high = wilson(len(killed) + len(timeouts), real)
             summary[module]["interval_without_equivalent"] = [round(low, 4), round(high, 4)]
@@ -364,7 +421,12 @@ def main(argv: list[str] | None = None) -> int:
                   f" / {figures['total']:<5}{sample} survived {len(figures['survived'])},"
                   f" no tests {len(figures['no_tests'])};"
                   f" {figures['score_without_equivalent']:.1%} without the"
-                  f" {len(figures['equivalent_sql_case'])} SQL-case equivalents")
+                  f" {len(figures['equivalent_sql_case'])} SQL-case and"
+                  f" {len(figures['equivalent_judged'])} judged equivalents;"
+                  f" {len(figures['unexplained'])} unexplained")
+    if args.stubs:
+        args.stubs.write_text("\n".join(stubs), "utf-8")
+        print(f"\n{len(stubs)} entries to judge written to {args.stubs}")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2), "utf-8")
     return 0

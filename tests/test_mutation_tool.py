@@ -55,3 +55,43 @@ def test_every_module_names_files_that_exist():
     for module, (sources, tests) in run.MODULES.items():
         assert run.existing(sources) == sources, module
         assert run.existing(tests) == tests, module
+
+
+def test_a_listed_survivor_is_equivalent_only_with_the_change_it_was_judged_for(tmp_path):
+    listed = tmp_path / "equivalent.toml"
+    listed.write_text('["crmcli.rules.x_f__mutmut_3"]\n'
+                      'change = """\n- return a + b\n+ return b + a\n"""\n'
+                      'why = "addition of numbers commutes"\n'
+                      '["crmcli.rules.x_f__mutmut_4"]\n'
+                      'change = """\n- x = 1\n+ x = 2\n"""\n'
+                      'why = ""\n', "utf-8")
+    equivalents = run.load_equivalents(listed)
+    assert list(equivalents) == ["crmcli.rules.x_f__mutmut_3"]    # no reason, not counted
+    same = "      - return a + b\n      + return b + a"
+    assert run.judged_equivalent("crmcli.rules.x_f__mutmut_3", same, equivalents) == (
+        "addition of numbers commutes")
+    # the function changed and mutmut renumbered: mutant 3 is now another change
+    other = "      - return a + b\n      + return a - b"
+    assert run.judged_equivalent("crmcli.rules.x_f__mutmut_3", other, equivalents) is None
+    assert run.judged_equivalent("crmcli.rules.x_f__mutmut_9", same, equivalents) is None
+
+
+def test_a_stub_reads_back_as_the_change_it_was_written_for(tmp_path):
+    diff = '      - if days >= 30:\n      + if days > 30:'
+    listed = tmp_path / "equivalent.toml"
+    listed.write_text(run.stub("crmcli.rules.x_f__mutmut_1", diff).replace(
+        'why = ""', 'why = "a reason"'), "utf-8")
+    equivalents = run.load_equivalents(listed)
+    assert run.judged_equivalent("crmcli.rules.x_f__mutmut_1", diff, equivalents) == "a reason"
+
+
+def test_every_judged_equivalent_says_why_and_names_a_mutated_module():
+    import tomllib
+
+    entries = tomllib.loads(run.EQUIVALENT.read_text("utf-8"))
+    sources = {s.removesuffix(".py").replace("/", ".")
+               for mapped, _ in run.MODULES.values() for s in mapped}
+    for name, entry in entries.items():
+        assert entry["why"].strip(), name
+        assert entry["change"].strip(), name
+        assert any(name.startswith(source + ".x") for source in sources), name
