@@ -195,7 +195,8 @@ def sql_case_only(diff: str) -> bool:
     # SQL as this code base writes it: keywords in capitals (a Python `or` is not SQL).
     sql = re.compile(r"\b(SELECT|FROM|WHERE|INSERT|UPDATE|DELETE|JOIN|GROUP BY|ORDER BY|VALUES|"
                      r"AND|OR|IS NOT NULL|NOT IN|COALESCE|CASE|WHEN)\b")
-    return all(a != b and a.lower() == b.lower() and (sql.search(a) or _column_list(a))
+    return all(a != b and a.lower() == b.lower()
+               and (sql.search(a) or _column_list(a) or _comparison(a, b))
                and _QUOTED.findall(a) == _QUOTED.findall(b) for a, b in zip(minus, plus))
 
 
@@ -239,6 +240,20 @@ def stub(name: str, diff: str) -> str:
 def _column_list(line: str) -> bool:
     literal = _LITERAL.fullmatch(line.strip())
     return bool(literal and _COLUMNS.fullmatch(literal.group(1).strip()))
+
+
+# A condition a query is built from, "m.run_id = ?" or "m.day >= ?": a column, an operator
+# and a placeholder, SQL without a keyword (where a Python line picks one of two).
+_COMPARISON = re.compile(rf"{_NAME}\s*(?:=|==|!=|<>|<=|>=|<|>)\s*\?")
+
+
+def _comparison(a: str, b: str) -> bool:
+    """True when the line changes only inside string literals, each changed one a comparison
+    with a placeholder: the Python around them (names, calls) must be the same."""
+    la, lb = _LITERAL.findall(a), _LITERAL.findall(b)
+    changed = [x for x, y in zip(la, lb) if x != y]
+    return (len(la) == len(lb) and _LITERAL.sub('""', a) == _LITERAL.sub('""', b)
+            and bool(changed) and all(_COMPARISON.fullmatch(x.strip()) for x in changed))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,6 +51,22 @@ def test_a_line_of_column_names_is_sql_too():
     assert not run.sql_case_only(message)      # words, not a list of columns: what a clerk reads
 
 
+def test_a_quoted_comparison_with_a_placeholder_is_sql_too():
+    run_id = ('      - where, params = "m.run_id = ?", (row[0] or 0,)\n'
+              '      + where, params = "M.RUN_ID = ?", (row[0] or 0,)')
+    assert run.sql_case_only(run_id)
+    since = ('      - where, params = "m.day >= ?", (since.isoformat(),)\n'
+             '      + where, params = "M.DAY >= ?", (since.isoformat(),)')
+    assert run.sql_case_only(since)
+    python = ('      - where, params = "m.day >= ?", (since.isoformat(),)\n'
+              '      + WHERE, PARAMS = "M.DAY >= ?", (SINCE.ISOFORMAT(),)')
+    assert not run.sql_case_only(python)       # the Python around it changed: other names
+    number = '      - note = "day >= 3"\n      + note = "DAY >= 3"'
+    assert not run.sql_case_only(number)       # no placeholder: a text, not a query's condition
+    words = '      - msg = "continue? "\n      + msg = "CONTINUE? "'
+    assert not run.sql_case_only(words)
+
+
 def test_every_module_names_files_that_exist():
     for module, (sources, tests) in run.MODULES.items():
         assert run.existing(sources) == sources, module
