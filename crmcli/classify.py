@@ -361,13 +361,13 @@ def changes(db: sqlite_utils.Database, since: date | None = None) -> list[dict]:
            for r in rows]
 
     def rank(m: dict) -> tuple:
-        if (m["old"], m["new"]) == ("A", "B"):
-            return (0,)  # the slide the manuals tell us to watch
         if m["new"] > m["old"]:
-            return (1, m["old"], m["new"])  # other slides down
+            # Slides down, by old then new class: A->B, the slide the manuals tell us to
+            # watch, sorts first of them (A is the top class, B the next).
+            return (0, m["old"], m["new"])
         if m["old"] == "D":
-            return (2,)  # won back
-        return (3,)
+            return (1,)  # won back
+        return (2,)
 
     out.sort(key=rank)
     return out

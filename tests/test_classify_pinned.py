@@ -170,6 +170,15 @@ def test_no_visit_and_no_delivery():
         "C", "no visit and no delivery on file")
 
 
+def test_a_free_check_on_the_delivery_day_is_a_new_owner_not_a_marginal_customer():
+    # Delivered today and checked free of charge today: the newest delivery up to the day is
+    # today, 0 days old, within the first 365 days: B, not C for only free work.
+    v = classify.classify(classify.Customer(1, [Order(DAY, "free_check", 0, 12)], [DAY]),
+                          DAY, CFG)
+    assert v == Verdict("B", "new owner: delivered 2026-11-26, 0 days ago;"
+                             " only free/warranty work so far (1 visits)")
+
+
 @pytest.mark.parametrize(("delivered", "band"), [
     (D(2023, 11, 27), "in_warranty"),  # 2 completed years: under 3
     (D(2023, 11, 26), "mid"),          # 3 years to the day
@@ -270,3 +279,60 @@ def test_matrix_of_a_file_never_classified(db):
     got = classify.matrix(db)
     assert got["day"] is None and got["by_usage"] == {}
     assert got["by_age"]["A"] == {"in_warranty": 0, "mid": 0, "old": 0, "unknown": 0}
+
+
+# Valid VINs that differ in position 10, the model year, and the serial (check digit,
+# position 9, worked with the ISO 3779 weights): 'K' 2019, 'S' 2025, 'V' 2027 (on 2026-11-26
+# each the latest year of its 30-year cycle not after next year).
+VIN_2019, VIN_2025, VIN_2027 = "1M8GDM9AXKP042788", "1M8GDM9AXSP042788", "1M8GDM9A4VP042788"
+VIN_2019_B, VIN_2025_B = "1M8GDM9A1KP042789", "1M8GDM9A1SP042789"
+
+
+def bands(db) -> dict[int, str]:
+    return dict(db.conn.execute("SELECT customer_id, age_band FROM classifications"))
+
+
+def test_a_customer_without_dates_is_banded_by_the_newest_model_year_among_their_vins(db):
+    newest_first = store.customer(db, "新先")
+    store.vehicle(db, newest_first, vin=VIN_2025)   # 1 completed year on 2026-11-26
+    store.vehicle(db, newest_first, vin=VIN_2019)   # 7 completed years
+    newest_last = store.customer(db, "新后")
+    store.vehicle(db, newest_last, vin=VIN_2019_B)
+    store.vehicle(db, newest_last, vin=VIN_2025_B)
+    # A VIN whose check digit is wrong (position 9 says 5, the weights give X) dates nothing.
+    bad = store.customer(db, "坏码")
+    store.vehicle(db, bad, vin="1M8GDM9A5KP042788")
+    classify.run(db, DAY, DEFAULTS)
+    assert bands(db) == {newest_first: "in_warranty", newest_last: "in_warranty",
+                         bad: "unknown"}
+
+
+@pytest.mark.parametrize(("day", "band"), [
+    (D(2026, 12, 31), "unknown"),       # model year 2027 starts tomorrow: no age yet
+    (D(2027, 1, 1), "in_warranty"),     # it starts today: 0 years
+])
+def test_a_model_year_counts_from_its_first_of_january(db, day, band):
+    c = store.customer(db)
+    store.vehicle(db, c, vin=VIN_2027)
+    classify.run(db, day, DEFAULTS)
+    assert bands(db) == {c: band}
+
+
+def test_explain_gives_a_car_bought_but_not_delivered_its_age_from_the_purchase(db):
+    c = store.customer(db)
+    store.vehicle(db, c, plate="粤B2P000", purchase_date="2024-06-15")
+    classify.run(db, DAY, DEFAULTS)
+    # 2024-06-15 to 2026-11-26: 2 completed years.
+    assert classify.explain(db, c)["vehicles"] == [
+        {"plate": "粤B2P000", "vin": None, "years": 2, "source": "bought 2024-06-15"}]
+
+
+def test_explain_reads_a_stored_date_with_a_time_by_its_date_as_the_classes_do(db):
+    c = store.customer(db)
+    store.vehicle(db, c, plate="粤B3T000", delivery_date="2021-03-01 09:30:00")
+    classify.run(db, DAY, DEFAULTS)
+    # 2021-03-01 to 2026-11-26: 5 completed years, old (5 years and over).
+    e = classify.explain(db, c)
+    assert e["age_band"] == "old"
+    assert e["vehicles"] == [{"plate": "粤B3T000", "vin": None, "years": 5,
+                              "source": "delivered 2021-03-01"}]
