@@ -327,7 +327,7 @@ def first_maintenance(v: VehicleFacts, care: dict, default_kmpd: float,
                 f" ~{per_day:.0f} km/day ({basis}), {km:,} km predicted on {by_km}; {rule}")
 
     return _keep(_cand("first_maintenance", f"first_maintenance:v{v.id}:{v.delivery}", cfg,
-                       due - timedelta(days=cfg.get("lead_days", 0)), reason,
+                       due - timedelta(days=cfg["lead_days"]), reason,
                        customer_id=v.customer_id, vehicle_id=v.id, window=window))
 
 
@@ -358,8 +358,8 @@ def regular_maintenance(v: VehicleFacts, care: dict, default_kmpd: float,
                 f"interval {cfg['months']} months / {cfg['km']:,} km")
 
     return _keep(_cand("regular_maintenance", f"regular_maintenance:v{v.id}:o{last.order_id}",
-                       cfg, due - timedelta(days=cfg.get("lead_days", 0)), reason, customer_id=v.customer_id, vehicle_id=v.id,
-                       window=window))
+                       cfg, due - timedelta(days=cfg["lead_days"]), reason,
+                       customer_id=v.customer_id, vehicle_id=v.id, window=window))
 
 
 def warranty_checks(v: VehicleFacts, care: dict, default_kmpd: float,
@@ -384,7 +384,7 @@ def warranty_checks(v: VehicleFacts, care: dict, default_kmpd: float,
             return []
         return [_cand("warranty_check", f"warranty_check:v{v.id}:{months}m", cfg, point - lead,
                       f"warranty ends {point}: come for a check before it ends",
-                      customer_id=v.customer_id, vehicle_id=v.id, window=window)]
+                      customer_id=v.customer_id, vehicle_id=v.id)]
     last_months = max(m for m, _km in points)
     per_day = None
     out = []
@@ -398,12 +398,12 @@ def warranty_checks(v: VehicleFacts, care: dict, default_kmpd: float,
             per_day, _own = km_per_day(v, default_kmpd)
         point = min(by_time, _by_km(v.delivery, km, per_day))
         if window is not None and (point - lead > window[1] or point - lead + expires < window[0]):
-            continue
+            continue  # (the window is tested here, so _cand is given none)
         out.append(_cand("warranty_check", f"warranty_check:v{v.id}:{months}m", cfg, point - lead,
                          lambda months=months, km=km, point=point:
                          f"warranty point {months} months / {km:,} km reached about {point} "
                          f"(~{per_day:.0f} km/day): come for a check before it ends",
-                         customer_id=v.customer_id, vehicle_id=v.id, window=window))
+                         customer_id=v.customer_id, vehicle_id=v.id))
     return _keep(*out)
 
 
@@ -433,7 +433,7 @@ def inspection_dates(v: VehicleFacts, rules: dict, until: date) -> list[date]:
     2024-03-01, 2026-03-01, 2028-03-01, 2030-03-01 (every 24 months while under
     10 years), then yearly.
     """
-    table = rules.get(v.usage or "private") or rules["private"]
+    table = rules.get(v.usage) or rules["private"]  # no usage, or one the table lacks
     if v.inspection_due is not None:
         start, dates = v.inspection_due, [v.inspection_due]
     elif v.delivery is not None:
@@ -443,9 +443,12 @@ def inspection_dates(v: VehicleFacts, rules: dict, until: date) -> list[date]:
     origin = v.delivery or v.built or start
     offset = 0  # months from start, so a 31st stays the 31st where the month has one
     t = start
-    for _ in range(200):
+    while True:
         age = years_between(origin, t)  # completed years, so a 10th anniversary is 10
-        offset += next((m for lo, hi, m in table if lo <= age < hi), table[-1][2])
+        step = next((m for lo, hi, m in table if lo <= age < hi), table[-1][2])
+        if step <= 0:
+            break  # a row of no months (a slip in the settings) would never reach until
+        offset += step
         t = add_months(start, offset)
         if t > until:
             break
@@ -470,10 +473,10 @@ def inspection(v: VehicleFacts, care: dict, rules: dict, day: date, until: date,
     out = []
     for due_date in dates:
         if due_date - lead > until or due_date - lead + expires < day:
-            continue
+            continue  # (the window is tested here, so _cand is given none)
         out.append(_cand("inspection", f"inspection:v{v.id}:{due_date}", cfg, due_date - lead,
                          f"annual inspection due {due_date}", customer_id=v.customer_id,
-                         vehicle_id=v.id, window=(day, until)))
+                         vehicle_id=v.id))
     return _keep(*out)
 
 
@@ -497,7 +500,7 @@ def birthdays(c: CustomerFacts, care: dict, start: date, end: date) -> list[Cand
                 days[d] = f"birthday (born {c.birthday})"
     if c.lunar_birthday:
         leap = c.lunar_birthday.startswith("L")
-        month, dd = (int(x) for x in c.lunar_birthday.lstrip("L").split("-"))
+        month, dd = (int(x) for x in c.lunar_birthday.removeprefix("L").split("-"))
         try:
             found = cal.lunar_birthdays_between(start, end, month, dd, leap)
         except ValueError:

@@ -471,3 +471,117 @@ def test_an_imported_warranty_end_moves_the_last_point():
         got = rules.warranty_checks(vehicle(warranty_end=D(2027, 3, 1)), CARE, KMPD,
                                     window=window)
         assert len(got) == n, window
+
+
+# ------------------------------------------------------------------ the survivors of the complete
+# mutation run (issue 17): each test below tells the rule from a near miss of it.
+
+
+def test_first_maintenance_by_the_dates_on_file():
+    # An imported first-maintenance date alone: the date replaces six months (2027-05-20),
+    # the km stay the settings' 5,000 (200 days at 25 km/day: 2027-06-08, later).
+    v = vehicle(delivery=D(2026, 11, 20), first_maintenance=(D(2027, 4, 1), None))
+    assert rules.first_maintenance(v, CARE, KMPD) == [Candidate(
+        "first_maintenance", "first_maintenance:v1:2026-11-20", 7, 1, None, D(2027, 3, 25),
+        D(2027, 4, 24), "sms_call", 60,
+        "first maintenance due 2027-04-01 or at 5,000 km: delivered 2026-11-20, ~25 km/day"
+        " (default), 5,000 km predicted on 2027-06-08; the dates on file")]
+    # An imported km alone: 3,000 km at 25 km/day take 120 days (2027-03-20), before six
+    # months; the reminder 7 days ahead (03-13), open 30 days.
+    v = vehicle(delivery=D(2026, 11, 20), first_maintenance=(None, 3000))
+    assert rules.first_maintenance(v, CARE, KMPD) == [Candidate(
+        "first_maintenance", "first_maintenance:v1:2026-11-20", 7, 1, None, D(2027, 3, 13),
+        D(2027, 4, 12), "sms_call", 60,
+        "first maintenance due 2027-03-20 or at 3,000 km: delivered 2026-11-20, ~25 km/day"
+        " (default), 3,000 km predicted on 2027-03-20; the dates on file")]
+
+
+def test_warranty_check_by_the_end_date_alone_whole_candidate():
+    # No delivery date, warranty ends 2027-03-01: due 30 days before (01-30), open until the
+    # end; the customer and the car are the vehicle's own (ids other than 7 and 1 here).
+    v = vehicle(id=4, customer_id=9, warranty_end=D(2027, 3, 1))
+    assert rules.warranty_checks(v, CARE, KMPD) == [Candidate(
+        "warranty_check", "warranty_check:v4:36m", 9, 4, None, D(2027, 1, 30), D(2027, 3, 1),
+        "sms_call", 50, "warranty ends 2027-03-01: come for a check before it ends")]
+
+
+@pytest.mark.parametrize(("window", "points"), [
+    # 100 km/day: 10,000 km on day 100 (2027-02-28, check 01-29 to 02-28), 20,000 km on
+    # day 200 (2027-06-08, check 05-09 to 06-08), both before their time limits.
+    ((D(2027, 2, 28), D(2027, 6, 30)), ["6m", "12m"]),
+    # The 6-month check, over by mileage although its time limit (05-20) is still ahead,
+    # is left out, and the 12-month one after it is still there.
+    ((D(2027, 3, 1), D(2027, 6, 30)), ["12m"]),
+    ((D(2027, 3, 1), D(2027, 5, 8)), []),
+])
+def test_warranty_checks_over_by_mileage_in_a_window(window, points):
+    fast = vehicle(delivery=D(2026, 11, 20), first_km=(D(2026, 11, 20), 0),
+                   last_km=(D(2027, 1, 19), 6000))
+    got = rules.warranty_checks(fast, CARE, KMPD, window=window)
+    assert [c.key.rsplit(":", 1)[1] for c in got] == points
+
+
+def test_recovery_calls_in_a_window():
+    # On 2026-08-29 the calls are n=0 (due 06-01, open until 07-01) and n=1 (due 08-30).
+    c = customer(last_visit=D(2025, 6, 1))
+    got = rules.recovery(c, CARE, D(2026, 8, 29), window=(D(2026, 7, 2), D(2026, 9, 30)))
+    assert [x.key for x in got] == ["recovery:c7:2025-06-01:1"]
+    got = rules.recovery(c, CARE, D(2026, 8, 29), window=(D(2026, 7, 1), D(2026, 8, 29)))
+    assert [x.key for x in got] == ["recovery:c7:2025-06-01:0"]
+
+
+def test_inspection_dates_go_on_to_the_end_however_old_the_car():
+    # Commercial, delivered 1950-01-01 (the oldest date an import takes): yearly to 1955,
+    # then every 6 months; 2053-01-01 is the 201st due date and is listed.
+    got = rules.inspection_dates(vehicle(delivery=D(1950, 1, 1), usage="commercial"),
+                                 DEFAULTS["inspection_rules"], D(2053, 1, 1))
+    assert got[:6] == [D(1951, 1, 1), D(1952, 1, 1), D(1953, 1, 1), D(1954, 1, 1),
+                       D(1955, 1, 1), D(1955, 7, 1)]
+    assert got[-2:] == [D(2052, 7, 1), D(2053, 1, 1)]
+    assert len(got) == 5 + 2 * (2053 - 1955)
+
+
+def test_inspection_dates_stop_at_a_row_of_no_months():
+    # Monthly in the first year, then a row of 0 months (a slip in the settings): the
+    # dates stop there rather than repeating one day or never ending.
+    table = {"private": [[0, 1, 1], [1, 99, 0]]}
+    got = rules.inspection_dates(vehicle(delivery=D(2020, 3, 1)), table, D(2030, 1, 1))
+    assert got == [D(2020, m, 1) for m in range(4, 13)] + [D(2021, m, 1) for m in (1, 2, 3)]
+    imported = vehicle(inspection_due=D(2026, 5, 1))
+    assert rules.inspection_dates(imported, {"private": [[0, 99, 0]]}, D(2030, 1, 1)) == [
+        D(2026, 5, 1)]
+
+
+def test_birthdays_and_holidays_at_the_last_years_they_can_have():
+    # The years looked at are those from start to end: a plan in the calendar's last
+    # supported year (2099), or in the last year a date can have, still works.
+    got = rules.holidays_between(D(2099, 10, 1), D(2099, 12, 31), ["national_day"])
+    assert [(h.key, h.date) for h in got] == [("national_day", D(2099, 10, 1))]
+    got = rules.birthdays(customer(birthday=D(1990, 3, 5)), CARE, D(9999, 3, 1), D(9999, 12, 31))
+    assert [x.due for x in got] == [D(9999, 3, 5)]
+
+
+def test_lunar_birthday_of_a_leap_month_reads_month_and_day():
+    # 'L04-15' (闰四月十五) is greeted on the ordinary 四月十五: 2025-05-12.
+    got = rules.birthdays(customer(lunar_birthday="L04-15"), CARE, D(2025, 5, 1), D(2025, 5, 31))
+    assert [(x.due, x.reason) for x in got] == [(D(2025, 5, 12), "lunar birthday (闰4月15日)")]
+
+
+def test_vehicle_age_counts_from_the_day_it_names():
+    age = rules.vehicle_age(D(2020, 3, 1), D(2019, 1, 1), None, D(2026, 11, 26))
+    assert age == (6, D(2020, 3, 1), "delivered 2020-03-01")
+    age = rules.vehicle_age(None, D(2024, 11, 27), None, D(2026, 11, 26))
+    assert age == (1, D(2024, 11, 27), "bought 2024-11-27")
+    # Model year 2019 counts from 1 January 2019: 7 years on 2026-01-01, 6 the day before.
+    vin = "1M8GDM9AXKP042788"
+    assert rules.vehicle_age(None, None, vin, D(2026, 11, 26)).since == D(2019, 1, 1)
+    assert rules.vehicle_age(None, None, vin, D(2026, 1, 1)).years == 7
+    assert rules.vehicle_age(None, None, vin, D(2025, 12, 31)).years == 6
+    assert rules.vehicle_age(None, None, vin, D(2026, 1, 31)).years == 7
+
+
+@pytest.mark.parametrize("vin", [None, "", "1M8GDM9AXKP04278"])
+def test_no_vin_or_a_short_one_gives_no_model_year(vin):
+    assert rules.vin_model_year(vin, D(2026, 11, 26)) is None
+    assert rules.vehicle_age(None, None, vin, D(2026, 11, 26)) == (
+        None, None, "unknown: no delivery or purchase date, no valid VIN")
