@@ -16,10 +16,10 @@ or when mutation/equivalent.toml lists it with the change it makes and why no te
 it from the original; the rest are reported as neither killed nor shown equivalent.
 With ``--sample N`` it runs N mutants drawn at random (``--seed``) and
 prints the estimated score with its sample size and a 95% (Wilson) interval: for
-modules whose full run does not fit the time at hand. mutmut forks a worker per mutant from a process that has already
-imported the code and collected the tests, and runs only the tests that reached
-the mutated function: on two shared cores this is what makes a run take
-minutes, not hours. Not run in CI.
+modules whose full run does not fit the time at hand. mutmut forks a worker per
+mutant from a process that has already imported the code and collected the tests,
+and runs only the tests that reached the mutated function: on two shared cores
+this is what makes a run take minutes, not hours. Not run in CI.
 
 Needs the `mutation` extra: pip install ".[test,mutation]".
 """
@@ -124,12 +124,28 @@ def prepare(module: str, sources: list[str], tests: list[str], keep: bool) -> Pa
     return work
 
 
+# A mutant that makes a loop stand still while it appends (offset = step instead of +=)
+# grows its list by about a gigabyte a minute until its timeout, ten minutes on: two at
+# once and the machine swaps. With this much address space per process such a mutant
+# fails with a MemoryError within seconds, which its test reports (so it counts as caught).
+MEMORY_LIMIT = 4 * 1024 ** 3
+
+
+def _limit_memory() -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or hard > MEMORY_LIMIT:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, hard))
+
+
 def mutmut(work: Path, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("mutmut")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "mutmut"]
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run(command + list(args), check=False, cwd=work, env=env, text=True,
-                          capture_output=capture)
+                          capture_output=capture,
+                          preexec_fn=_limit_memory if os.name == "posix" else None)
 
 
 def generate(work: Path, jobs: int) -> list[str]:
