@@ -9,6 +9,7 @@ Working days from the State Council notice for 2026 (see test_calendar.py):
 from __future__ import annotations
 
 import copy
+import warnings
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -408,6 +409,26 @@ def test_due_calls_are_the_calls_of_the_day_not_its_messages_nor_later_times(db)
     assert calls.due_calls(db, date(2026, 11, 26), S, now=at("2026-11-26 14:59"))[0] == []
     assert [t["id"] for t in calls.due_calls(db, date(2026, 11, 26), S,
                                              now=at("2026-11-26 15:00"))[0]] == [tid]
+
+
+def test_the_call_list_of_new_years_eve_does_not_look_into_the_next_year(db, monkeypatch):
+    # Thursday 2026-12-31 is the last working day of 2026; 2027's official calendar is not
+    # in the package (its days off would be guessed, with a warning). The call list is the
+    # day's calls alone, and looks at no day after it: nothing is said about 2027.
+    from crmcli import calendar as cal
+
+    c = store.customer(db, "张伟", gender="M")
+    due, _new_years_day = (db.conn.execute(
+        "INSERT INTO tasks (key, kind, customer_id, due_date, expires_on, channel, weight,"
+        " reason, state, planned_at, updated_at) VALUES (?, 'recovery', ?, ?, '2027-01-31',"
+        " 'call', 10, 'r', 'open', 'x', 'x')", (f"recovery:{d}", c, d)).lastrowid
+        for d in ("2026-12-31", "2027-01-01"))
+    monkeypatch.setattr(cal, "_warned_years", set())  # as in a new process
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cal.CalendarFallbackWarning)
+        tasks, total = calls.due_calls(db, date(2026, 12, 31), S)
+    # The call due on New Year's Day is not today's.
+    assert ([t["id"] for t in tasks], total) == ([due], 1)
 
 
 def test_times_refused_say_what_and_which(db):

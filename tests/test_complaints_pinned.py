@@ -339,6 +339,23 @@ def test_a_metric_without_settings_keeps_no_figures(db):
     assert r == {"action_id": a, "metric": "performed_rate", "after": None, "after_period": None}
 
 
+def test_an_action_on_january_1900_reads_that_months_report_alone(db):
+    # January 1900 is the first month a day can name (limits: 1900-01-01 to 2100-12-31).
+    # An action's "before" and "after" are figures of one month's report; its comparison
+    # with the month before (December 1899, out of range) is not needed to read them.
+    opened(db, when="1900-01-10 10:00", customer=False)
+    a = calls.add_action(db, "x", "y", date(1900, 1, 31), by="gm", month="1900-01",
+                         metric="complaints_opened", at=at("1900-01-15 09:00"), settings=S)
+    # One complaint opened in the month (none with a task): before = 1.
+    assert action_row(db, a)[13:16] == ("complaints_opened", 1, "1900-01")
+    opened(db, when="1900-01-18 10:00", customer=False)
+    r = calls.finish_action(db, a, by="y", at=at("1900-01-20 17:00"), settings=S)
+    # Closed on 01-20: January so far holds both complaints (01-10 and 01-18).
+    assert r == {"action_id": a, "metric": "complaints_opened", "after": 2,
+                 "after_period": "1900-01"}
+    assert action_row(db, a)[16:18] == (2, "1900-01")
+
+
 def test_an_action_is_approved_once_by_its_number(db):
     a = calls.add_action(db, "x", "y", date(2026, 12, 1), by="gm", at=at("2026-11-05 09:00"))
     calls.approve_action(db, a, by="服务经理", at=at("2026-11-06 09:00"))
