@@ -648,3 +648,28 @@ def test_the_reports_definitions_are_english_with_the_settings_values(db, monkey
     d = stats.report(db, own, month="2026-11", compare=False)["definitions"]
     assert d[5] == "Satisfied: overall scores of 5 or more / overall answers."
     assert d[0].startswith("Attribution: every figure of a callback task")
+
+
+def test_the_data_last_changed_compares_the_planners_and_the_exports_stamps_by_time(db):
+    # The planner stamps a task it lets lapse '2026-11-20T09:00:00' (clock.stamp); the SMS
+    # export stamps the one it withdraws '2026-11-20 12:00:00' (a space). By time the
+    # withdrawal at 12:00 is the later change, although 'T' sorts after ' ' as text.
+    c = store.customer(db)
+    missed = task(db, "post_repair", "2026-11-05", c, state="missed")
+    withdrawn = task(db, "post_repair", "2026-11-06", c, state="withdrawn")
+    db.conn.execute("UPDATE tasks SET updated_at = '2026-11-20T09:00:00' WHERE id = ?", (missed,))
+    db.conn.execute("UPDATE tasks SET updated_at = '2026-11-20 12:00:00' WHERE id = ?",
+                    (withdrawn,))
+    r = stats.report(db, S, month="2026-11", compare=False)
+    assert r["last_changed"] == "2026-11-20 12:00"
+
+
+def test_lost_customers_reasons_of_equal_count_come_by_name_whatever_their_order(db):
+    # One call each: the count ties, so the name decides (价 U+4EF7 before 距 U+8DDD), even
+    # when 距离远 was given first.
+    for due, why in (("2026-11-02", "距离远"), ("2026-11-03", "价格")):
+        t = task(db, "recovery", due, store.customer(db))
+        k = call(db, t, "A", f"{due} 10:00", "reached", overall=2 if why == "价格" else 1)
+        db.conn.execute("UPDATE calls SET lost_reason = ? WHERE id = ?", (why, k))
+    lost = stats.report(db, S, month="2026-11", compare=False)["lost_customers"]
+    assert lost["reasons"] == [{"reason": "价格", "count": 1}, {"reason": "距离远", "count": 1}]
