@@ -312,7 +312,8 @@ def _figures(db, settings: dict, start: date, end: date, through: date, clerk: s
             f"SELECT {_REACHED_SQL}, CASE WHEN {_REACHED_SQL} THEN c.lost_reason END,"
             + ", ".join(f"CASE WHEN {_REACHED_SQL} THEN c.score_{q} END" for q in QUESTIONS)
             + f", count(*), max(replace(c.logged_at, 'T', ' ')) {join}"
-            " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8", params):
+            # by reason within the reached (the ties of the reasons' list come by name)
+            " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2", params):
         scores, n, logged = rest[:6], rest[6], rest[7]
         last = _later(last, logged)
         if not reached:
