@@ -126,8 +126,8 @@ def prepare(module: str, sources: list[str], tests: list[str], keep: bool) -> Pa
 
 # A mutant that makes a loop stand still while it appends (offset = step instead of +=)
 # grows its list by about a gigabyte a minute until its timeout, ten minutes on: two at
-# once and the machine swaps. With this much address space per process such a mutant
-# fails with a MemoryError within seconds, which its test reports (so it counts as caught).
+# once and the machine swaps. Each process of a run gets this much address space at most;
+# such a mutant still ends at its timeout (counted as caught), but within this memory.
 MEMORY_LIMIT = 4 * 1024 ** 3
 
 
