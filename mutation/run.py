@@ -66,7 +66,9 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
                                         "tests/test_optouts.py"]),
     # working hours (complaint deadlines) and the holidays of the rules are the calendar's
     # too: their tests are what pin them.
-    "calendar": (["crmcli/calendar.py"], ["tests/test_calendar.py", "tests/test_doctests.py",
+    "calendar": (["crmcli/calendar.py"], ["tests/test_calendar.py",
+                                          "tests/test_calendar_pinned.py",
+                                          "tests/test_doctests.py",
                                           "tests/test_complaints_pinned.py",
                                           "tests/test_rules_pinned.py"]),
     "normalize": (["crmcli/normalize.py"], ["tests/test_normalize.py",

@@ -4,7 +4,8 @@ Where the expected literals come from:
 - Spring Festival, Qingming, Dragon Boat and Mid-Autumn dates 2016-2030: the
   published Chinese almanacs; for 2008-2026 they are also cross-checked against
   the official holiday labels of the chinese_calendar package (State Council
-  notices), and Qingming 1901-2099 against that package's solar-term formula.
+  notices), and Qingming 1900-2100 against that package's solar-term formula
+  (2100 worked by hand: the package's formula slips there).
 - Leap months 2020 (4th), 2023 (2nd), 2025 (6th), 2033 (11th, 闰十一月):
   the published calendars (Purple Mountain / Hong Kong observatories).
 - Working days 2024, 2025 and 2026: the State Council notices (国办发明电〔2023〕7号,
@@ -403,14 +404,21 @@ def test_lunar_holidays_lie_in_the_official_holidays(year: int) -> None:
     assert _in_official_block(got["national_day"], h.national_day)
 
 
-def test_qingming_agrees_with_the_shouxing_formula_1901_2099() -> None:
+def test_qingming_agrees_with_the_shouxing_formula_1900_2100() -> None:
     # chinese_calendar's solar terms come from an empirical formula (寿星通式),
     # an independent method; the astronomical computation agrees every year,
     # including the near-midnight ones (2009 23:33, 2042 23:40, 2071 00:10).
-    for year in range(1901, 2100):
+    # 1900-2100 is every year a date the product accepts (limits.DAY_MIN/DAY_MAX),
+    # so this covers every Qingming day the product can ever use.
+    for year in range(1900, 2100):
         terms = chinese_calendar.get_solar_terms(D(year, 4, 1), D(year, 4, 30))
         (formula,) = [d for d, name in terms if name == "清明"]
         assert qingming(year) == formula, year
+    # 2100: the package takes Y = year % 100 = 0 with the 21st century's C = 4.81 and
+    # L = Y // 4 = 0, i.e. it treats 2100 like 2000 and says April 4. Counted from 2000 as
+    # for every other year of the century, Y = 100 and L = the 24 leap days 2004-2096
+    # (2100 itself is a common year): [100 * 0.2422 + 4.81] - 24 = 29 - 24 = 5, April 5.
+    assert qingming(2100) == D(2100, 4, 5)
 
 
 @pytest.mark.parametrize(
