@@ -57,7 +57,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from math import isfinite, isnan
 from operator import mul
 
@@ -709,12 +709,11 @@ _MONEY_RE = re.compile(
 
 
 def _fen(number: str, wan: bool) -> int:
-    try:
-        d = Decimal(number)
-    except InvalidOperation:
-        raise ValueError("not an amount") from None
     # Decimal rounds half away from zero: 0.005 -> 1 fen, -0.005 -> -1 fen.
-    return int((d * (1_000_000 if wan else 100)).to_integral_value(ROUND_HALF_UP))
+    try:
+        return int((Decimal(number) * (1_000_000 if wan else 100)).to_integral_value(ROUND_HALF_UP))
+    except ArithmeticError:  # InvalidOperation, or Overflow: an exponent beyond Decimal's range
+        raise ValueError("not an amount") from None
 
 
 def parse_money(value: object) -> int | None:
@@ -816,7 +815,9 @@ def parse_id_number(value: object) -> IdInfo | None:
             # Excel keeps 15 significant digits: an 18-digit ID typed into a
             # number cell has lost its last digits and cannot be recovered.
             raise ValueError("stored as a number by Excel: the last digits are lost")
-        s = _whole_float(value) or ""
+        s = _whole_float(value)
+        if s is None:  # 1.5, -inf: a number, but no ID's digits
+            raise ValueError("not an ID number")
     else:
         raise ValueError("not an ID number")
     if not _ID_RE.fullmatch(s):
@@ -883,7 +884,9 @@ def parse_gender(value: object) -> str | None:
     elif value is None or isinstance(value, float) and isnan(value):
         return None
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        s = _whole_float(float(value)) or ""
+        s = _whole_float(float(value))
+        if s is None:  # 1.5: not a code
+            raise ValueError("not a gender")
     else:
         raise ValueError("not a gender")
     try:
