@@ -297,3 +297,33 @@ def test_missed_counts_late_imports_and_expired_tasks_together(db):
     assert r.missed == 2
     got = sorted(db.conn.execute("SELECT state_reason FROM tasks WHERE kind = 'post_repair'"))
     assert got == [("imported after the window closed",), ("not done by 2026-12-08",)]
+
+
+# --------------------------------------------------------------------------- the gates
+
+
+def test_a_maintenance_due_a_month_ago_is_still_reminded_while_open(db):
+    # No lead: maintenance 04-28 without mileage is due 6 months on, 10-28, and the
+    # reminder stays open 30 days, to 11-27 (past today, 11-26).
+    s = copy.deepcopy(DEFAULTS)
+    s["care"]["regular_maintenance"]["lead_days"] = 0
+    c = store.customer(db)
+    v = store.vehicle(db, c)
+    store.order(db, v, c, "2026-04-28", "maintenance")
+    planner.plan(db, THU, s)
+    assert [r[1:4] for r in task(db, "regular_maintenance")] == [
+        ("open", "2026-10-28", "2026-11-27")]
+
+
+def test_an_inspection_due_on_the_first_of_the_month_the_window_ends_on(db):
+    # Planning Wednesday 12-16 looks to Thursday 12-17; an inspection reminder goes 15
+    # days ahead, so an inspection due 2027-01-01 (a private car delivered 2025-01-01,
+    # every 24 months while young) is reminded on 12-17, open until 2027-01-16.
+    wed = date(2026, 12, 16)
+    assert planner.horizon(wed, planner.work_calendar(S)) == date(2026, 12, 17)
+    c = store.customer(db)
+    store.vehicle(db, c, delivery_date="2025-01-01")
+    planner.plan(db, wed, S)
+    got = db.conn.execute("SELECT due_date, expires_on, reason FROM tasks"
+                          " WHERE kind = 'inspection'").fetchall()
+    assert got == [("2026-12-17", "2027-01-16", "annual inspection due 2027-01-01")]
