@@ -327,3 +327,17 @@ def test_an_inspection_due_on_the_first_of_the_month_the_window_ends_on(db):
     got = db.conn.execute("SELECT due_date, expires_on, reason FROM tasks"
                           " WHERE kind = 'inspection'").fetchall()
     assert got == [("2026-12-17", "2027-01-16", "annual inspection due 2027-01-01")]
+
+
+def test_a_warranty_point_reached_by_mileage_before_an_imported_warranty_end(db):
+    # Delivered 2023-11-23 (36 months and 3 days before today, the earliest delivery
+    # whose warranty checks the planner looks at), 27,000 km in the 300 days from
+    # 2026-01-01 to 10-28: 90 km/day, so 100,000 km (the last point) is reached after
+    # ceil(1,111.1) = 1,112 days, on 2026-12-09, before the imported warranty end
+    # 2027-06-30: the check 30 days ahead, 11-09, open until 12-09.
+    c = store.customer(db)
+    v = store.vehicle(db, c, delivery_date="2023-11-23", warranty_end="2027-06-30")
+    store.order(db, v, c, "2026-01-01", "repair", mileage=10000)
+    store.order(db, v, c, "2026-10-28", "repair", mileage=37000)
+    planner.plan(db, THU, S)
+    assert [r[1:4] for r in task(db, "warranty_check")] == [("open", "2026-11-09", "2026-12-09")]
