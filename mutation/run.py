@@ -253,7 +253,12 @@ def judged_equivalent(name: str, diff: str, equivalents: dict[str, dict[str, str
 def stub(name: str, diff: str) -> str:
     """A TOML entry to fill in for a survivor nobody has judged yet."""
     change = "\n".join(line.strip() for line in _lines(diff))
-    return f'["{name}"]\nchange = """\n{change}\n"""\nwhy = ""\n'
+    # a literal string: code lines hold backslashes (a continued line, a regex) that a
+    # basic string would read as escapes
+    quote = "'''" if "'''" not in change else '"""'
+    if quote == '"""':
+        change = change.replace("\\", "\\\\").replace('"""', '\\"""')
+    return f'["{name}"]\nchange = {quote}\n{change}\n{quote}\nwhy = ""\n'
 
 
 def _column_list(line: str) -> bool:

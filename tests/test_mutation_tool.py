@@ -111,3 +111,18 @@ def test_every_judged_equivalent_says_why_and_names_a_mutated_module():
         assert entry["why"].strip(), name
         assert entry["change"].strip(), name
         assert any(name.startswith(source + ".x") for source in sources), name
+
+
+@pytest.mark.parametrize("diff", [
+    # a continued line and a regex: backslashes a basic TOML string would read as escapes
+    "      -        x = a + \\\n      +        x = a - \\",
+    '      -    m = re.match(r"\\d+", s)\n      +    m = re.match(r"XX\\d+XX", s)',
+    # a docstring line: ''' in the change itself
+    "      -    '''Text.'''\n      +    '''XXText.XX'''",
+])
+def test_a_stub_keeps_backslashes_and_quotes(tmp_path, diff):
+    listed = tmp_path / "equivalent.toml"
+    listed.write_text(run.stub("crmcli.rules.x_f__mutmut_1", diff).replace(
+        'why = ""', 'why = "a reason"'), "utf-8")
+    equivalents = run.load_equivalents(listed)
+    assert run.judged_equivalent("crmcli.rules.x_f__mutmut_1", diff, equivalents) == "a reason"
