@@ -7,8 +7,12 @@ that surname. A longer name with a title must match the whole name.
 
 from __future__ import annotations
 
+from datetime import date
+
+import messy
 import pytest
 
+from crmcli import importing
 from crmcli.importing import same_person
 
 
@@ -30,3 +34,134 @@ from crmcli.importing import same_person
 ])
 def test_same_person(a, b, same):
     assert bool(same_person(a, b)) == same and bool(same_person(b, a)) == same
+
+
+# --------------------------------------------------------------------------- re-imports
+# What a later export that says more (or something else) about a customer or car already
+# on file must do to the stored record (README: every field knows where its value came
+# from; a clerk's edit > a column of the file > the ID number; each net change is logged
+# in `changes`; a row that changed anything is counted updated, not unchanged).
+
+TODAY = date(2026, 11, 26)
+VIN_A = "LFV2A21K6E3066018"        # check digit worked by hand (see test_import_misses)
+VIN_A_TYPO = "LFV2A21K6E3066O18"   # an O for a 0: not a valid VIN
+ID_F = "11010519491231002X"        # GB 11643's own example: female, born 1949-12-31
+
+
+def _delivery(db, tmp_path, name, header, rows):
+    return importing.import_file(db, messy.write_xlsx(tmp_path / name, [header] + rows),
+                                 "vehicles", today=TODAY)
+
+
+def _one(db, sql, *args):
+    return db.conn.execute(sql, args).fetchone()
+
+
+def _changes(db, field):
+    return db.conn.execute("SELECT entity, old_value, new_value FROM changes"
+                           " WHERE field = ? ORDER BY id", (field,)).fetchall()
+
+
+def test_a_later_file_with_gender_and_birthday_columns_fills_them_in(db, tmp_path):
+    base = ["客户姓名", "手机号码", "车架号", "车牌号", "交车日期"]
+    _delivery(db, tmp_path, "a.xlsx", base, [["王芳", "13812345678", VIN_A, "粤B12345",
+                                               "2026-01-10"]])
+    r = _delivery(db, tmp_path, "b.xlsx", base + ["性别", "生日"],
+                  [["王芳", "13812345678", VIN_A, "粤B12345", "2026-01-10", "女", "1990-05-06"]])
+    assert (r.inserted, r.updated) == (0, 1)
+    assert _one(db, "SELECT gender, gender_source, birthday, birthday_source FROM customers") \
+        == ("F", "column", "1990-05-06", "column")
+    assert _changes(db, "gender") == [("customer", None, "F")]
+    assert _changes(db, "birthday") == [("customer", None, "1990-05-06")]
+
+
+def test_a_later_file_with_the_id_number_gives_gender_and_birthday(db, tmp_path):
+    base = ["客户姓名", "手机号码", "车架号", "车牌号", "交车日期"]
+    _delivery(db, tmp_path, "a.xlsx", base, [["王芳", "13812345678", VIN_A, "粤B12345",
+                                               "2026-01-10"]])
+    r = _delivery(db, tmp_path, "b.xlsx", base + ["身份证号"],
+                  [["王芳", "13812345678", VIN_A, "粤B12345", "2026-01-10", ID_F]])
+    assert (r.inserted, r.updated) == (0, 1)
+    assert _one(db, "SELECT gender, gender_source, birthday, birthday_source FROM customers") \
+        == ("F", "id", "1949-12-31", "id")
+    assert _changes(db, "gender") == [("customer", None, "F")]
+    assert _changes(db, "gender_source") == [("customer", None, "id")]
+    assert _changes(db, "birthday") == [("customer", None, "1949-12-31")]
+    assert _changes(db, "birthday_source") == [("customer", None, "id")]
+
+
+@pytest.mark.parametrize(("extra", "value"), [("身份证号", ID_F), ("生日", "农历八月十五")])
+def test_a_row_whose_only_change_is_the_address_is_updated(db, tmp_path, extra, value):
+    # The ID number (or the lunar birthday) says what the file said before: the row is
+    # still a changed row because its address changed.
+    header = ["客户姓名", "手机号码", "车架号", "车牌号", "地址", extra]
+    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345",
+                                                 "广州市天河路1号", value]])
+    r = _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345",
+                                                    "广州市中山路2号", value]])
+    assert (r.inserted, r.updated, r.unchanged) == (0, 1, 0)
+    assert _one(db, "SELECT address FROM customers") == ("广州市中山路2号",)
+
+
+def test_another_mobile_for_the_car_and_owner_is_kept_as_one_of_theirs(db, tmp_path):
+    # merge.find_customer 1.: one car and its owner's name are one customer; a number
+    # not on file is kept as one of the owner's, the main number stays.
+    header = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345"]])
+    r = _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13912345678", VIN_A, "粤B12345"]])
+    assert (r.inserted, r.updated, r.unchanged) == (0, 1, 0)
+    assert db.conn.execute("SELECT mobile, phone_kind, other_phones FROM customers").fetchall() \
+        == [("13812345678", "mobile", "13912345678")]
+
+
+def test_a_mobile_after_a_landline_becomes_the_main_number(db, tmp_path):
+    # _add_number: texts go to mobiles only, so a mobile replaces a landline as the main
+    # number and the landline joins the other numbers.
+    header = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "020-87654321", VIN_A, "粤B12345"]])
+    r = _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13912345678", VIN_A, "粤B12345"]])
+    assert (r.inserted, r.updated, r.unchanged) == (0, 1, 0)
+    assert db.conn.execute("SELECT mobile, phone_kind, other_phones FROM customers").fetchall() \
+        == [("13912345678", "mobile", "02087654321")]
+
+
+def test_a_new_plate_for_the_same_vin_is_stored_and_counted(db, tmp_path):
+    header = ["客户姓名", "手机号码", "车架号", "车牌号", "车型"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345",
+                                                 "朗逸"]])
+    r = _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13812345678", VIN_A, "粤A88888",
+                                                    "朗逸"]])
+    assert (r.inserted, r.updated, r.unchanged) == (0, 1, 0)
+    assert _one(db, "SELECT vin, plate FROM vehicles") == (VIN_A, "粤A88888")
+
+
+def test_a_new_model_is_an_update_whatever_comes_after_it(db, tmp_path):
+    header = ["客户姓名", "手机号码", "车架号", "车牌号", "车型", "交车日期"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345",
+                                                 "朗逸", "2026-01-10"]])
+    r = _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345",
+                                                    "朗逸Plus", "2026-01-10"]])
+    assert (r.inserted, r.updated, r.unchanged) == (0, 1, 0)
+    assert _one(db, "SELECT model FROM vehicles") == ("朗逸Plus",)
+
+
+def test_a_valid_vin_replaces_a_stored_invalid_one(db, tmp_path):
+    header = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A_TYPO, "粤B12345"]])
+    _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345"]])
+    assert db.conn.execute("SELECT vin, plate FROM vehicles").fetchall() == [(VIN_A, "粤B12345")]
+    assert _changes(db, "vin") == [("vehicle", VIN_A_TYPO, VIN_A)]
+
+
+def test_a_car_found_by_plate_without_a_vin_gets_the_vin(db, tmp_path):
+    header = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", "", "粤B12345"]])
+    _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345"]])
+    assert db.conn.execute("SELECT vin, plate FROM vehicles").fetchall() == [(VIN_A, "粤B12345")]
+
+
+def test_an_invalid_plate_does_not_replace_a_valid_one(db, tmp_path):
+    header = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345"]])
+    _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B1"]])
+    assert db.conn.execute("SELECT vin, plate FROM vehicles").fetchall() == [(VIN_A, "粤B12345")]
