@@ -12,7 +12,7 @@ from datetime import date
 import messy
 import pytest
 
-from crmcli import importing
+from crmcli import customers, importing
 from crmcli.importing import same_person
 
 
@@ -165,3 +165,56 @@ def test_an_invalid_plate_does_not_replace_a_valid_one(db, tmp_path):
     _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345"]])
     _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B1"]])
     assert db.conn.execute("SELECT vin, plate FROM vehicles").fetchall() == [(VIN_A, "粤B12345")]
+
+
+def test_a_clerks_gender_stands_against_the_id_number_of_a_later_file(db, tmp_path):
+    # Precedence: a clerk's edit > a column of the file > the ID number.
+    base = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", base, [["王芳", "13812345678", VIN_A, "粤B12345"]])
+    cid = customers.get_one(db, "13812345678")["id"]
+    customers.edit(db, cid, {"gender": "M"}, by="clerk")
+    _delivery(db, tmp_path, "b.xlsx", base + ["身份证号"],
+              [["王芳", "13812345678", VIN_A, "粤B12345", ID_F]])
+    assert _one(db, "SELECT gender, gender_source FROM customers") == ("M", "edit")
+
+
+def test_a_lunar_birthday_the_export_changes_again_replaces_the_clerks(db, tmp_path):
+    # A clerk's edit stands until an export brings new information (README).
+    header = ["客户姓名", "手机号码", "车架号", "车牌号", "生日"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345",
+                                                 "农历八月十五"]])
+    cid = customers.get_one(db, "13812345678")["id"]
+    customers.edit(db, cid, {"lunar_birthday": "08-16"}, by="clerk")
+    _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345",
+                                                 "农历八月十五"]])
+    assert _one(db, "SELECT lunar_birthday FROM customers") == ("08-16",)  # nothing new
+    _delivery(db, tmp_path, "c.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345",
+                                                 "农历八月十七"]])
+    assert _one(db, "SELECT lunar_birthday FROM customers") == ("08-17",)
+    assert [e for e, _old, new in _changes(db, "lunar_birthday") if new == "08-17"] \
+        == ["customer"]
+
+
+def test_the_usage_an_owners_name_suggests_fills_a_gap_only(db, tmp_path):
+    # parse guesses a car's usage from an organisation's name when the file has no usage
+    # column; the guess never replaces a usage on file.
+    with_usage = ["客户姓名", "手机号码", "车架号", "车牌号", "使用性质"]
+    without = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", with_usage, [["市第一人民医院", "13812345678", VIN_A,
+                                                     "粤B12345", "营运"]])
+    _delivery(db, tmp_path, "b.xlsx", without, [["市第一人民医院", "13812345678", VIN_A,
+                                                  "粤B12345"]])
+    assert _one(db, "SELECT usage, usage_source FROM vehicles") == ("commercial", "import")
+
+
+def test_the_guessed_usage_of_a_car_on_file_is_logged_as_a_vehicle_change(db, tmp_path):
+    with_usage = ["客户姓名", "手机号码", "车架号", "车牌号", "使用性质"]
+    without = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    # A private owner's car (no usage known) passes to a hospital: the later file's
+    # owner name gives the car on file its usage.
+    _delivery(db, tmp_path, "a.xlsx", with_usage, [["张伟", "13812345678", VIN_A,
+                                                     "粤B12345", ""]])
+    _delivery(db, tmp_path, "b.xlsx", without, [["市第一人民医院", "13912345678", VIN_A,
+                                                  "粤B12345"]])
+    assert _one(db, "SELECT usage, usage_source FROM vehicles") == ("official", "guess")
+    assert _changes(db, "usage") == [("vehicle", None, "official")]
