@@ -184,7 +184,8 @@ def test_a_lunar_birthday_the_export_changes_again_replaces_the_clerks(db, tmp_p
     _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345",
                                                  "农历八月十五"]])
     cid = customers.get_one(db, "13812345678")["id"]
-    customers.edit(db, cid, {"lunar_birthday": "08-16"}, by="clerk")
+    # the clerk sets both birthdays (the solar one makes the birthdays the clerk's)
+    customers.edit(db, cid, {"birthday": "1990-10-05", "lunar_birthday": "08-16"}, by="clerk")
     _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345",
                                                  "农历八月十五"]])
     assert _one(db, "SELECT lunar_birthday FROM customers") == ("08-16",)  # nothing new
