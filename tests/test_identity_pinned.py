@@ -219,3 +219,17 @@ def test_the_guessed_usage_of_a_car_on_file_is_logged_as_a_vehicle_change(db, tm
                                                   "粤B12345"]])
     assert _one(db, "SELECT usage, usage_source FROM vehicles") == ("official", "guess")
     assert _changes(db, "usage") == [("vehicle", None, "official")]
+
+
+def test_a_third_number_beats_the_clerks_corrected_one_and_is_counted(db, tmp_path):
+    # find_customer 4.: the owner whose number a clerk corrected is the row's customer
+    # when the names agree ('王女士' is 王芳 with a title); the export's new number is new
+    # information, so it replaces the clerk's, and the row is an updated row.
+    header = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345"]])
+    cid = customers.get_one(db, "13812345678")["id"]
+    customers.edit(db, cid, {"mobile": "13712345678"}, by="clerk")
+    r = _delivery(db, tmp_path, "b.xlsx", header, [["王女士", "13912345678", VIN_A, "粤B12345"]])
+    assert (r.inserted, r.updated, r.unchanged) == (0, 1, 0)
+    assert db.conn.execute("SELECT id, mobile, phone_kind FROM customers").fetchall() \
+        == [(cid, "13912345678", "mobile")]
