@@ -44,6 +44,7 @@ def test_same_person(a, b, same):
 
 TODAY = date(2026, 11, 26)
 VIN_A = "LFV2A21K6E3066018"        # check digit worked by hand (see test_import_misses)
+VIN_B = "LSVAU2187N2183270"        # check digit worked by hand
 VIN_A_TYPO = "LFV2A21K6E3066O18"   # an O for a 0: not a valid VIN
 ID_F = "11010519491231002X"        # GB 11643's own example: female, born 1949-12-31
 
@@ -233,3 +234,56 @@ def test_a_third_number_beats_the_clerks_corrected_one_and_is_counted(db, tmp_pa
     assert (r.inserted, r.updated, r.unchanged) == (0, 1, 0)
     assert db.conn.execute("SELECT id, mobile, phone_kind FROM customers").fetchall() \
         == [(cid, "13912345678", "mobile")]
+
+
+def test_a_car_that_changes_hands_keeps_its_past_owner_and_an_older_row_does_not_take_it_back(
+        db, tmp_path, monkeypatch):
+    monkeypatch.setenv("CRMCLI_USER", "小李")
+    header = ["客户姓名", "手机号码", "车架号", "车牌号", "交车日期"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["张伟", "13812345678", VIN_A, "粤B12345",
+                                                 "2026-01-10"]])
+    _delivery(db, tmp_path, "b.xlsx", header, [["李四", "13912345678", VIN_A, "粤B12345",
+                                                 "2026-06-01"]])
+    zhang = customers.get_one(db, "13812345678")["id"]
+    li = customers.get_one(db, "13912345678")["id"]
+    assert _changes(db, "customer_id") == [("vehicle", str(zhang), str(li))]
+    assert _one(db, "SELECT DISTINCT by_user FROM changes") == ("小李",)
+    # an older export again, with another car: 张伟's row is older than 李四's
+    r = _delivery(db, tmp_path, "c.xlsx", header, [
+        ["张伟", "13812345678", VIN_A, "粤B12345", "2026-01-10"],
+        ["王芳", "13712345678", VIN_B, "粤B54321", "2026-02-02"]])
+    assert r.inserted == 1
+    assert db.conn.execute(
+        "SELECT o.customer_id, o.since, o.until FROM vehicle_owners o JOIN vehicles v"
+        " ON v.id = o.vehicle_id WHERE v.vin = ? ORDER BY o.since", (VIN_A,)).fetchall() \
+        == [(zhang, "2026-01-10", "2026-06-01"), (li, "2026-06-01", None)]
+
+
+def test_a_row_with_another_valid_vin_and_a_known_plate_is_another_car(db, tmp_path):
+    # The plate finds a car only when the car on file has no VIN or an invalid one.
+    header = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["张伟", "13812345678", VIN_A, "粤B12345"]])
+    r = _delivery(db, tmp_path, "b.xlsx", header, [["张伟", "13812345678", VIN_B, "粤B12345"]])
+    assert r.inserted == 1
+    assert db.conn.execute("SELECT vin FROM vehicles ORDER BY vin").fetchall() \
+        == [(VIN_A,), (VIN_B,)]
+    assert _one(db, "SELECT plate FROM vehicles WHERE vin = ?", VIN_A) == ("粤B12345",)
+
+
+def test_a_name_fills_a_customer_on_file_without_one_and_never_replaces_one(db, tmp_path):
+    header = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["", "13812345678", VIN_A, "粤B12345"]])
+    _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345"]])
+    assert db.conn.execute("SELECT name, callback_consent FROM customers").fetchall() \
+        == [("王芳", 1)]
+    assert _changes(db, "name") == [("customer", None, "王芳")]
+    _delivery(db, tmp_path, "c.xlsx", header, [["王女士", "13812345678", VIN_A, "粤B12345"]])
+    assert db.conn.execute("SELECT name FROM customers").fetchall() == [("王芳",)]
+
+
+def test_two_namesakes_without_a_number_on_two_cars_are_two_customers(db, tmp_path):
+    # customer_key: without a number, a name and its car are the customer.
+    header = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["张伟", "", "", "粤B12345"],
+                                                ["张伟", "", "", "粤B54321"]])
+    assert _one(db, "SELECT count(*) FROM customers") == (2,)
