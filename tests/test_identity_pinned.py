@@ -287,3 +287,12 @@ def test_two_namesakes_without_a_number_on_two_cars_are_two_customers(db, tmp_pa
     _delivery(db, tmp_path, "a.xlsx", header, [["张伟", "", "", "粤B12345"],
                                                 ["张伟", "", "", "粤B54321"]])
     assert _one(db, "SELECT count(*) FROM customers") == (2,)
+
+
+def test_a_number_for_a_customer_on_file_without_one_becomes_the_main_number(db, tmp_path):
+    header = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["张伟", "", VIN_A, "粤B12345"]])
+    _delivery(db, tmp_path, "b.xlsx", header, [["张伟", "13812345678", VIN_A, "粤B12345"]])
+    assert db.conn.execute("SELECT mobile, phone_kind, other_phones FROM customers").fetchall() \
+        == [("13812345678", "mobile", None)]
+    assert _changes(db, "phone_kind") == [("customer", None, "mobile")]
