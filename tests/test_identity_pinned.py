@@ -148,7 +148,13 @@ def test_a_new_model_is_an_update_whatever_comes_after_it(db, tmp_path):
 
 def test_a_valid_vin_replaces_a_stored_invalid_one(db, tmp_path):
     header = ["客户姓名", "手机号码", "车架号", "车牌号"]
-    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A_TYPO, "粤B12345"]])
+    r = _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A_TYPO,
+                                                    "粤B12345"]])
+    # the row is flagged for the clerk, with what it is looked up by and whose it is
+    [p] = r.problems
+    assert (p.field, p.plate) == ("vin", "粤B12345")
+    assert p.vehicle_id == _one(db, "SELECT id FROM vehicles")[0]
+    assert p.customer_id == customers.get_one(db, "13812345678")["id"]
     _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345"]])
     assert db.conn.execute("SELECT vin, plate FROM vehicles").fetchall() == [(VIN_A, "粤B12345")]
     assert _changes(db, "vin") == [("vehicle", VIN_A_TYPO, VIN_A)]
@@ -268,6 +274,16 @@ def test_a_row_with_another_valid_vin_and_a_known_plate_is_another_car(db, tmp_p
     assert db.conn.execute("SELECT vin FROM vehicles ORDER BY vin").fetchall() \
         == [(VIN_A,), (VIN_B,)]
     assert _one(db, "SELECT plate FROM vehicles WHERE vin = ?", VIN_A) == ("粤B12345",)
+
+
+def test_two_rows_of_one_car_in_a_delivery_list_the_later_wins_and_says_so(db, tmp_path):
+    header = ["客户姓名", "手机号码", "车架号", "车牌号", "车型"]
+    r = _delivery(db, tmp_path, "a.xlsx", header, [["张伟", "13812345678", VIN_A, "粤B12345", "朗逸"],
+                                                    ["张伟", "13812345678", VIN_A, "粤B12345", "速腾"]])
+    assert (r.inserted, r.superseded) == (1, 1)
+    assert [v for _row, v in r.verdicts if v.startswith("superseded")] \
+        == ["superseded by row 3 (same vehicle)"]
+    assert _one(db, "SELECT model FROM vehicles") == ("速腾",)
 
 
 def test_a_name_fills_a_customer_on_file_without_one_and_never_replaces_one(db, tmp_path):
