@@ -312,3 +312,16 @@ def test_a_number_for_a_customer_on_file_without_one_becomes_the_main_number(db,
     assert db.conn.execute("SELECT mobile, phone_kind, other_phones FROM customers").fetchall() \
         == [("13812345678", "mobile", None)]
     assert _changes(db, "phone_kind") == [("customer", None, "mobile")]
+
+
+def test_a_number_kept_for_one_customer_finds_them_though_another_has_it_as_main(db, tmp_path):
+    # preload: a number kept as one of a customer's other numbers finds that customer
+    # too; 李四 having the same number as his main one does not hide 王芳.
+    header = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345"]])
+    _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13912345678", VIN_A, "粤B12345"]])
+    _delivery(db, tmp_path, "c.xlsx", header, [["李四", "13912345678", VIN_B, "粤B54321"]])
+    _delivery(db, tmp_path, "d.xlsx", header, [["王芳", "13912345678", "", "粤B67890"]])
+    assert db.conn.execute("SELECT name, mobile, other_phones FROM customers ORDER BY id"
+                           ).fetchall() == [("王芳", "13812345678", "13912345678"),
+                                            ("李四", "13912345678", None)]
