@@ -263,6 +263,7 @@ def test_a_car_that_changes_hands_keeps_its_past_owner_and_an_older_row_does_not
         "SELECT o.customer_id, o.since, o.until FROM vehicle_owners o JOIN vehicles v"
         " ON v.id = o.vehicle_id WHERE v.vin = ? ORDER BY o.since", (VIN_A,)).fetchall() \
         == [(zhang, "2026-01-10", "2026-06-01"), (li, "2026-06-01", None)]
+    assert _one(db, "SELECT customer_id FROM vehicles WHERE vin = ?", VIN_A) == (li,)
 
 
 def test_a_row_with_another_valid_vin_and_a_known_plate_is_another_car(db, tmp_path):
