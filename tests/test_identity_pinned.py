@@ -326,3 +326,13 @@ def test_a_number_kept_for_one_customer_finds_them_though_another_has_it_as_main
     assert db.conn.execute("SELECT name, mobile, other_phones FROM customers ORDER BY id"
                            ).fetchall() == [("王芳", "13812345678", "13912345678"),
                                             ("李四", "13912345678", None)]
+
+
+def test_a_corrected_first_service_date_replaces_the_old_one(db, tmp_path):
+    header = ["客户姓名", "手机号码", "车架号", "车牌号", "首保日期"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345",
+                                                 "2026-03-01"]])
+    r = _delivery(db, tmp_path, "b.xlsx", header, [["王芳", "13812345678", VIN_A, "粤B12345",
+                                                    "2026-03-05"]])
+    assert r.updated == 1
+    assert _one(db, "SELECT first_maintenance_date FROM vehicles") == ("2026-03-05",)
