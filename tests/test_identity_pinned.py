@@ -336,3 +336,13 @@ def test_a_corrected_first_service_date_replaces_the_old_one(db, tmp_path):
                                                     "2026-03-05"]])
     assert r.updated == 1
     assert _one(db, "SELECT first_maintenance_date FROM vehicles") == ("2026-03-05",)
+
+
+def test_a_delivery_list_is_merged_by_date_so_the_newest_address_stays(db, tmp_path):
+    # merge_rows merges rows by date, whatever order the DMS listed them in: the
+    # customer's address is the one of the newest delivery.
+    header = ["客户姓名", "手机号码", "车架号", "车牌号", "交车日期", "地址"]
+    _delivery(db, tmp_path, "a.xlsx", header, [
+        ["王芳", "13812345678", VIN_A, "粤B12345", "2026-06-01", "广州市中山路2号"],
+        ["王芳", "13812345678", VIN_B, "粤B54321", "2026-01-01", "广州市天河路1号"]])
+    assert db.conn.execute("SELECT address FROM customers").fetchall() == [("广州市中山路2号",)]
