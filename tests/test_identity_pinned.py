@@ -346,3 +346,14 @@ def test_a_delivery_list_is_merged_by_date_so_the_newest_address_stays(db, tmp_p
         ["王芳", "13812345678", VIN_A, "粤B12345", "2026-06-01", "广州市中山路2号"],
         ["王芳", "13812345678", VIN_B, "粤B54321", "2026-01-01", "广州市天河路1号"]])
     assert db.conn.execute("SELECT address FROM customers").fetchall() == [("广州市中山路2号",)]
+
+
+def test_a_customer_without_a_number_is_found_again_by_name_and_car(db, tmp_path):
+    # customer_key: without a number, a name and its car (VIN first) are the customer;
+    # a later file naming them again with that car finds them, whoever owns it now.
+    header = ["客户姓名", "手机号码", "车架号", "车牌号"]
+    _delivery(db, tmp_path, "a.xlsx", header, [["张伟", "", VIN_A, "粤B12345"]])
+    _delivery(db, tmp_path, "b.xlsx", header, [["李四", "13912345678", VIN_A, "粤B12345"]])
+    _delivery(db, tmp_path, "c.xlsx", header, [["张伟", "", VIN_A, "粤B12345"]])
+    assert db.conn.execute("SELECT name FROM customers ORDER BY id").fetchall() \
+        == [("张伟",), ("李四",)]
