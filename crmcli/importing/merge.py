@@ -200,8 +200,9 @@ class Merger:
         for c in self._load("customers", "mobile", mobiles, known=self.cust_by_id):
             self._index_customer(c)
         # A number kept as one of a customer's other numbers finds that customer too, so a
-        # later file finds the customer an earlier one kept it for, whoever owns the car now.
-        wanted = {m for m in mobiles if m and m not in self.by_mobile}
+        # later file finds the customer an earlier one kept it for, whoever owns the car now
+        # (also when the number is another customer's main one: all the row's numbers).
+        wanted = {m for m in mobiles if m}
         if wanted:
             ids = [cid for cid, others in self.conn.execute(
                 "SELECT id, other_phones FROM customers WHERE other_phones IS NOT NULL")
